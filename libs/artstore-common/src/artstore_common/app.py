@@ -1,0 +1,61 @@
+"""Common wiring for every service's FastAPI app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.responses import Response
+
+from artstore_common.errors import install_error_handlers
+from artstore_common.health import HealthCheck, build_health_router
+from artstore_common.middleware import MetricsMiddleware, RequestContextMiddleware
+from artstore_common.settings import ArtStoreSettings
+
+
+def create_base_app(
+    settings: ArtStoreSettings,
+    *,
+    title: str,
+    version: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
+    health_checks: list[HealthCheck] | None = None,
+) -> FastAPI:
+    docs = settings.APP_SWAGGER_ENABLED
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.state.health_checks = health_checks if health_checks is not None else []
+    app.include_router(build_health_router(settings.SERVICE_NAME, version, app.state.health_checks))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    # Added last → runs first: CORS answers preflights before anything else sees them.
+    app.add_middleware(MetricsMiddleware, service=settings.SERVICE_NAME)
+    app.add_middleware(RequestContextMiddleware)
+    if settings.CORS_ALLOW_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ALLOW_ORIGINS,
+            allow_credentials=settings.CORS_ALLOW_CREDENTIALS,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "Range",
+                           "If-None-Match", "traceparent"],
+            expose_headers=["X-Request-ID", "ETag", "Content-Range", "Content-Disposition",
+                            "Retry-After"],
+            max_age=600,
+        )
+    return app

@@ -1,0 +1,16 @@
+from artstore_common.auth.dependencies import authenticate, bearer_token, require_scopes
+from artstore_common.auth.scopes import ROLE_SCOPES, effective_scopes, scopes_for_role
+from artstore_common.auth.verifier import InvalidToken, Principal, TokenExpired, TokenVerifier
+
+__all__ = [
+    "ROLE_SCOPES",
+    "InvalidToken",
+    "Principal",
+    "TokenExpired",
+    "TokenVerifier",
+    "authenticate",
+    "bearer_token",
+    "effective_scopes",
+    "require_scopes",
+    "scopes_for_role",
+]

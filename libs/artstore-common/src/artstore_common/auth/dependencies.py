@@ -1,0 +1,46 @@
+"""FastAPI dependencies: authorization shows in the endpoint signature.
+
+    FilesWrite = Annotated[Principal, Depends(require_scopes("files:write"))]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+
+from artstore_common.auth.verifier import Principal, TokenVerifier
+from artstore_common.errors import Forbidden, Unauthorized
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("Missing bearer token")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+async def authenticate(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = await verifier.verify(bearer_token(request))
+    request.state.principal = principal
+    return principal
+
+
+def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
+    async def dependency(request: Request) -> Principal:
+        principal = await authenticate(request)
+        missing = [s for s in scopes if s not in principal.scopes]
+        if missing:
+            raise Forbidden(
+                "The token does not grant the required scope",
+                code="INSUFFICIENT_SCOPE",
+                details={"required": list(scopes), "missing": missing},
+            )
+        return principal
+
+    dependency.__name__ = "require_" + "_".join(s.replace(":", "_") for s in scopes)
+    return dependency

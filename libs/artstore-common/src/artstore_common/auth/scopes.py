@@ -1,0 +1,74 @@
+"""One permission model for every service: roles map to scopes; an unknown role grants nothing.
+
+Service-account roles are upper case (``ADMIN``, ``USER``, ``AUDITOR``, ``READONLY``); admin-user
+roles are lower case (``super_admin``, ``admin``, ``readonly``). Matching is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+FILES_READ = "files:read"
+FILES_WRITE = "files:write"
+FILES_DELETE = "files:delete"
+STORAGE_READ = "storage:read"
+STORAGE_ADMIN = "storage:admin"
+ACCOUNTS_READ = "accounts:read"
+ACCOUNTS_ADMIN = "accounts:admin"
+AUDIT_READ = "audit:read"
+KEYS_ADMIN = "keys:admin"
+
+ALL_SCOPES: frozenset[str] = frozenset(
+    {
+        FILES_READ,
+        FILES_WRITE,
+        FILES_DELETE,
+        STORAGE_READ,
+        STORAGE_ADMIN,
+        ACCOUNTS_READ,
+        ACCOUNTS_ADMIN,
+        AUDIT_READ,
+        KEYS_ADMIN,
+    }
+)
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    # service accounts
+    "ADMIN": ALL_SCOPES,
+    "USER": frozenset({FILES_READ, FILES_WRITE}),
+    "AUDITOR": frozenset({FILES_READ, AUDIT_READ}),
+    "READONLY": frozenset({FILES_READ}),
+    # admin users (people using the UI)
+    "super_admin": ALL_SCOPES,
+    "admin": frozenset(
+        {
+            FILES_READ,
+            FILES_WRITE,
+            FILES_DELETE,
+            STORAGE_READ,
+            STORAGE_ADMIN,
+            ACCOUNTS_READ,
+            AUDIT_READ,
+        }
+    ),
+    "readonly": frozenset({FILES_READ, STORAGE_READ, ACCOUNTS_READ}),
+}
+
+SERVICE_ACCOUNT_ROLES = ("ADMIN", "USER", "AUDITOR", "READONLY")
+ADMIN_USER_ROLES = ("super_admin", "admin", "readonly")
+
+
+def scopes_for_role(role: str | None) -> frozenset[str]:
+    if not isinstance(role, str):
+        return frozenset()
+    return ROLE_SCOPES.get(role, frozenset())
+
+
+def effective_scopes(role: str | None, claimed: Iterable[str] | str | None) -> frozenset[str]:
+    """Scopes a token really grants: what its role allows, narrowed by its ``scope`` claim."""
+    allowed = scopes_for_role(role)
+    if claimed is None:
+        return allowed
+    if isinstance(claimed, str):
+        claimed = claimed.split()
+    return allowed & frozenset(claimed)
