@@ -21,7 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parent
 
 
 def _load_stack_module():
-    spec = importlib.util.spec_from_file_location("artstore_stack", REPO_ROOT / "scripts" / "stack.py")
+    path = REPO_ROOT / "scripts" / "stack.py"
+    spec = importlib.util.spec_from_file_location("artstore_stack", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

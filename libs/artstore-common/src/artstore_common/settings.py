@@ -11,12 +11,13 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -40,7 +41,9 @@ class ArtStoreSettings(BaseSettings):
     LOG_FORMAT: Literal["json", "text"] = "text"
     APP_SWAGGER_ENABLED: bool = True
 
-    CORS_ALLOW_ORIGINS: list[str] = Field(default_factory=lambda: ["http://localhost:4200"])
+    CORS_ALLOW_ORIGINS: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:4200"]
+    )
     CORS_ALLOW_CREDENTIALS: bool = True
 
     JWT_ISSUER: str = "artstore-admin"

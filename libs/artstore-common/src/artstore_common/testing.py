@@ -77,7 +77,7 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """A service run as a real process on loopback (``uvicorn <factory> --factory``).
+    """A service run as a real process on loopback (``python -m artstore_common.serve``).
 
     Used by end-to-end and crash tests: ``start()`` waits for ``/health/live``;
     ``kill()`` sends SIGKILL (no cleanup runs, as in a crash); ``stop()`` is graceful.
@@ -112,8 +112,9 @@ class ServiceProcess:
         import httpx
 
         env = {**os.environ, **self.env}
-        cmd = [sys.executable, "-m", "uvicorn", self.factory, "--factory",
-               "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        env.setdefault("HOST", "127.0.0.1")
+        env["PORT"] = str(self.port)
+        cmd = [sys.executable, "-m", "artstore_common.serve", self.factory]
         if self.log_path:
             self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         out = self._log_file or subprocess.DEVNULL

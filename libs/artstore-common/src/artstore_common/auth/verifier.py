@@ -79,7 +79,7 @@ class TokenVerifier:
         self._fetched_at = 0.0
         self._last_attempt = 0.0
         self._lock = asyncio.Lock()
-        self._static_keys: list[Any] = []
+        self._static_keys: list[tuple[str | None, Any]] = []
         if public_key_file:
             self._static_keys = _load_static_keys(Path(public_key_file))
 
@@ -134,7 +134,7 @@ class TokenVerifier:
             return self._static_key(kid)
         if kid is None or not isinstance(kid, str):
             if self._static_keys:
-                return self._static_keys[0]
+                return self._static_keys[0][1]
             raise InvalidToken("The access token has no key id")
         now = time.monotonic()
         if kid in self._keys and now - self._fetched_at < self.cache_seconds:
@@ -147,8 +147,8 @@ class TokenVerifier:
         raise InvalidToken("The access token was signed with an unknown key")
 
     def _static_key(self, kid: Any) -> Any:
-        for key in self._static_keys:
-            if getattr(key, "_artstore_kid", None) in (None, kid):
+        for key_id, key in self._static_keys:
+            if key_id in (None, kid):
                 return key
         raise InvalidToken("The access token was signed with an unknown key")
 
@@ -187,16 +187,14 @@ class TokenVerifier:
         return response.json()
 
 
-def _load_static_keys(path: Path) -> list[Any]:
-    """A PEM public key, or a JWKS JSON document saved to disk."""
+def _load_static_keys(path: Path) -> list[tuple[str | None, Any]]:
+    """A PEM public key (matches any kid), or a JWKS JSON document saved to disk."""
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     raw = path.read_bytes()
     if raw.lstrip().startswith(b"{"):
-        keys = []
-        for jwk in json.loads(raw).get("keys", []):
-            key = PyJWK(jwk, algorithm="RS256").key
-            key._artstore_kid = jwk.get("kid")  # type: ignore[attr-defined]
-            keys.append(key)
-        return keys
-    return [load_pem_public_key(raw)]
+        return [
+            (jwk.get("kid"), PyJWK(jwk, algorithm="RS256").key)
+            for jwk in json.loads(raw).get("keys", [])
+        ]
+    return [(None, load_pem_public_key(raw))]
