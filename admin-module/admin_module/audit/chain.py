@@ -1,0 +1,107 @@
+"""Pure HMAC-chain logic: the canonical form of a row, its MAC, and verification of a sequence."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class ChainRow(Protocol):
+    id: Any
+    seq: int
+    created_at: datetime
+    action: str
+    actor: str | None
+    resource_type: str | None
+    resource_id: str | None
+    outcome: str
+    details: dict[str, Any]
+    request_id: str | None
+    prev_mac: str
+    mac: str
+
+
+def canonical(row: ChainRow) -> bytes:
+    content = {
+        "id": str(row.id),
+        "seq": row.seq,
+        "created_at": row.created_at.isoformat(),
+        "action": row.action,
+        "actor": row.actor,
+        "resource_type": row.resource_type,
+        "resource_id": row.resource_id,
+        "outcome": row.outcome,
+        "details": row.details,
+        "request_id": row.request_id,
+        "prev_mac": row.prev_mac,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_mac(secret: bytes, row: ChainRow) -> str:
+    return hmac.new(secret, canonical(row), hashlib.sha256).hexdigest()
+
+
+def normalize_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    """Round-trip through JSON so the MAC covers exactly what JSONB will hand back."""
+    return json.loads(json.dumps(details or {}, default=str, ensure_ascii=False))
+
+
+@dataclass
+class VerifyResult:
+    valid: bool
+    checked: int
+    first_broken_id: str | None = None
+    position: int | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "checked": self.checked,
+            "first_broken_id": self.first_broken_id,
+            "position": self.position,
+            "reason": self.reason,
+        }
+
+
+def verify_rows(
+    secret: bytes,
+    rows: Iterable[ChainRow],
+    *,
+    anchor_seq: int,
+    anchor_mac: str,
+    head_seq: int,
+    head_mac: str,
+) -> VerifyResult:
+    """Walk rows in ``seq`` order from the anchor. ``position`` is the sequence number at which
+    the chain first breaks (for a deleted row: the missing number)."""
+    expected_seq, expected_prev = anchor_seq + 1, anchor_mac
+    checked = 0
+    for row in rows:
+        if row.seq != expected_seq:
+            return VerifyResult(
+                False, checked, str(row.id), expected_seq,
+                f"row(s) missing: expected seq {expected_seq}, found {row.seq}",
+            )
+        if not hmac.compare_digest(row.prev_mac, expected_prev):
+            return VerifyResult(
+                False, checked, str(row.id), row.seq, "prev_mac does not match the previous row"
+            )
+        if not hmac.compare_digest(compute_mac(secret, row), row.mac):
+            return VerifyResult(
+                False, checked, str(row.id), row.seq, "row content does not match its MAC"
+            )
+        checked += 1
+        expected_seq, expected_prev = row.seq + 1, row.mac
+    if expected_seq - 1 != head_seq or not hmac.compare_digest(expected_prev, head_mac):
+        return VerifyResult(
+            False, checked, None, expected_seq,
+            f"chain ends at seq {expected_seq - 1} but the head records seq {head_seq}",
+        )
+    return VerifyResult(True, checked)

@@ -1,0 +1,86 @@
+"""All SQL of the audit log: filtered listing, chain walk, retention pruning."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin_module.models.audit import AuditChainHead, AuditEvent
+
+
+@dataclass
+class AuditFilter:
+    action: str | None = None
+    actor: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _where(f: AuditFilter) -> list:
+    conditions = []
+    for column, value in (
+        (AuditEvent.action, f.action),
+        (AuditEvent.actor, f.actor),
+        (AuditEvent.resource_type, f.resource_type),
+        (AuditEvent.resource_id, f.resource_id),
+        (AuditEvent.outcome, f.outcome),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if f.since is not None:
+        conditions.append(AuditEvent.created_at >= f.since)
+    if f.until is not None:
+        conditions.append(AuditEvent.created_at < f.until)
+    return conditions
+
+
+async def list_events(
+    session: AsyncSession, f: AuditFilter, limit: int, offset: int
+) -> tuple[list[AuditEvent], int]:
+    conditions = _where(f)
+    total = await session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
+    rows = await session.scalars(
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc())
+        .limit(limit).offset(offset)
+    )
+    return list(rows), int(total or 0)
+
+
+async def read_head(session: AsyncSession) -> AuditChainHead | None:
+    return await session.get(AuditChainHead, 1)
+
+
+async def iter_chain(
+    session: AsyncSession, max_seq: int, batch: int = 1000
+) -> AsyncIterator[AuditEvent]:
+    last = -1
+    while True:
+        rows = list(await session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > last, AuditEvent.seq <= max_seq)
+            .order_by(AuditEvent.seq).limit(batch)
+        ))
+        for row in rows:
+            yield row
+        if len(rows) < batch:
+            return
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+async def last_row_before(session: AsyncSession, cutoff: datetime) -> AuditEvent | None:
+    return await session.scalar(
+        select(AuditEvent).where(AuditEvent.created_at < cutoff)
+        .order_by(AuditEvent.seq.desc()).limit(1)
+    )
+
+
+async def delete_through(session: AsyncSession, seq: int) -> int:
+    result = await session.execute(delete(AuditEvent).where(AuditEvent.seq <= seq))
+    return int(result.rowcount or 0)

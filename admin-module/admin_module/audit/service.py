@@ -1,0 +1,137 @@
+"""Writing the audit log. Any module records an event with::
+
+    await audit.record(session, action="storage_element.mode_changed", actor=principal.name,
+                       resource_type="storage_element", resource_id=str(se.id),
+                       outcome="success", details={...})
+
+The row joins the request's transaction: it commits with the change it describes, or not at all.
+The chain head row is locked FOR UPDATE until that commit, so concurrent writers (also across
+several admin instances) append one after another and the chain cannot fork. Call ``record`` as
+late as possible in a request to keep that lock short.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin_module.audit import repository
+from admin_module.audit.chain import VerifyResult, compute_mac, normalize_details, verify_rows
+from admin_module.metrics import AUDIT_CHAIN_VALID, AUDIT_VERIFICATIONS
+from admin_module.models.audit import GENESIS_MAC, AuditChainHead, AuditEvent
+from admin_module.models.base import utcnow
+
+log = structlog.get_logger(__name__)
+
+OUTCOMES = ("success", "failure", "denied")
+SECRET_INFO_KEY = "audit_hmac_secret"
+
+
+def hmac_secret(session: AsyncSession) -> bytes:
+    """The chain key travels in ``session.info`` (set on the sessionmaker at startup)."""
+    secret = session.info.get(SECRET_INFO_KEY)
+    if not secret:
+        raise RuntimeError("the session has no audit HMAC secret (see db.create_sessionmaker)")
+    return secret
+
+
+async def lock_head(session: AsyncSession) -> AuditChainHead:
+    await session.execute(
+        insert(AuditChainHead)
+        .values(id=1, last_seq=0, last_mac=GENESIS_MAC, anchor_seq=0, anchor_mac=GENESIS_MAC)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    head = await session.scalar(
+        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+    )
+    assert head is not None
+    return head
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    action: str,
+    actor: str | None,
+    resource_type: str | None = None,
+    resource_id: Any = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}")
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    head = await lock_head(session)
+    event = AuditEvent(
+        id=uuid.uuid4(),
+        seq=head.last_seq + 1,
+        created_at=utcnow(),
+        action=action,
+        actor=actor,
+        resource_type=resource_type,
+        resource_id=None if resource_id is None else str(resource_id),
+        outcome=outcome,
+        details=normalize_details(details),
+        request_id=request_id,
+        prev_mac=head.last_mac,
+        mac="",
+    )
+    event.mac = compute_mac(hmac_secret(session), event)
+    session.add(event)
+    head.last_seq, head.last_mac = event.seq, event.mac
+    await session.flush()
+    log.info("audit.recorded", action=action, outcome=outcome, resource_type=resource_type,
+             resource_id=event.resource_id, seq=event.seq)
+    return event
+
+
+async def list_events(
+    session: AsyncSession, f: repository.AuditFilter, limit: int, offset: int
+) -> tuple[list[AuditEvent], int]:
+    return await repository.list_events(session, f, limit, offset)
+
+
+async def verify_chain(session: AsyncSession) -> VerifyResult:
+    """Walk the whole chain from the retention anchor to the head. Rows appended while we walk
+    are beyond the head we read first, so they are simply not part of this check."""
+    head = await repository.read_head(session)
+    if head is None:
+        head_seq, head_mac, anchor_seq, anchor_mac = 0, GENESIS_MAC, 0, GENESIS_MAC
+    else:
+        head_seq, head_mac = head.last_seq, head.last_mac
+        anchor_seq, anchor_mac = head.anchor_seq, head.anchor_mac
+    rows = [row async for row in repository.iter_chain(session, head_seq)]
+    result = verify_rows(
+        hmac_secret(session), rows, anchor_seq=anchor_seq, anchor_mac=anchor_mac,
+        head_seq=head_seq, head_mac=head_mac,
+    )
+    AUDIT_VERIFICATIONS.labels("valid" if result.valid else "broken").inc()
+    AUDIT_CHAIN_VALID.set(1 if result.valid else 0)
+    if not result.valid:
+        log.error("audit.chain_broken", position=result.position, row_id=result.first_broken_id,
+                  reason=result.reason)
+    return result
+
+
+async def prune(session: AsyncSession, retention_days: int) -> int:
+    """Delete rows older than the retention period and move the anchor past them, so the rest
+    of the chain still verifies. The removal itself is audited."""
+    head = await lock_head(session)
+    cutoff = utcnow() - timedelta(days=retention_days)
+    last = await repository.last_row_before(session, cutoff)
+    if last is None or last.seq <= head.anchor_seq:
+        return 0
+    anchor_seq, anchor_mac = last.seq, last.mac
+    removed = await repository.delete_through(session, anchor_seq)
+    head.anchor_seq, head.anchor_mac = anchor_seq, anchor_mac
+    await session.flush()
+    await record(session, action="audit.pruned", actor="system", resource_type="audit_log",
+                 outcome="success", details={"through_seq": anchor_seq, "removed": removed,
+                                             "retention_days": retention_days})
+    return removed

@@ -1,0 +1,60 @@
+"""Admin module settings: UPPERCASE fields equal the environment variable names."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from artstore_common.settings import ArtStoreSettings
+
+
+class Settings(ArtStoreSettings):
+    SERVICE_NAME: str = "admin-module"
+    PORT: int = 8000
+
+    DATABASE_URL: str = "postgresql+asyncpg://artstore:artstore@localhost:5432/artstore_admin"
+    DATABASE_POOL_SIZE: int = 10
+    DATABASE_ECHO: bool = False
+    MIGRATE_ON_STARTUP: bool = True
+    REDIS_URL: str = "redis://localhost:6379/0"
+
+    # Tokens and signing keys
+    ACCESS_TOKEN_TTL_SECONDS: int = Field(default=1800, ge=60, le=86400)
+    REFRESH_TOKEN_TTL_DAYS: int = Field(default=7, ge=1, le=90)
+    JWT_ROTATION_INTERVAL_HOURS: float = Field(default=24.0, gt=0)
+    JWT_ROTATION_CHECK_SECONDS: float = Field(default=60.0, gt=0)
+    JWT_KEY_SIZE: int = 2048
+    JWT_KEYS_ENCRYPTION_KEY: str | None = None
+    SIGNING_KEY_CACHE_SECONDS: float = 10.0
+
+    # Accounts
+    SECRET_TTL_DAYS: int = Field(default=90, ge=1)
+    SECRET_HISTORY_SIZE: int = Field(default=5, ge=1)
+    PASSWORD_MIN_LENGTH: int = Field(default=12, ge=8)
+    PASSWORD_HISTORY_SIZE: int = Field(default=5, ge=0)
+    LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)
+    LOCKOUT_MINUTES: int = Field(default=15, ge=1)
+
+    # Argon2id; production strength by default, cheaper in tests through the environment.
+    ARGON2_TIME_COST: int = Field(default=3, ge=1)
+    ARGON2_MEMORY_COST_KIB: int = Field(default=65536, ge=8)
+    ARGON2_PARALLELISM: int = Field(default=4, ge=1)
+
+    # Rate limiting (sliding window, Redis); fails open when Redis is unreachable.
+    RATE_LIMIT_DEFAULT_PER_MINUTE: int = Field(default=100, ge=1)
+    LOGIN_RATE_LIMIT_PER_MINUTE: int = Field(default=20, ge=1)
+    RATE_LIMIT_WINDOW_SECONDS: int = Field(default=60, ge=1)
+
+    # Audit
+    AUDIT_HMAC_SECRET: str | None = None
+    AUDIT_RETENTION_DAYS: int = Field(default=2555, ge=1)
+
+    # Initial accounts
+    ARTSTORE_ADMIN_USER: str = "admin"
+    ARTSTORE_ADMIN_PASSWORD: str | None = None
+    ARTSTORE_CLIENT_ID: str = "admin-service"
+    ARTSTORE_CLIENT_SECRET: str | None = None
+    ARTSTORE_BOOTSTRAP_FILE: str | None = None
+
+
+def get_settings() -> Settings:
+    return Settings()

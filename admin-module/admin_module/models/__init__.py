@@ -1,0 +1,22 @@
+"""ORM models, one module per aggregate, all on one declarative ``Base``.
+
+Import every model module here so ``Base.metadata`` is complete for Alembic and tests.
+"""
+
+from admin_module.models.admin_user import AdminUser, PasswordHistory, RefreshToken
+from admin_module.models.audit import AuditChainHead, AuditEvent
+from admin_module.models.base import Base
+from admin_module.models.service_account import ServiceAccount, ServiceAccountSecret
+from admin_module.models.signing_key import SigningKey
+
+__all__ = [
+    "AdminUser",
+    "AuditChainHead",
+    "AuditEvent",
+    "Base",
+    "PasswordHistory",
+    "RefreshToken",
+    "ServiceAccount",
+    "ServiceAccountSecret",
+    "SigningKey",
+]
