@@ -1,0 +1,70 @@
+"""Cross-service fixtures: the whole suite as real processes on loopback.
+
+``suite_env`` starts PostgreSQL, Redis, the admin module, two local storage elements (edit, rw),
+the ingester and the query module once per test session (random free ports, fast fsync-off
+PostgreSQL) under ``.artstore/test-suite`` and returns the ``run.env`` values.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_suite_module():
+    path = REPO_ROOT / "scripts" / "suite.py"
+    spec = importlib.util.spec_from_file_location("artstore_suite", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def suite_module():
+    return load_suite_module()
+
+
+@pytest.fixture(scope="session")
+def suite(suite_module):
+    default_root = REPO_ROOT / ".artstore" / "test-suite"
+    root = Path(os.environ.get("ARTSTORE_TEST_SUITE_ROOT", default_root))
+    shutil.rmtree(root, ignore_errors=True)
+    handle = suite_module.Suite(root, fast=True, fixed_ports=False,
+                                with_ui=os.environ.get("ARTSTORE_TEST_UI", "0") == "1")
+    try:
+        env = handle.up()
+    except Exception:
+        handle.down()
+        raise
+    handle.env = env
+    yield handle
+    handle.down()
+
+
+@pytest.fixture(scope="session")
+def suite_env(suite) -> dict[str, str]:
+    return suite.env
+
+
+@pytest.fixture(scope="session")
+def admin_token(suite_env) -> str:
+    response = httpx.post(suite_env["ADMIN_URL"] + "/api/v1/auth/token", data={
+        "grant_type": "client_credentials",
+        "client_id": suite_env["ARTSTORE_CLIENT_ID"],
+        "client_secret": suite_env["ARTSTORE_CLIENT_SECRET"],
+    })
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+@pytest.fixture(scope="session")
+def auth_headers(admin_token) -> dict[str, str]:
+    return {"Authorization": f"Bearer {admin_token}"}
