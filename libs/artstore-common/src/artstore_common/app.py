@@ -15,6 +15,7 @@ from artstore_common.errors import install_error_handlers
 from artstore_common.health import HealthCheck, build_health_router
 from artstore_common.middleware import MetricsMiddleware, RequestContextMiddleware
 from artstore_common.settings import ArtStoreSettings
+from artstore_common.tracing import setup_tracing
 
 
 def create_base_app(
@@ -46,6 +47,8 @@ def create_base_app(
     # Added last → runs first: CORS answers preflights before anything else sees them.
     app.add_middleware(MetricsMiddleware, service=settings.SERVICE_NAME)
     app.add_middleware(RequestContextMiddleware)
+    # Outside the request-context middleware, so its log line carries the trace id.
+    setup_tracing(app, settings)
     if settings.CORS_ALLOW_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
