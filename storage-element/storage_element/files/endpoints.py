@@ -1,0 +1,98 @@
+"""``/api/v1/files``: upload, attributes, content, patch, delete, listing."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from artstore_common.errors import ValidationFailed
+from storage_element import repository as repo
+from storage_element.deps import Ctx, FilesDelete, FilesRead, FilesWrite
+from storage_element.files import content, service, upload
+
+router = APIRouter(prefix="/api/v1/files", tags=["files"])
+
+
+@router.put("/{file_id}", status_code=201)
+async def put_file(file_id: uuid.UUID, request: Request, ctx: Ctx, principal: FilesWrite):
+    meta = await upload.upload(ctx, file_id, principal, request.headers, request.stream())
+    return dict(meta, storage_element_id=str(ctx.se_id), last_verified_at=None)
+
+
+@router.get("/{file_id}")
+async def get_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesRead) -> dict[str, Any]:
+    return service.present(await service.load(ctx, file_id), ctx.se_id)
+
+
+@router.api_route("/{file_id}/content", methods=["GET", "HEAD"])
+async def get_content(
+    file_id: uuid.UUID, request: Request, ctx: Ctx, principal: FilesRead,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    download = await content.prepare(ctx, file_id, range_header, if_none_match,
+                                     head=request.method == "HEAD")
+    if download.body is None:
+        return Response(status_code=download.status, headers=download.headers)
+    return StreamingResponse(download.body, status_code=download.status, headers=download.headers)
+
+
+@router.patch("/{file_id}")
+async def patch_file(
+    file_id: uuid.UUID, changes: service.FilePatch, ctx: Ctx, principal: FilesWrite
+) -> dict[str, Any]:
+    row = await service.patch(ctx, file_id, changes, principal)
+    return service.present(row, ctx.se_id)
+
+
+@router.delete("/{file_id}", status_code=204)
+async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDelete) -> Response:
+    await service.delete(ctx, file_id)
+    return Response(status_code=204)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def encode_cursor(updated_at: datetime, file_id: uuid.UUID) -> str:
+    raw = json.dumps({"u": updated_at.isoformat(), "f": str(file_id)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return _utc(datetime.fromisoformat(raw["u"])), uuid.UUID(raw["f"])  # type: ignore[return-value]
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise ValidationFailed("The cursor is not valid", code="INVALID_CURSOR") from exc
+
+
+@router.get("")
+async def list_files(
+    ctx: Ctx, principal: FilesRead,
+    changed_since: datetime | None = None,
+    expires_before: datetime | None = None,
+    status: Annotated[str | None, Query(pattern="^(active|deleted|expired)$")] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    after = decode_cursor(cursor) if cursor else None
+    async with ctx.sessionmaker() as session:
+        rows, total = await repo.list_files(
+            session, changed_since=_utc(changed_since), after=after,
+            expires_before=_utc(expires_before), status=status, limit=limit)
+    items = [service.present(row, ctx.se_id) for row in rows]
+    next_cursor = (encode_cursor(rows[-1].updated_at, rows[-1].file_id)
+                   if len(rows) == limit else None)
+    return {"items": items, "total": total, "limit": limit, "offset": 0,
+            "next_cursor": next_cursor}

@@ -1,0 +1,145 @@
+"""Reads, metadata updates and deletes. Each change: WAL intent → storage → index + outbox +
+WAL commit in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import anyio
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
+
+from artstore_common.auth import Principal
+from artstore_common.errors import Forbidden
+from storage_element import naming, sidecar
+from storage_element import repository as repo
+from storage_element.context import SEContext
+from storage_element.errors import (
+    FileNotFound,
+    OperationNotAllowedInMode,
+    StorageElementReadOnly,
+)
+from storage_element.events import build_event
+from storage_element.models import FileRow
+from storage_element.modes import WRITABLE
+
+log = structlog.get_logger(__name__)
+
+
+class FilePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = Field(default=None, max_length=2000)
+    version: str | None = Field(default=None, max_length=64)
+    tags: list[str] | None = Field(default=None, max_length=50)
+    custom: dict[str, Any] | None = None
+    finalized_at: datetime | None = None
+
+
+def present(row: FileRow, se_id: uuid.UUID) -> dict[str, Any]:
+    out = dict(row.attrs)
+    out["last_verified_at"] = row.last_verified_at.isoformat() if row.last_verified_at else None
+    out["storage_element_id"] = str(se_id)
+    if row.quarantined_at:
+        out["quarantined"] = True
+    return out
+
+
+async def load(ctx: SEContext, file_id: uuid.UUID) -> FileRow:
+    async with ctx.sessionmaker() as session:
+        row = await repo.get_file(session, file_id)
+    if row is None:
+        raise FileNotFound(details={"file_id": str(file_id)})
+    return row
+
+
+async def patch(
+    ctx: SEContext, file_id: uuid.UUID, changes: FilePatch, principal: Principal
+) -> FileRow:
+    mode = ctx.modes.mode
+    if mode not in WRITABLE:
+        raise StorageElementReadOnly(details={"mode": mode})
+    given = changes.model_fields_set
+    if "finalized_at" in given and not principal.has("storage:admin"):
+        raise Forbidden("Setting finalized_at needs storage:admin", code="INSUFFICIENT_SCOPE",
+                        details={"required": ["storage:admin"]})
+    with ctx.claim(file_id):
+        row = await load(ctx, file_id)
+        attrs = dict(row.attrs)
+        for name in given:
+            value = getattr(changes, name)
+            if name == "tags" and value is None:
+                value = []
+            if name == "custom" and value is None:
+                value = {}
+            attrs[name] = value.isoformat() if isinstance(value, datetime) else value
+        attrs["updated_at"] = naming.now_utc().isoformat().replace("+00:00", "Z")
+        sidecar.to_attributes(attrs)
+        encoded = sidecar.encode(attrs)
+        async with ctx.sessionmaker() as session:
+            wal_id = await repo.wal_begin(session, "update", file_id, row.storage_path,
+                                          {"sidecar": attrs})
+            await session.commit()
+        try:
+            await anyio.to_thread.run_sync(
+                ctx.backend.put_bytes, naming.sidecar_path(row.storage_path), encoded)
+            async with ctx.sessionmaker() as session:
+                await repo.upsert_file(session, attrs, row.storage_path)
+                await repo.add_outbox(session,
+                                      build_event("file.updated", file_id, ctx.se_id, attrs))
+                await repo.wal_finish(session, wal_id, "committed")
+                await session.commit()
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await _undo_patch(ctx, wal_id, row)
+            raise
+    ctx.relay.notify()
+    log.info("file.updated", file_id=str(file_id), fields=sorted(given))
+    return await load(ctx, file_id)
+
+
+async def _undo_patch(ctx: SEContext, wal_id: int, row: FileRow) -> None:
+    try:
+        await anyio.to_thread.run_sync(
+            ctx.backend.put_bytes, naming.sidecar_path(row.storage_path), sidecar.encode(row.attrs))
+        async with ctx.sessionmaker() as session:
+            await repo.wal_finish(session, wal_id, "rolled_back")
+            await session.commit()
+    except Exception as exc:  # recovery reconciles the index with the sidecar at next start
+        log.error("file.patch_undo_failed", file_id=str(row.file_id), error=str(exc))
+
+
+async def delete(ctx: SEContext, file_id: uuid.UUID) -> None:
+    mode = ctx.modes.mode
+    if mode in ("ro", "ar"):
+        raise StorageElementReadOnly(details={"mode": mode})
+    if mode != "edit":
+        raise OperationNotAllowedInMode(
+            "Files on an rw storage element are removed only by retention disposition",
+            details={"mode": mode})
+    with ctx.claim(file_id):
+        row = await load(ctx, file_id)
+        async with ctx.sessionmaker() as session:
+            wal_id = await repo.wal_begin(session, "delete", file_id, row.storage_path,
+                                          {"sidecar": row.attrs})
+            await session.commit()
+        # once the intent is logged the delete only moves forward (recovery completes it)
+        with anyio.CancelScope(shield=True):
+            await complete_delete(ctx, wal_id, file_id, row.storage_path, row.attrs)
+    ctx.relay.notify()
+    log.info("file.deleted", file_id=str(file_id))
+
+
+async def complete_delete(
+    ctx: SEContext, wal_id: int, file_id: uuid.UUID, storage_path: str, attrs: dict[str, Any]
+) -> None:
+    await anyio.to_thread.run_sync(ctx.backend.delete, storage_path)
+    await anyio.to_thread.run_sync(ctx.backend.delete, naming.sidecar_path(storage_path))
+    await anyio.to_thread.run_sync(ctx.backend.remove_temps, storage_path)
+    async with ctx.sessionmaker() as session:
+        await repo.delete_file(session, file_id)
+        deleted = dict(attrs, status="deleted")
+        await repo.add_outbox(session, build_event("file.deleted", file_id, ctx.se_id, deleted))
+        await repo.wal_finish(session, wal_id, "committed")
+        await session.commit()

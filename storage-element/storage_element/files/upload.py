@@ -1,0 +1,229 @@
+"""Streaming upload: WAL intent → data (temp, fsync, rename) → sidecar → index + outbox + WAL
+commit in one transaction. Any failure before that commit removes what was written."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import anyio
+import structlog
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from artstore_common.auth import Principal
+from artstore_common.contracts import (
+    HEADER_ATTRIBUTES,
+    HEADER_DECLARED_SIZE,
+    HEADER_EXPECTED_SHA256,
+    FileAttributes,
+    UploadAttributes,
+    Uploader,
+)
+from storage_element import naming, sidecar
+from storage_element import repository as repo
+from storage_element.codec import WritePipeline
+from storage_element.context import SEContext
+from storage_element.errors import (
+    ChecksumMismatch,
+    FileExists,
+    IncompleteBody,
+    InvalidAttributes,
+    LengthRequired,
+    PayloadTooLarge,
+    RetentionModeMismatch,
+    StorageElementReadOnly,
+)
+from storage_element.events import build_event
+from storage_element.modes import WRITABLE
+
+log = structlog.get_logger(__name__)
+
+UPLOADS = Counter("artstore_se_uploads_total", "Uploads by outcome", ["outcome"])
+UPLOAD_BYTES = Counter("artstore_se_upload_bytes_total", "Original bytes stored")
+_SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def parse_attributes(header: str | None) -> UploadAttributes:
+    if not header:
+        raise InvalidAttributes(f"{HEADER_ATTRIBUTES} is required")
+    try:
+        padded = header + "=" * (-len(header) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+        return UploadAttributes.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        raise InvalidAttributes(details={"errors": errors}) from exc
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise InvalidAttributes(f"{HEADER_ATTRIBUTES} is not base64url JSON") from exc
+
+
+def _int_header(headers: Any, name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    if not value.strip().isdigit():
+        raise InvalidAttributes(f"{name} must be a non-negative integer")
+    return int(value)
+
+
+def build_sidecar(
+    ctx: SEContext, file_id: uuid.UUID, attrs: UploadAttributes, principal: Principal
+) -> dict[str, Any]:
+    now = naming.now_utc()
+    created = attrs.created_at or now
+    uploader = attrs.uploaded_by or Uploader(id=principal.subject,
+                                             name=principal.name or principal.subject)
+    temporary = attrs.retention_policy == "temporary"
+    ttl = (attrs.ttl_days or ctx.settings.SE_DEFAULT_TTL_DAYS) if temporary else None
+    expires = (attrs.expires_at or created + timedelta(days=ttl or 0)) if temporary else None
+    model = FileAttributes(
+        file_id=file_id,
+        original_filename=attrs.original_filename,
+        storage_filename=naming.storage_filename(
+            attrs.original_filename, uploader.name, created, file_id),
+        size=0, content_type=attrs.content_type, sha256="0" * 64,
+        created_at=created, updated_at=now, uploaded_by=uploader,
+        description=attrs.description, version=attrs.version, tags=attrs.tags,
+        retention_policy=attrs.retention_policy, ttl_days=ttl, expires_at=expires,
+        custom=attrs.custom,
+    )
+    return model.model_dump(mode="json", exclude={"last_verified_at"})
+
+
+async def upload(
+    ctx: SEContext, file_id: uuid.UUID, principal: Principal, headers: Any,
+    body: AsyncIterator[bytes],
+) -> dict[str, Any]:
+    mode = ctx.modes.mode
+    if mode not in WRITABLE:
+        raise StorageElementReadOnly(details={"mode": mode})
+    attrs = parse_attributes(headers.get(HEADER_ATTRIBUTES))
+    wanted = "edit" if attrs.retention_policy == "temporary" else "rw"
+    if wanted != mode:
+        raise RetentionModeMismatch(details={"retention_policy": attrs.retention_policy,
+                                             "mode": mode})
+    content_length = _int_header(headers, "content-length")
+    declared = _int_header(headers, HEADER_DECLARED_SIZE)
+    if content_length is None and declared is None:
+        raise LengthRequired()
+    limit = min(x for x in (content_length, declared) if x is not None)
+    if limit > ctx.settings.SE_MAX_FILE_SIZE:
+        raise PayloadTooLarge(details={"declared": limit, "limit": ctx.settings.SE_MAX_FILE_SIZE})
+    expected = headers.get(HEADER_EXPECTED_SHA256)
+    if expected is not None and not _SHA_RE.match(expected):
+        raise InvalidAttributes(f"{HEADER_EXPECTED_SHA256} must be 64 hex characters")
+
+    meta = build_sidecar(ctx, file_id, attrs, principal)
+    probe = dict(meta, size=limit, compression=(
+        {"algorithm": attrs.compression, "stored_size": limit, "stored_sha256": "0" * 64}
+        if attrs.compression else None))
+    sidecar.encode(probe)  # 422 SIDECAR_TOO_LARGE before a byte of the body is read
+    storage_path = f"{naming.directory_for(_dt(meta['created_at']))}/{meta['storage_filename']}"
+
+    with ctx.claim(file_id):
+        async with ctx.sessionmaker() as session:
+            if await repo.get_file(session, file_id) is not None:
+                raise FileExists(details={"file_id": str(file_id)})
+        token = await ctx.capacity.reserve(limit)
+        try:
+            return await _store(ctx, file_id, meta, storage_path, attrs.compression,
+                                body, limit, content_length, expected)
+        finally:
+            ctx.capacity.release(token)
+
+
+def _dt(value: str):
+    return repo._parse_dt(value)
+
+
+async def _store(
+    ctx: SEContext, file_id: uuid.UUID, meta: dict[str, Any], storage_path: str,
+    compression: str | None, body: AsyncIterator[bytes], limit: int,
+    content_length: int | None, expected: str | None,
+) -> dict[str, Any]:
+    backend = ctx.backend
+    async with ctx.sessionmaker() as session:
+        wal_id = await repo.wal_begin(session, "create", file_id, storage_path,
+                                      {"sidecar": meta})
+        await session.commit()
+    pipeline: WritePipeline | None = None
+    data_written = sidecar_written = False
+    try:
+        writer = await anyio.to_thread.run_sync(backend.open_writer, storage_path)
+        pipeline = WritePipeline(writer, compression)
+        buf: list[bytes] = []
+        buffered = received = 0
+        async for chunk in body:
+            if not chunk:
+                continue
+            received += len(chunk)
+            if received > limit:
+                raise PayloadTooLarge("The body is longer than declared",
+                                      details={"declared": limit})
+            buf.append(chunk)
+            buffered += len(chunk)
+            if buffered >= ctx.settings.SE_CHUNK_BYTES:
+                await anyio.to_thread.run_sync(pipeline.feed, b"".join(buf))
+                buf, buffered = [], 0
+        if buf:
+            await anyio.to_thread.run_sync(pipeline.feed, b"".join(buf))
+        if content_length is not None and received != content_length:
+            raise IncompleteBody(details={"expected": content_length, "received": received})
+        await anyio.to_thread.run_sync(pipeline.finish)
+        digest = pipeline.sha.hexdigest()
+        if expected is not None and digest != expected.lower():
+            raise ChecksumMismatch(details={"expected": expected.lower(), "actual": digest})
+        meta = dict(meta, size=pipeline.size, sha256=digest)
+        if pipeline.algorithm:
+            meta["compression"] = {"algorithm": pipeline.algorithm,
+                                   "stored_size": pipeline.stored_size,
+                                   "stored_sha256": pipeline.stored_sha.hexdigest()}
+        encoded = sidecar.encode(meta)
+        await anyio.to_thread.run_sync(pipeline.commit)
+        data_written = True
+        await anyio.to_thread.run_sync(
+            backend.put_bytes, naming.sidecar_path(storage_path), encoded)
+        sidecar_written = True
+        async with ctx.sessionmaker() as session:
+            await repo.upsert_file(session, meta, storage_path)
+            await repo.add_outbox(session, build_event("file.created", file_id, ctx.se_id, meta))
+            await repo.wal_finish(session, wal_id, "committed")
+            await session.commit()
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await _rollback(ctx, wal_id, storage_path, pipeline, data_written, sidecar_written)
+        UPLOADS.labels(type(exc).__name__).inc()
+        raise
+    ctx.relay.notify()
+    UPLOADS.labels("stored").inc()
+    UPLOAD_BYTES.inc(meta["size"])
+    log.info("file.stored", file_id=str(file_id), size=meta["size"],
+             compressed=bool(meta.get("compression")))
+    return meta
+
+
+async def _rollback(
+    ctx: SEContext, wal_id: int, storage_path: str, pipeline: WritePipeline | None,
+    data_written: bool, sidecar_written: bool,
+) -> None:
+    backend = ctx.backend
+    try:
+        if pipeline is not None and not data_written:
+            await anyio.to_thread.run_sync(pipeline.abort)
+        if sidecar_written:
+            await anyio.to_thread.run_sync(backend.delete, naming.sidecar_path(storage_path))
+        if data_written:
+            await anyio.to_thread.run_sync(backend.delete, storage_path)
+        await anyio.to_thread.run_sync(backend.remove_temps, storage_path)
+        async with ctx.sessionmaker() as session:
+            await repo.wal_finish(session, wal_id, "rolled_back")
+            await session.commit()
+    except Exception as exc:  # recovery at the next start finishes the job
+        log.error("file.rollback_failed", storage_path=storage_path, error=str(exc))

@@ -1,0 +1,69 @@
+"""The fixity scrubber: re-hash stored files at a bounded rate, record ``last_verified_at``
+and the outcome, quarantine mismatches (downloads of a quarantined file are refused)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import timedelta
+from typing import Any
+
+import anyio
+import structlog
+
+from storage_element import repository as repo
+from storage_element.backends import StorageBackend
+from storage_element.context import SEContext
+from storage_element.files.content import FIXITY_RESULTS, original_bytes, quarantine
+from storage_element.naming import now_utc
+
+log = structlog.get_logger(__name__)
+
+
+def verify_one(backend: StorageBackend, path: str, attrs: dict[str, Any], rate: int) -> str:
+    """``ok``, ``mismatch``, ``missing`` or ``unreadable``; sleeps to stay under ``rate`` B/s."""
+    if backend.size(path) is None:
+        return "missing"
+    digest = hashlib.sha256()
+    size = 0
+    started = time.monotonic()
+    try:
+        for piece in original_bytes(backend, path, attrs, 0, None, 1024 * 1024):
+            digest.update(piece)
+            size += len(piece)
+            if rate > 0:
+                ahead = size / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+    except Exception:
+        return "unreadable"
+    return "ok" if digest.hexdigest() == attrs["sha256"] and size == attrs["size"] else "mismatch"
+
+
+async def scrub(ctx: SEContext, *, limit: int, force: bool, rate_limited: bool) -> dict[str, Any]:
+    if ctx.modes.mode == "ar":
+        return {"checked": 0, "skipped": "archived"}
+    reverify = timedelta(hours=ctx.settings.SE_FIXITY_REVERIFY_HOURS)
+    before = now_utc() if force else now_utc() - reverify
+    async with ctx.sessionmaker() as session:
+        rows = await repo.fixity_candidates(session, before, limit)
+    rate = ctx.settings.SE_FIXITY_RATE_BYTES_PER_SECOND if rate_limited else 0
+    outcomes: dict[str, int] = {"ok": 0, "mismatch": 0, "missing": 0, "unreadable": 0}
+    quarantined: list[str] = []
+    for row in rows:
+        if row.file_id in ctx.busy:
+            continue
+        outcome = await anyio.to_thread.run_sync(
+            verify_one, ctx.backend, row.storage_path, row.attrs, rate)
+        outcomes[outcome] += 1
+        if outcome == "ok":
+            FIXITY_RESULTS.labels("scrubber", "ok").inc()
+            async with ctx.sessionmaker() as session:
+                await repo.mark_fixity(session, row.file_id, "ok", quarantine=False)
+                await session.commit()
+        else:
+            await quarantine(ctx, row.file_id, outcome, "scrubber")
+            quarantined.append(str(row.file_id))
+    result = {"checked": len(rows), **outcomes, "quarantined": quarantined}
+    log.info("fixity.pass", **{k: v for k, v in result.items() if k != "quarantined"})
+    return result
