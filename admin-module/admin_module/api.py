@@ -1,18 +1,37 @@
-"""Every domain's router, mounted under /api/v1. Add a domain by appending to ROUTERS."""
+"""Every domain's router. Add a domain by appending to ROUTERS (mounted under /api/v1);
+ROOT_ROUTERS are mounted at the root (/.well-known/...)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from admin_module.admin_users.auth_endpoints import router as admin_auth_router
+from admin_module.admin_users.endpoints import router as admin_users_router
 from admin_module.audit.endpoints import router as audit_router
+from admin_module.auth.endpoints import router as auth_router
+from admin_module.keys.endpoints import jwks_router, well_known_router
+from admin_module.keys.endpoints import router as jwt_keys_router
+from admin_module.service_accounts.endpoints import router as service_accounts_router
 
 API_PREFIX = "/api/v1"
 
 ROUTERS: list[APIRouter] = [
+    auth_router,
+    jwks_router,
+    admin_auth_router,
+    admin_users_router,
+    service_accounts_router,
+    jwt_keys_router,
     audit_router,
+]
+
+ROOT_ROUTERS: list[APIRouter] = [
+    well_known_router,
 ]
 
 
 def include_routers(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    for router in ROOT_ROUTERS:
+        app.include_router(router)

@@ -55,6 +55,26 @@ class Settings(ArtStoreSettings):
     ARTSTORE_CLIENT_SECRET: str | None = None
     ARTSTORE_BOOTSTRAP_FILE: str | None = None
 
+    # --- Control plane (registry, discovery, sagas, retention) -----------------------------
+    SE_HEALTH_INTERVAL_SECONDS: float = Field(default=60.0, gt=0)
+    SE_REQUEST_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    SE_TRANSFER_TIMEOUT_SECONDS: float = Field(default=300.0, gt=0)  # per chunk of a copy
+    SE_BREAKER_FAIL_MAX: int = Field(default=3, ge=1)
+    SE_BREAKER_RESET_SECONDS: float = Field(default=30.0, gt=0)
+    SE_RETENTION_WARNING_DAYS: int = Field(default=30, ge=0)
+    DISCOVERY_REPUBLISH_SECONDS: float = Field(default=30.0, gt=0)
+    DISCOVERY_TTL_SECONDS: int = Field(default=300, ge=10)
+    SAGA_POLL_SECONDS: float = Field(default=2.0, gt=0)
+    SAGA_RETRY_BASE_SECONDS: float = Field(default=5.0, gt=0)
+    SAGA_RETRY_MAX_SECONDS: float = Field(default=300.0, gt=0)
+    SAGA_MAX_ATTEMPTS: int = Field(default=20, ge=1)
+    SAGA_CRASH_AFTER_STEP: str | None = None  # test only: os._exit after persisting this step
+    MODE_DRAIN_SETTLE_SECONDS: float = Field(default=2.0, ge=0)
+    MODE_DRAIN_TIMEOUT_SECONDS: float = Field(default=600.0, gt=0)
+    FINALIZE_SAFETY_MARGIN_SECONDS: float = Field(default=86400.0, ge=0)
+    RETENTION_CLEANUP_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
+    RETENTION_BATCH_SIZE: int = Field(default=500, ge=1, le=10000)
+
 
 def get_settings() -> Settings:
     return Settings()

@@ -18,6 +18,8 @@ from admin_module import __version__
 from admin_module.api import include_routers
 from admin_module.config import Settings
 from admin_module.db import create_engine, create_sessionmaker
+from admin_module.identity import audit_retention, identity_services
+from admin_module.keys.component import signing_keys
 from admin_module.migrate import run_migrations
 from admin_module.redis_client import create_redis, redis_ping
 from admin_module.runtime_secrets import resolve_runtime_secrets
@@ -29,7 +31,12 @@ log = structlog.get_logger(__name__)
 
 Component = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
-COMPONENTS: list[Component] = []
+# Opened in order after the database and Redis, closed in reverse. Append new domains here.
+COMPONENTS: list[Component] = [
+    signing_keys,
+    identity_services,
+    audit_retention,
+]
 
 
 @asynccontextmanager

@@ -6,17 +6,22 @@ Import every model module here so ``Base.metadata`` is complete for Alembic and 
 from admin_module.models.admin_user import AdminUser, PasswordHistory, RefreshToken
 from admin_module.models.audit import AuditChainHead, AuditEvent
 from admin_module.models.base import Base
+from admin_module.models.saga import Saga
 from admin_module.models.service_account import ServiceAccount, ServiceAccountSecret
 from admin_module.models.signing_key import SigningKey
+from admin_module.models.storage_element import DiscoveryVersion, StorageElement
 
 __all__ = [
     "AdminUser",
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "DiscoveryVersion",
     "PasswordHistory",
     "RefreshToken",
+    "Saga",
     "ServiceAccount",
     "ServiceAccountSecret",
     "SigningKey",
+    "StorageElement",
 ]

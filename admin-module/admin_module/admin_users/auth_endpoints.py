@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from admin_module.admin_users import repository
+from admin_module.admin_users.dependencies import AuthService, CurrentAdminDep, UsersService
+from admin_module.admin_users.schemas import (
+    AdminUserRead,
+    ChangePasswordRequest,
+    LoginRequest,
+    LoginResponse,
+    LogoutRequest,
+    RefreshRequest,
+)
+from admin_module.audit import service as audit
+from admin_module.db import DbSession
+from artstore_common.errors import Forbidden
+
+router = APIRouter(prefix="/admin-auth", tags=["admin-auth"])
+
+
+def _login_response(tokens, response: Response) -> LoginResponse:
+    response.headers["Cache-Control"] = "no-store"
+    return LoginResponse(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
+                         expires_in=tokens.expires_in,
+                         refresh_expires_in=tokens.refresh_expires_in)
+
+
+@router.post("/login", response_model=LoginResponse)
+async def login(body: LoginRequest, request: Request, response: Response,
+                auth: AuthService) -> LoginResponse:
+    client_ip = request.client.host if request.client else "unknown"
+    tokens = await auth.login(body.username, body.password, client_ip)
+    return _login_response(tokens, response)
+
+
+@router.post("/refresh", response_model=LoginResponse)
+async def refresh(body: RefreshRequest, response: Response, auth: AuthService) -> LoginResponse:
+    return _login_response(await auth.refresh(body.refresh_token), response)
+
+
+@router.post("/logout", status_code=204)
+async def logout(current: CurrentAdminDep, session: DbSession, auth: AuthService,
+                 body: LogoutRequest | None = None) -> Response:
+    body = body or LogoutRequest(all_sessions=True)
+    await auth.logout(session, current.user.id, current.user.username, body.refresh_token,
+                      body.all_sessions or body.refresh_token is None)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=AdminUserRead)
+async def me(current: CurrentAdminDep) -> AdminUserRead:
+    return AdminUserRead.model_validate(current.user)
+
+
+@router.post("/change-password", status_code=204)
+async def change_password(body: ChangePasswordRequest, current: CurrentAdminDep,
+                          users: UsersService, session: DbSession) -> Response:
+    user = current.user
+    if not await users.hasher.verify(user.password_hash, body.current_password):
+        raise Forbidden("The current password is wrong", code="INVALID_CURRENT_PASSWORD")
+    await users.set_password(user, body.new_password, check_history=True)
+    await repository.revoke_user_tokens(session, user.id, "password_changed")
+    await session.flush()
+    await audit.record(session, action="admin_user.password_changed", actor=user.username,
+                       resource_type="admin_user", resource_id=user.id)
+    return Response(status_code=204)

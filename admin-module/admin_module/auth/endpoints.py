@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from admin_module.auth.parsing import MAX_BODY_BYTES, parse_token_request
+from admin_module.auth.service import TokenIssuer
+from admin_module.errors import OAuthError
+from admin_module.metrics import TOKEN_FAILURES
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def _read_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise OAuthError("invalid_request", "The request body is too large", 400)
+    return bytes(body)
+
+
+@router.post(
+    "/token",
+    summary="OAuth 2.0 client credentials grant",
+    responses={400: {"description": "RFC 6749 error"}, 401: {"description": "invalid_client"}},
+)
+async def token(request: Request) -> JSONResponse:
+    """Form (`grant_type=client_credentials`, credentials in the body or HTTP Basic) or JSON
+    `{"client_id", "client_secret"}`. Errors use the RFC 6749 shape."""
+    issuer: TokenIssuer = request.app.state.token_issuer
+    try:
+        try:
+            body = await _read_body(request)
+            req = parse_token_request(
+                request.headers.get("content-type"), body, request.headers.get("authorization")
+            )
+        except OAuthError as exc:
+            TOKEN_FAILURES.labels(exc.reason).inc()
+            raise
+        issued = await issuer.issue(req)
+    except OAuthError as exc:
+        return JSONResponse(exc.body(), status_code=exc.status_code,
+                            headers={**_NO_STORE, **exc.headers})
+    return JSONResponse(
+        {"access_token": issued.access_token, "token_type": "Bearer",
+         "expires_in": issued.expires_in, "scope": issued.scope},
+        headers=_NO_STORE,
+    )

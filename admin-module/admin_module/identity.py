@@ -1,0 +1,46 @@
+"""Lifespan components of the identity half: services on app.state, initial accounts, and the
+audit retention job. (Signing keys live in ``keys.component``.)"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from admin_module.admin_users.auth_service import AdminAuth
+from admin_module.audit import service as audit
+from admin_module.auth.service import TokenIssuer
+from admin_module.background import periodic
+from admin_module.bootstrap import bootstrap_accounts
+from admin_module.security.hashing import SecretHasher
+from admin_module.security.ratelimit import RateLimiter
+
+AUDIT_PRUNE_INTERVAL_SECONDS = 6 * 3600
+
+
+@asynccontextmanager
+async def identity_services(app: FastAPI) -> AsyncIterator[None]:
+    settings = app.state.settings
+    hasher = SecretHasher(settings)
+    limiter = RateLimiter(app.state.redis, settings.RATE_LIMIT_WINDOW_SECONDS)
+    app.state.hasher = hasher
+    app.state.rate_limiter = limiter
+    app.state.token_issuer = TokenIssuer(settings, app.state.sessionmaker, app.state.keys,
+                                         hasher, limiter)
+    app.state.admin_auth = AdminAuth(settings, app.state.sessionmaker, app.state.keys, hasher,
+                                     limiter)
+    await bootstrap_accounts(app.state.sessionmaker, settings, hasher, app.state.secrets)
+    yield
+
+
+@asynccontextmanager
+async def audit_retention(app: FastAPI) -> AsyncIterator[None]:
+    settings = app.state.settings
+
+    async def prune() -> None:
+        async with app.state.sessionmaker() as session, session.begin():
+            await audit.prune(session, settings.AUDIT_RETENTION_DAYS)
+
+    async with periodic("audit-retention", AUDIT_PRUNE_INTERVAL_SECONDS, prune):
+        yield

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from admin_module.db import DbSession
+from admin_module.keys import repository
+from admin_module.keys.schemas import KeyStatusRead, RotationRead, SigningKeyRead
+from admin_module.keys.service import KeyManager
+from admin_module.models.base import utcnow
+from admin_module.models.signing_key import SigningKey
+from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth.scopes import KEYS_ADMIN
+from artstore_common.errors import ServiceUnavailable
+from artstore_common.pagination import Page, Paging
+
+router = APIRouter(prefix="/jwt-keys", tags=["jwt-keys"])
+jwks_router = APIRouter(tags=["auth"])
+well_known_router = APIRouter(tags=["auth"])
+
+KeysAdmin = Annotated[Principal, Depends(require_scopes(KEYS_ADMIN))]
+
+
+def _keys(request: Request) -> KeyManager:
+    return request.app.state.keys
+
+
+def _read(key: SigningKey, now: datetime) -> SigningKeyRead:
+    if key.retired_at is None:
+        status = "active"
+    elif key.publish_until and key.publish_until > now:
+        status = "published"
+    else:
+        status = "expired"
+    return SigningKeyRead(
+        kid=key.kid, algorithm=key.algorithm, status=status, created_at=key.created_at,
+        retired_at=key.retired_at, publish_until=key.publish_until, reason=key.reason,
+        created_by=key.created_by,
+    )
+
+
+async def _jwks(request: Request) -> JSONResponse:
+    document = await _keys(request).jwks()
+    return JSONResponse(document, headers={"Cache-Control": "public, max-age=60"})
+
+
+jwks_router.add_api_route("/auth/jwks", _jwks, methods=["GET"], summary="JSON Web Key Set")
+well_known_router.add_api_route("/.well-known/jwks.json", _jwks, methods=["GET"],
+                                summary="JSON Web Key Set")
+
+
+@router.post("/rotate", response_model=RotationRead)
+async def rotate(principal: KeysAdmin, session: DbSession, request: Request) -> RotationRead:
+    keys = _keys(request)
+    result = await keys.rotate(session, reason="manual", actor=principal.name or principal.subject)
+    keys.forget_cache()
+    return RotationRead(kid=result.kid, previous_kid=result.previous_kid,
+                        previous_publish_until=result.previous_publish_until)
+
+
+@router.get("/status", response_model=KeyStatusRead)
+async def status(principal: KeysAdmin, session: DbSession, request: Request) -> KeyStatusRead:
+    keys = _keys(request)
+    now = utcnow()
+    published = await repository.published_keys(session, now)
+    active = next((k for k in published if k.retired_at is None), None)
+    if active is None:
+        raise ServiceUnavailable("No active signing key", code="NO_SIGNING_KEY")
+    interval = keys.settings.JWT_ROTATION_INTERVAL_HOURS
+    return KeyStatusRead(
+        active_kid=active.kid, active_created_at=active.created_at,
+        next_rotation_at=active.created_at + timedelta(hours=interval),
+        rotation_interval_hours=interval,
+        access_token_ttl_seconds=keys.settings.ACCESS_TOKEN_TTL_SECONDS,
+        published=[_read(k, now) for k in published],
+    )
+
+
+@router.get("/history", response_model=Page[SigningKeyRead])
+async def history(principal: KeysAdmin, session: DbSession, paging: Paging) -> Page[SigningKeyRead]:
+    rows, total = await repository.history(session, paging.limit, paging.offset)
+    now = utcnow()
+    return Page(items=[_read(k, now) for k in rows], total=total, limit=paging.limit,
+                offset=paging.offset)

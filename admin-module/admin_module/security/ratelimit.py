@@ -1,0 +1,74 @@
+"""Sliding-window rate limiting in Redis (one sorted set per key, updated atomically in Lua).
+
+If Redis is unreachable the limiter FAILS OPEN: the request goes through, a warning is logged
+and ``artstore_rate_limit_errors_total`` counts it. Lockout after failed logins lives in
+PostgreSQL, so brute force against admin users stays bounded even then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+import structlog
+
+from admin_module.metrics import RATE_LIMIT_ERRORS, RATE_LIMIT_HITS
+
+log = structlog.get_logger(__name__)
+
+KEY_PREFIX = "artstore:ratelimit"
+
+_SCRIPT = """
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count < limit then
+  redis.call('ZADD', key, now, ARGV[4])
+  redis.call('PEXPIRE', key, window)
+  return {1, 0}
+end
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+local retry = window
+if oldest[2] then retry = tonumber(oldest[2]) + window - now end
+return {0, retry}
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: int = 0
+
+
+class RateLimiter:
+    def __init__(self, client: aioredis.Redis, window_seconds: int) -> None:
+        self.client = client
+        self.window_ms = window_seconds * 1000
+        self._script = client.register_script(_SCRIPT)
+
+    @staticmethod
+    def key(scope: str, identity: str) -> str:
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        return f"{KEY_PREFIX}:{scope}:{digest}"
+
+    async def hit(self, scope: str, identity: str, limit: int) -> Decision:
+        now_ms = int(time.time() * 1000)
+        try:
+            allowed, retry_ms = await self._script(
+                keys=[self.key(scope, identity)],
+                args=[now_ms, self.window_ms, limit, f"{now_ms}-{uuid.uuid4().hex[:8]}"],
+            )
+        except Exception as exc:  # Redis down or slow: fail open, loudly
+            RATE_LIMIT_ERRORS.labels(scope).inc()
+            log.warning("ratelimit.unavailable", scope=scope, error=type(exc).__name__)
+            return Decision(True)
+        if int(allowed):
+            return Decision(True)
+        RATE_LIMIT_HITS.labels(scope).inc()
+        return Decision(False, max(1, -(-int(retry_ms) // 1000)))
