@@ -1,0 +1,3 @@
+"""ArtStore query module: catalog, search, download."""
+
+__version__ = "0.1.0"

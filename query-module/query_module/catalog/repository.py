@@ -1,0 +1,138 @@
+"""All SQL that writes the catalog: idempotent upserts and owner-checked deletes."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from artstore_common.contracts import FileAttributes
+from query_module.catalog.rules import CopyVersion, Outcome, delete_outcome, upsert_outcome
+from query_module.models import CatalogFile, Tombstone
+
+
+def extension_of(filename: str) -> str:
+    return os.path.splitext(filename)[1].lstrip(".").lower()[:64]
+
+
+def row_values(attrs: FileAttributes, se_id: UUID, event_at: datetime) -> dict[str, Any]:
+    return {
+        "file_id": attrs.file_id,
+        "storage_element_id": se_id,
+        "original_filename": attrs.original_filename,
+        "storage_filename": attrs.storage_filename,
+        "extension": extension_of(attrs.original_filename),
+        "size": attrs.size,
+        "content_type": attrs.content_type,
+        "sha256": attrs.sha256,
+        "created_at": attrs.created_at,
+        "updated_at": attrs.updated_at,
+        "uploaded_by_id": attrs.uploaded_by.id,
+        "uploaded_by_name": attrs.uploaded_by.name,
+        "description": attrs.description,
+        "version": attrs.version,
+        "tags": list(attrs.tags),
+        "retention_policy": attrs.retention_policy,
+        "ttl_days": attrs.ttl_days,
+        "expires_at": attrs.expires_at,
+        "status": attrs.status,
+        "compression_algorithm": attrs.compression.algorithm if attrs.compression else None,
+        "stored_size": attrs.compression.stored_size if attrs.compression else None,
+        "custom": attrs.custom,
+        "finalized_at": attrs.finalized_at,
+        "last_verified_at": attrs.last_verified_at,
+        "schema_version": attrs.schema_version,
+        "event_at": event_at,
+        "deleted_at": event_at if attrs.status == "deleted" else None,
+    }
+
+
+def _version(row: CatalogFile) -> CopyVersion:
+    return CopyVersion(
+        storage_element_id=row.storage_element_id,
+        status=row.status,
+        updated_at=row.updated_at,
+        event_at=row.event_at,
+        finalized=row.finalized_at is not None,
+    )
+
+
+async def _locked_row(session: AsyncSession, file_id: UUID) -> CatalogFile | None:
+    stmt = select(CatalogFile).where(CatalogFile.file_id == file_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _tombstone_at(session: AsyncSession, file_id: UUID, se_id: UUID) -> datetime | None:
+    stmt = select(Tombstone.deleted_at).where(
+        Tombstone.file_id == file_id, Tombstone.storage_element_id == se_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _add_tombstone(session: AsyncSession, file_id: UUID, se_id: UUID, at: datetime) -> None:
+    stmt = insert(Tombstone).values(file_id=file_id, storage_element_id=se_id, deleted_at=at)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Tombstone.file_id, Tombstone.storage_element_id],
+        set_={"deleted_at": func.greatest(Tombstone.deleted_at, stmt.excluded.deleted_at)},
+    )
+    await session.execute(stmt)
+
+
+async def upsert_file(
+    session: AsyncSession, attrs: FileAttributes, se_id: UUID, event_at: datetime
+) -> Outcome:
+    tombstone = await _tombstone_at(session, attrs.file_id, se_id)
+    if tombstone is not None and attrs.updated_at <= tombstone:
+        return Outcome.STALE
+    values = row_values(attrs, se_id, event_at)
+    inserted = await session.execute(
+        insert(CatalogFile).values(**values).on_conflict_do_nothing().returning(CatalogFile.file_id)
+    )
+    if inserted.scalar_one_or_none() is not None:
+        return Outcome.APPLIED
+    row = await _locked_row(session, attrs.file_id)
+    assert row is not None
+    incoming = CopyVersion(
+        storage_element_id=se_id,
+        status=attrs.status,
+        updated_at=attrs.updated_at,
+        event_at=event_at,
+        finalized=attrs.finalized_at is not None,
+    )
+    outcome = upsert_outcome(_version(row), incoming)
+    if outcome is Outcome.APPLIED:
+        values.pop("file_id")
+        values["indexed_at"] = func.now()
+        await session.execute(
+            update(CatalogFile).where(CatalogFile.file_id == attrs.file_id).values(**values)
+        )
+    return outcome
+
+
+async def delete_file(
+    session: AsyncSession, file_id: UUID, se_id: UUID, occurred_at: datetime
+) -> Outcome:
+    await _add_tombstone(session, file_id, se_id, occurred_at)
+    row = await _locked_row(session, file_id)
+    outcome = delete_outcome(_version(row) if row else None, se_id)
+    if outcome is Outcome.APPLIED:
+        await session.execute(
+            update(CatalogFile)
+            .where(CatalogFile.file_id == file_id)
+            .values(
+                status="deleted",
+                deleted_at=occurred_at,
+                event_at=func.greatest(CatalogFile.event_at, occurred_at),
+                indexed_at=func.now(),
+            )
+        )
+    return outcome
+
+
+async def get_file(session: AsyncSession, file_id: UUID) -> CatalogFile | None:
+    return await session.get(CatalogFile, file_id)

@@ -1,0 +1,85 @@
+"""What clients see of a catalog row (the SE's address is never part of it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from artstore_common.contracts import Mode, Uploader
+from query_module.models import CatalogFile
+
+
+class FileRead(BaseModel):
+    file_id: UUID
+    original_filename: str
+    extension: str
+    size: int
+    content_type: str
+    sha256: str
+    created_at: datetime
+    updated_at: datetime
+    uploaded_by: Uploader
+    description: str | None = None
+    version: str | None = None
+    tags: list[str]
+    retention_policy: str
+    ttl_days: int | None = None
+    expires_at: datetime | None = None
+    status: str
+    compressed: bool
+    compression_algorithm: str | None = None
+    stored_size: int | None = None
+    custom: dict[str, Any]
+    finalized_at: datetime | None = None
+    last_verified_at: datetime | None = None
+    storage_element_id: UUID
+    storage_element_mode: Mode | None = None
+
+    @classmethod
+    def from_row(cls, row: CatalogFile) -> FileRead:
+        return cls(
+            file_id=row.file_id,
+            original_filename=row.original_filename,
+            extension=row.extension,
+            size=row.size,
+            content_type=row.content_type,
+            sha256=row.sha256,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            uploaded_by=Uploader(id=row.uploaded_by_id, name=row.uploaded_by_name),
+            description=row.description,
+            version=row.version,
+            tags=list(row.tags or []),
+            retention_policy=row.retention_policy,
+            ttl_days=row.ttl_days,
+            expires_at=row.expires_at,
+            status=row.status,
+            compressed=row.compression_algorithm is not None,
+            compression_algorithm=row.compression_algorithm,
+            stored_size=row.stored_size,
+            custom=dict(row.custom or {}),
+            finalized_at=row.finalized_at,
+            last_verified_at=row.last_verified_at,
+            storage_element_id=row.storage_element_id,
+        )
+
+
+class SearchHit(FileRead):
+    rank: float | None = None
+    highlights: dict[str, str] | None = None
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class SearchPage(BaseModel):
+    items: list[SearchHit]
+    total: int
+    limit: int
+    offset: int
+    facets: dict[str, list[FacetValue]] | None = None

@@ -1,0 +1,145 @@
+"""Stream a file from its storage element without ever exposing the SE.
+
+The SE answers with the original bytes (it decompresses itself) and handles Range and
+If-None-Match; this relays the status and the representation headers, and adds its own
+Content-Disposition. No DB session is held while streaming.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import structlog
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from artstore_common.discovery import DiscoveryClient
+from query_module import metrics
+from query_module.catalog.schemas import FileRead
+from query_module.errors import (
+    FileArchived,
+    FileNotFound,
+    RangeNotSatisfiable,
+    StorageElementError,
+    StorageElementUnavailable,
+)
+from query_module.files.disposition import content_disposition
+from query_module.se_client import ServiceTokenProvider
+
+log = structlog.get_logger(__name__)
+
+FORWARDED_REQUEST_HEADERS = ("range", "if-none-match", "if-range")
+RELAYED_RESPONSE_HEADERS = ("content-length", "content-range", "etag", "accept-ranges",
+                            "last-modified")
+
+
+class Downloader:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        tokens: ServiceTokenProvider,
+        discovery: DiscoveryClient,
+        chunk_size: int,
+    ) -> None:
+        self.http = http
+        self.tokens = tokens
+        self.discovery = discovery
+        self.chunk_size = chunk_size
+
+    def _content_url(self, file: FileRead) -> str:
+        se = self.discovery.get(file.storage_element_id)
+        details = {"file_id": str(file.file_id), "storage_element_id": str(file.storage_element_id)}
+        if se is None:
+            raise StorageElementUnavailable(details=details)
+        if se.mode == "ar":
+            raise FileArchived(details=details)
+        if se.status == "offline":
+            raise StorageElementUnavailable(details=details)
+        return f"{se.api_url.rstrip('/')}/api/v1/files/{file.file_id}/content"
+
+    async def _send(self, method: str, url: str, request: Request) -> httpx.Response:
+        forwarded = {
+            h: request.headers[h] for h in FORWARDED_REQUEST_HEADERS if h in request.headers
+        }
+        for attempt in (1, 2):
+            headers = {**forwarded, "Authorization": f"Bearer {await self.tokens.get()}",
+                       "Accept-Encoding": "identity"}
+            if request.headers.get("x-request-id"):
+                headers["X-Request-ID"] = request.headers["x-request-id"]
+            try:
+                upstream = await self.http.send(
+                    self.http.build_request(method, url, headers=headers), stream=True
+                )
+            except httpx.HTTPError as exc:
+                log.warning("download.se_unreachable", error=str(exc)[:200])
+                raise StorageElementUnavailable() from exc
+            if upstream.status_code == 401 and attempt == 1:
+                await upstream.aclose()
+                self.tokens.invalidate()
+                continue
+            return upstream
+        raise AssertionError("unreachable")
+
+    async def respond(self, file: FileRead, request: Request) -> Response:
+        method = "HEAD" if request.method == "HEAD" else "GET"
+        upstream = await self._send(method, self._content_url(file), request)
+        status = upstream.status_code
+        if status not in (200, 206, 304):
+            await upstream.aclose()
+            raise self._error_for(file, upstream)
+        headers = {
+            h: upstream.headers[h] for h in RELAYED_RESPONSE_HEADERS if h in upstream.headers
+        }
+        headers["content-disposition"] = content_disposition(file.original_filename)
+        headers["x-content-type-options"] = "nosniff"
+        media_type = file.content_type or "application/octet-stream"
+        if method == "HEAD" or status == 304:
+            await upstream.aclose()
+            metrics.DOWNLOADS.labels("not_modified" if status == 304 else "head").inc()
+            return Response(status_code=status, headers=headers, media_type=media_type)
+        return StreamingResponse(
+            self._relay(upstream, file),
+            status_code=status,
+            headers=headers,
+            media_type=media_type,
+            background=BackgroundTask(upstream.aclose),
+        )
+
+    async def _relay(self, upstream: httpx.Response, file: FileRead) -> AsyncIterator[bytes]:
+        result = "aborted"
+        try:
+            async for chunk in upstream.aiter_raw(self.chunk_size):
+                metrics.DOWNLOAD_BYTES.inc(len(chunk))
+                yield chunk
+            result = "ok" if upstream.status_code == 200 else "partial"
+        except httpx.HTTPError as exc:
+            # Mid-stream failure (e.g. the SE aborts on a fixity mismatch): abort the
+            # client connection too, so a short body is never taken for a whole file.
+            log.error("download.stream_aborted", file_id=str(file.file_id), error=str(exc)[:200])
+            raise
+        finally:
+            metrics.DOWNLOADS.labels(result).inc()
+            await upstream.aclose()
+
+    def _error_for(self, file: FileRead, upstream: httpx.Response) -> Exception:
+        status = upstream.status_code
+        details = {"file_id": str(file.file_id)}
+        metrics.DOWNLOADS.labels(f"se_{status}").inc()
+        if status == 416:
+            headers = {}
+            if "content-range" in upstream.headers:
+                headers["Content-Range"] = upstream.headers["content-range"]
+            return RangeNotSatisfiable(details=details, headers=headers)
+        if status == 404:
+            metrics.DRIFT.labels("missing_on_se").inc()
+            log.warning("download.catalog_drift", file_id=str(file.file_id),
+                        storage_element_id=str(file.storage_element_id))
+            return FileNotFound(details=details)
+        if status == 409:
+            return FileArchived(details=details)
+        if status == 503:
+            return StorageElementUnavailable(details=details)
+        log.error("download.se_error", file_id=str(file.file_id), status=status)
+        return StorageElementError(details={**details, "upstream_status": status})

@@ -1,0 +1,31 @@
+"""One file's metadata and its download."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from artstore_common.auth import Principal, require_scopes
+from query_module.catalog.schemas import FileRead
+from query_module.files.service import load_file, with_mode
+
+router = APIRouter(prefix="/api/v1/files", tags=["files"])
+
+FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
+
+
+@router.get("/{file_id}", response_model=FileRead)
+async def get_file(file_id: UUID, principal: FilesRead, request: Request) -> FileRead:
+    state = request.app.state
+    value = await load_file(file_id, state.metadata_cache, state.sessionmaker)
+    return with_mode(value, state.discovery)
+
+
+@router.api_route("/{file_id}/download", methods=["GET", "HEAD"], response_class=Response)
+async def download_file(file_id: UUID, principal: FilesRead, request: Request) -> Response:
+    state = request.app.state
+    value = await load_file(file_id, state.metadata_cache, state.sessionmaker)
+    return await state.downloader.respond(value, request)

@@ -1,0 +1,38 @@
+"""One file's metadata: LRU → Redis → catalog; the SE's current mode from discovery."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from artstore_common.discovery import DiscoveryClient
+from query_module.cache import MetadataCache
+from query_module.catalog import repository
+from query_module.catalog.schemas import FileRead
+from query_module.db import session_scope
+from query_module.errors import FileNotFound
+
+
+async def load_file(
+    file_id: UUID,
+    cache: MetadataCache,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> FileRead:
+    """The live file's catalog entry; deleted files are gone for clients (404)."""
+    value = await cache.get(file_id)
+    if value is None:
+        async with session_scope(sessionmaker) as session:
+            row = await repository.get_file(session, file_id)
+            value = FileRead.from_row(row) if row is not None else None
+        if value is None:
+            raise FileNotFound(details={"file_id": str(file_id)})
+        await cache.put(value)
+    if value.status == "deleted":
+        raise FileNotFound(details={"file_id": str(file_id)})
+    return value
+
+
+def with_mode(value: FileRead, discovery: DiscoveryClient) -> FileRead:
+    se = discovery.get(value.storage_element_id)
+    return value.model_copy(update={"storage_element_mode": se.mode if se else None})

@@ -1,0 +1,43 @@
+"""Readiness: the catalog database is critical; Redis, discovery and index lag degrade."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from artstore_common.health import CheckResult, HealthCheck
+from query_module.events.backlog import read_backlog
+
+
+def health_checks(app: FastAPI) -> list[HealthCheck]:
+    async def database() -> None:
+        async with app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def redis() -> None:
+        await app.state.redis.ping()
+
+    async def index_lag() -> CheckResult:
+        settings = app.state.settings
+        backlog = await read_backlog(
+            app.state.redis, settings.FILE_EVENTS_STREAM, settings.CONSUMER_GROUP
+        )
+        detail: dict[str, Any] = backlog.as_dict()
+        slow = backlog.lag_seconds > settings.INDEX_LAG_DEGRADED_SECONDS
+        return CheckResult("degraded" if slow else "ok", detail)
+
+    async def discovery() -> CheckResult:
+        client = app.state.discovery
+        doc = client.current()
+        detail = {"version": doc.version if doc else None, "source": client.source,
+                  "connected": client.connected}
+        return CheckResult("ok" if doc is not None else "degraded", detail)
+
+    return [
+        HealthCheck("database", database, critical=True),
+        HealthCheck("redis", redis, critical=False),
+        HealthCheck("index_lag", index_lag, critical=False),
+        HealthCheck("discovery", discovery, critical=False),
+    ]

@@ -1,0 +1,105 @@
+"""App factory: ``uvicorn query_module.main:create_app --factory``.
+
+Startup: migrations → engine → Redis → discovery thread → caches, downloader, re-indexer →
+event consumer and cache-invalidation listener as background tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx
+import structlog
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from artstore_common.app import create_base_app
+from artstore_common.auth import TokenVerifier
+from artstore_common.discovery import DiscoveryClient
+from artstore_common.logging import configure_logging
+from query_module import __version__
+from query_module.api import api_router
+from query_module.cache import MetadataCache
+from query_module.config import Settings
+from query_module.db import create_engine, create_sessionmaker, run_migrations
+from query_module.events.consumer import EventConsumer
+from query_module.files.download import Downloader
+from query_module.health import health_checks
+from query_module.reindex.service import Reindexer
+from query_module.se_client import ServiceTokenProvider
+
+log = structlog.get_logger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    if settings.MIGRATE_ON_STARTUP:
+        await run_migrations(engine)
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker = create_sessionmaker(engine)
+    app.state.redis = redis = Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=2.0, socket_timeout=10.0,
+        health_check_interval=30,
+    )
+    discovery = DiscoveryClient(
+        settings.REDIS_URL, settings.DISCOVERY_FALLBACK_FILE, settings.DISCOVERY_REFRESH_SECONDS,
+        key=settings.DISCOVERY_KEY, channel=settings.DISCOVERY_CHANNEL,
+    )
+    await anyio.to_thread.run_sync(discovery.start)
+    app.state.discovery = discovery
+    timeout = httpx.Timeout(settings.SE_READ_TIMEOUT_SECONDS,
+                            connect=settings.SE_CONNECT_TIMEOUT_SECONDS)
+    http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+    tokens = ServiceTokenProvider(settings, http)
+    cache = MetadataCache(settings, redis)
+    app.state.metadata_cache = cache
+    app.state.downloader = Downloader(http, tokens, discovery, settings.DOWNLOAD_CHUNK_BYTES)
+    app.state.reindexer = reindexer = Reindexer(
+        sessionmaker, http, tokens, discovery, settings.REINDEX_PAGE_SIZE,
+        on_changed=cache.invalidate,
+    )
+    consumer = EventConsumer(settings, redis, sessionmaker, on_applied=cache.invalidate)
+    app.state.consumer = consumer
+    tasks = [asyncio.create_task(cache.follow_invalidations(), name="cache-invalidation")]
+    if settings.CONSUMER_ENABLED:
+        tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
+    log.info("query.started", consumer=settings.CONSUMER_NAME, stream=settings.FILE_EVENTS_STREAM)
+    try:
+        yield
+    finally:
+        consumer.stop()
+        await reindexer.stop()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await anyio.to_thread.run_sync(discovery.stop)
+        await http.aclose()
+        await redis.aclose()
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.SERVICE_NAME, settings.LOG_LEVEL, settings.LOG_FORMAT)
+    app = create_base_app(settings, title="ArtStore query module", version=__version__,
+                          lifespan=lifespan)
+    app.state.health_checks.extend(health_checks(app))
+    app.state.token_verifier = TokenVerifier(
+        issuer=settings.JWT_ISSUER,
+        audience=settings.JWT_AUDIENCE,
+        jwks_url=settings.JWKS_URL,
+        public_key_file=settings.JWT_PUBLIC_KEY_FILE,
+        cache_seconds=settings.JWKS_CACHE_SECONDS,
+        min_refetch_seconds=settings.JWKS_MIN_REFETCH_SECONDS,
+        leeway_seconds=settings.JWT_LEEWAY_SECONDS,
+    )
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,164 @@
+"""SQL for search: conditions, ranking, ordering, facets. Pure builders, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, cast, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import REGCONFIG, array
+
+from query_module.models import CatalogFile as F
+from query_module.search.schemas import SearchParams
+
+FACET_COLUMNS = {
+    "content_type": F.content_type,
+    "retention_policy": F.retention_policy,
+    "storage_element_id": F.storage_element_id,
+}
+FACET_LIMIT = 50
+_HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2"
+
+
+def _config(name: str) -> ColumnElement:
+    return cast(literal(name), REGCONFIG)
+
+
+def ts_query(q: str) -> ColumnElement:
+    """Both stemmers OR'ed, so Russian and English word forms both match."""
+    russian = func.websearch_to_tsquery(_config("russian"), q)
+    english = func.websearch_to_tsquery(_config("english"), q)
+    return russian.op("||")(english)
+
+
+def like_pattern(q: str) -> str:
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_condition(params: SearchParams) -> ColumnElement | None:
+    q = params.q
+    if not q:
+        return None
+    if params.mode == "fulltext":
+        return F.search_vector.op("@@")(ts_query(q))
+    if params.mode == "partial":
+        pattern = like_pattern(q)
+        return or_(
+            func.lower(F.original_filename).like(pattern, escape="\\"),
+            func.lower(func.coalesce(F.description, "")).like(pattern, escape="\\"),
+        )
+    return F.original_filename == q
+
+
+def rank_expression(params: SearchParams) -> ColumnElement | None:
+    if not params.q or params.mode == "exact":
+        return None
+    if params.mode == "fulltext":
+        return func.ts_rank(F.search_vector, ts_query(params.q))
+    return func.similarity(func.lower(F.original_filename), params.q.lower())
+
+
+def _content_type_condition(values: list[str]) -> ColumnElement:
+    parts: list[ColumnElement] = []
+    for value in values:
+        value = value.lower()
+        if value.endswith("/*"):
+            parts.append(func.lower(F.content_type).startswith(value[:-1], autoescape=True))
+        else:
+            parts.append(func.lower(F.content_type) == value)
+    return or_(*parts)
+
+
+def filter_conditions(
+    params: SearchParams, se_ids_for_mode: Collection[UUID] | None
+) -> list[ColumnElement]:
+    conds: list[ColumnElement] = []
+    text_cond = text_condition(params)
+    if text_cond is not None:
+        conds.append(text_cond)
+    if params.content_type:
+        conds.append(_content_type_condition(params.content_type))
+    if params.extension:
+        conds.append(F.extension.in_({e.lower().lstrip(".") for e in params.extension}))
+    if params.tags:
+        conds.append(F.tags.contains(array(params.tags)))
+    if params.uploaded_by:
+        conds.append(or_(F.uploaded_by_id == params.uploaded_by,
+                         F.uploaded_by_name == params.uploaded_by))
+    if params.size_min is not None:
+        conds.append(F.size >= params.size_min)
+    if params.size_max is not None:
+        conds.append(F.size <= params.size_max)
+    if params.created_from is not None:
+        conds.append(F.created_at >= params.created_from)
+    if params.created_to is not None:
+        conds.append(F.created_at <= params.created_to)
+    if params.expires_from is not None:
+        conds.append(F.expires_at >= params.expires_from)
+    if params.expires_to is not None:
+        conds.append(F.expires_at <= params.expires_to)
+    if params.retention_policy:
+        conds.append(F.retention_policy == params.retention_policy)
+    # Deleted rows are tombstones: visible only when asked for by status.
+    conds.append(F.status.in_(params.status) if params.status else F.status != "deleted")
+    if params.storage_element_id:
+        conds.append(F.storage_element_id.in_(params.storage_element_id))
+    if se_ids_for_mode is not None:
+        conds.append(F.storage_element_id.in_(se_ids_for_mode) if se_ids_for_mode else false())
+    return conds
+
+
+def _order_by(params: SearchParams, rank: ColumnElement | None) -> list[ColumnElement]:
+    sort, desc = params.effective_sort, params.effective_order == "desc"
+    if sort == "relevance" and rank is not None:
+        column: ColumnElement = rank
+    elif sort == "size":
+        column = F.size
+    elif sort == "name":
+        column = func.lower(F.original_filename)
+    else:
+        column = F.created_at
+    tiebreak = F.file_id
+    return [column.desc(), tiebreak.desc()] if desc else [column.asc(), tiebreak.asc()]
+
+
+def items_query(params: SearchParams, conds: list[ColumnElement]) -> Select:
+    rank = rank_expression(params)
+    rank_col = (rank if rank is not None else literal(None)).label("rank")
+    page = (
+        select(F.file_id, rank_col)
+        .where(and_(*conds))
+        .order_by(*_order_by(params, rank))
+        .limit(params.limit)
+        .offset(params.offset)
+        .subquery()
+    )
+    # Headlines are costly: compute them only for the page, never for the whole match set.
+    columns: list[ColumnElement] = [page.c.rank]
+    if params.q and params.mode == "fulltext":
+        tsq = ts_query(params.q)
+        columns += [
+            func.ts_headline(_config("russian"), F.original_filename, tsq,
+                             "HighlightAll=true, StartSel=<mark>, StopSel=</mark>")
+            .label("hl_name"),
+            func.ts_headline(_config("russian"), func.coalesce(F.description, ""), tsq,
+                             _HEADLINE_OPTIONS).label("hl_description"),
+        ]
+    stmt = select(F, *columns).join(page, page.c.file_id == F.file_id)
+    return stmt.order_by(*_order_by(params, page.c.rank if rank is not None else None))
+
+
+def count_query(conds: list[ColumnElement]) -> Select:
+    return select(func.count()).select_from(F).where(and_(*conds))
+
+
+def facet_query(name: str, conds: list[ColumnElement]) -> Select:
+    column = FACET_COLUMNS[name]
+    return (
+        select(column, func.count().label("n"))
+        .where(and_(*conds))
+        .group_by(column)
+        .order_by(func.count().desc(), column)
+        .limit(FACET_LIMIT)
+    )

@@ -1,0 +1,94 @@
+"""Search parameters: one model for the query string (GET) and the JSON body (POST)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from artstore_common.contracts import FileStatus, Mode, RetentionPolicy
+from artstore_common.pagination import MAX_LIMIT
+
+SearchMode = Literal["fulltext", "partial", "exact"]
+SortField = Literal["relevance", "created_at", "size", "name"]
+SortOrder = Literal["asc", "desc"]
+
+_LIST_FIELDS = ("content_type", "extension", "tags", "status", "storage_element_id", "se_mode")
+_RANGES = (
+    ("size_min", "size_max"),
+    ("created_from", "created_to"),
+    ("expires_from", "expires_to"),
+)
+
+
+class SearchParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    q: str | None = Field(default=None, max_length=500)
+    mode: SearchMode = "fulltext"
+    content_type: list[str] = Field(default_factory=list, max_length=50)
+    extension: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    uploaded_by: str | None = Field(default=None, max_length=255)
+    size_min: int | None = Field(default=None, ge=0)
+    size_max: int | None = Field(default=None, ge=0)
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    retention_policy: RetentionPolicy | None = None
+    status: list[FileStatus] = Field(default_factory=list)
+    expires_from: datetime | None = None
+    expires_to: datetime | None = None
+    storage_element_id: list[UUID] = Field(default_factory=list, max_length=100)
+    se_mode: list[Mode] = Field(default_factory=list)
+    sort: SortField | None = None
+    order: SortOrder | None = None
+    facets: bool = False
+    limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+    @field_validator(*_LIST_FIELDS, mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("content_type", "extension", "tags")
+    @classmethod
+    def _bounded_strings(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value or len(value) > 255:
+                raise ValueError("values must be 1-255 characters")
+        return values
+
+    @field_validator("created_from", "created_to", "expires_from", "expires_to")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @field_validator("q")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> SearchParams:
+        for low, high in _RANGES:
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"{low} must not be greater than {high}")
+        return self
+
+    @property
+    def effective_sort(self) -> SortField:
+        if self.sort == "relevance" or self.sort is None:
+            return "relevance" if self.q and self.mode != "exact" else "created_at"
+        return self.sort
+
+    @property
+    def effective_order(self) -> SortOrder:
+        if self.order:
+            return self.order
+        return "asc" if self.effective_sort == "name" else "desc"
