@@ -1,0 +1,3 @@
+"""ArtStore ingester: the streaming write entry point."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,231 @@
+"""One upload attempt to one storage element: PUT /api/v1/files/{file_id}, streamed."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID
+
+import aiohttp
+import httpx
+import structlog
+from pydantic import ValidationError
+
+from artstore_common.contracts import (
+    HEADER_ATTRIBUTES,
+    HEADER_DECLARED_SIZE,
+    DiscoveredStorageElement,
+    FileAttributes,
+    UploadAttributes,
+)
+from artstore_common.errors import ArtStoreError
+from artstore_common.resilience import BreakerRegistry, CircuitOpenError, UpstreamServerError
+from ingester_module.errors import ClientStalled, StorageFailed
+from ingester_module.service_token import ServiceTokenProvider
+from ingester_module.storage.body import FileBody
+
+log = structlog.get_logger(__name__)
+
+Reason = Literal["breaker_open", "insufficient_storage", "not_writable", "refused_size",
+                 "unreachable", "server_error", "failed_mid_upload"]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """The SE did not take the file; the next one may (if the body can be re-sent)."""
+
+    reason: Reason
+    status_code: int | None = None
+
+
+def encode_attributes(attrs: UploadAttributes) -> str:
+    raw = attrs.model_dump_json(exclude_none=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class SEConnectionError(ConnectionError):
+    """The connection to the SE failed (counts against its breaker)."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 5.0
+    write: float = 60.0  # longest pause of the SE taking body bytes
+    read: float = 300.0  # waiting for the answer (SE checks, then fsync of a big file)
+    overall: float = 6 * 3600.0
+
+
+def _error_of(response: Response) -> dict:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+class StorageClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        http: httpx.AsyncClient,
+        breakers: BreakerRegistry,
+        tokens: ServiceTokenProvider,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.session = session  # uploads (needs 100-continue, which httpx lacks)
+        self.http = http  # everything else
+        self.breakers = breakers
+        self.tokens = tokens
+        self.timeouts = timeouts or Timeouts()
+
+    async def put(
+        self,
+        se: DiscoveredStorageElement,
+        file_id: UUID,
+        attrs: UploadAttributes,
+        body: FileBody,
+        declared_size: int,
+    ) -> FileAttributes | Skipped:
+        url = f"{se.api_url.rstrip('/')}/api/v1/files/{file_id}"
+        encoded = encode_attributes(attrs)
+        rejected: str | None = None
+        for _ in range(2):
+            token = await self.tokens.token(rejected=rejected)
+            headers = {
+                HEADER_ATTRIBUTES: encoded,
+                HEADER_DECLARED_SIZE: str(declared_size),
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/octet-stream",
+            }
+            response = await self._send(se, url, headers, body)
+            if isinstance(response, Skipped):
+                return response
+            if response.status == 401 and body.replayable and rejected is None:
+                rejected = token  # expired or rotated key: one retry with a fresh token
+                continue
+            return self._outcome(se, response, body)
+        return self._outcome(se, response, body)
+
+    async def _send(
+        self, se: DiscoveredStorageElement, url: str, headers: dict[str, str], body: FileBody
+    ) -> Response | Skipped:
+        target = str(se.id)
+        try:
+            async with self.breakers.guard(target, time_limit=self.timeouts.overall):
+                try:
+                    response = await self._exchange(url, headers, body)
+                except aiohttp.ClientError as exc:
+                    if body.error is not None:
+                        raise body.error from None
+                    raise SEConnectionError(f"{type(exc).__name__}: {exc}") from exc
+                if response.status >= 500 and response.status != 507:
+                    raise UpstreamServerError(target, response.status, response.text)
+                return response
+        except CircuitOpenError:
+            return Skipped("breaker_open")
+        except UpstreamServerError as exc:
+            log.warning("storage.upload_server_error", se=se.name, status=exc.status_code,
+                        body=exc.body[:200])
+            if body.replayable and not body.finished:
+                return Skipped("server_error", exc.status_code)
+            raise StorageFailed(
+                f"Storage element answered {exc.status_code}",
+                details={"storage_element_id": target, "status": exc.status_code},
+            ) from exc
+        except (SEConnectionError, TimeoutError) as exc:
+            log.warning("storage.upload_transport_error", se=se.name,
+                        error=f"{type(exc).__name__}: {exc}")
+            if isinstance(exc.__cause__, aiohttp.ClientConnectorError) or (
+                body.replayable and not body.finished
+            ):
+                return Skipped("unreachable")
+            raise StorageFailed(
+                "The storage element failed while receiving the file; nothing was stored",
+                details={"storage_element_id": target, "reason": type(exc).__name__},
+            ) from exc
+
+    async def _exchange(self, url: str, headers: dict[str, str], body: FileBody) -> Response:
+        """PUT with ``Expect: 100-continue``: the SE checks the headers (auth, mode, room)
+        before asking for the body, so a refusal costs no file bytes and the file can go to
+        the next SE. The deadline moves with progress: a stalled SE times out, a long
+        upload does not."""
+        loop = asyncio.get_running_loop()
+        t = self.timeouts
+        async with asyncio.timeout(loop.time() + t.connect + t.read) as deadline:
+
+            def progressed(complete: bool) -> None:
+                deadline.reschedule(loop.time() + (t.read if complete else t.write))
+
+            body.on_progress = progressed
+            try:
+                async with self.session.put(
+                    url, data=body.stream(), headers=headers, expect100=True,
+                    chunked=True,
+                ) as resp:
+                    content = await resp.read()
+                    return Response(resp.status, content)
+            except TimeoutError:
+                if body.waiting_on_client:
+                    raise ClientStalled() from None
+                raise
+            finally:
+                body.on_progress = None
+
+    @staticmethod
+    def _outcome(
+        se: DiscoveredStorageElement, response: Response, body: FileBody
+    ) -> FileAttributes | Skipped:
+        status = response.status
+        if status in (200, 201):
+            try:
+                return FileAttributes.model_validate_json(response.content)
+            except ValidationError as exc:
+                raise StorageFailed(
+                    "The storage element's answer could not be read",
+                    details={"storage_element_id": str(se.id)},
+                ) from exc
+        reason: Reason | None = {507: "insufficient_storage", 409: "not_writable",
+                                 413: "refused_size"}.get(status)
+        if reason is not None:
+            return Skipped(reason, status)
+        error = _error_of(response)
+        if status == 422:
+            # The SE rejected what the client sent (e.g. the sidecar would be too large).
+            raise ArtStoreError(
+                error.get("message") or "The storage element rejected the file's attributes",
+                status_code=422,
+                code=error.get("code") or "VALIDATION_ERROR",
+                details=error.get("details") or {},
+            )
+        log.error("storage.upload_rejected", se=se.name, status=status, error=error)
+        raise StorageFailed(
+            f"The storage element refused the upload ({status})",
+            code="STORAGE_REJECTED",
+            details={"storage_element_id": str(se.id), "status": status,
+                     "upstream_code": error.get("code")},
+        )
+
+    async def delete(self, se: DiscoveredStorageElement, file_id: UUID) -> bool:
+        url = f"{se.api_url.rstrip('/')}/api/v1/files/{file_id}"
+        try:
+            token = await self.tokens.token()
+            async with self.breakers.guard(str(se.id)):
+                response = await self.http.delete(url, headers={"Authorization": f"Bearer {token}"})
+                return response.status_code in (200, 202, 204)
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            log.error("storage.delete_failed", se=se.name, file_id=str(file_id), error=str(exc))
+            return False

@@ -1,0 +1,96 @@
+"""``POST /api/v1/files`` and ``/api/v1/files/batch``: streamed multipart uploads.
+
+The body is parsed by hand (never ``request.form()``, which spools files to disk), so these
+endpoints declare no form parameters; the OpenAPI schema describes the body instead.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
+
+from artstore_common.auth import Principal, require_scopes
+from artstore_common.errors import BadRequest
+from ingester_module.errors import FileTooLarge
+from ingester_module.uploads.schemas import BatchRead, FileRead
+from ingester_module.uploads.service import IngestService, UploadRequest
+
+router = APIRouter(prefix="/api/v1/files", tags=["files"])
+
+FilesWrite = Annotated[Principal, Depends(require_scopes("files:write"))]
+
+# Form fields and part headers around the file: how far Content-Length may exceed the limit.
+_ENVELOPE_BYTES = 256 * 1024
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "retention_policy": {"type": "string",
+                                             "enum": ["temporary", "permanent"]},
+                        "ttl_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                        "description": {"type": "string"},
+                        "tags": {"type": "string", "description": "comma list or JSON array"},
+                        "version": {"type": "string"},
+                        "metadata": {"type": "string", "description": "JSON object"},
+                        "compress": {"type": "string",
+                                     "description": "true|false|gzip|br|zstd"},
+                        "file": {"type": "string", "format": "binary",
+                                 "description": "must come after the fields"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _service(request: Request) -> IngestService:
+    return request.app.state.ingest_service
+
+
+def _upload_request(request: Request, principal: Principal) -> UploadRequest:
+    raw_length = request.headers.get("content-length")
+    length: int | None = None
+    if raw_length is not None:
+        if not raw_length.isdigit():
+            raise BadRequest("Content-Length is not a number")
+        length = int(raw_length)
+    return UploadRequest(
+        content_type=request.headers.get("content-type"),
+        content_length=length,
+        body=request.stream().__aiter__(),
+        principal=principal,
+    )
+
+
+@router.post("", status_code=201, response_model=FileRead, openapi_extra=_BODY_DOC)
+async def upload_file(request: Request, principal: FilesWrite) -> FileRead:
+    upload = _upload_request(request, principal)
+    limit = request.app.state.settings.MAX_FILE_SIZE
+    if upload.content_length is not None and upload.content_length > limit + _ENVELOPE_BYTES:
+        raise FileTooLarge(limit)
+    try:
+        return await _service(request).upload_one(upload)
+    except ClientDisconnect as exc:
+        raise BadRequest("The client went away before the upload ended",
+                         code="CLIENT_DISCONNECTED") from exc
+
+
+@router.post("/batch", status_code=207, response_model=BatchRead, openapi_extra=_BODY_DOC)
+async def upload_batch(request: Request, principal: FilesWrite) -> JSONResponse:
+    upload = _upload_request(request, principal)
+    try:
+        results = await _service(request).upload_batch(upload)
+    except ClientDisconnect as exc:
+        raise BadRequest("The client went away before the upload ended",
+                         code="CLIENT_DISCONNECTED") from exc
+    return JSONResponse({"results": results}, status_code=207)

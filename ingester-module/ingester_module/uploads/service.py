@@ -1,0 +1,248 @@
+"""One upload request: read fields, then stream each file part to a storage element."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from artstore_common.auth import Principal
+from artstore_common.contracts import ATTR_MAX_BYTES, UploadAttributes, Uploader
+from artstore_common.errors import ArtStoreError
+from ingester_module import metrics
+from ingester_module.config import Settings
+from ingester_module.errors import (
+    FieldAfterFile,
+    InvalidField,
+    MetadataTooLarge,
+    NoFilePart,
+    TooManyFiles,
+)
+from ingester_module.storage.body import FileBody
+from ingester_module.storage.placement import Placer
+from ingester_module.uploads import sniff
+from ingester_module.uploads.form import UploadOptions, parse_options
+from ingester_module.uploads.multipart import MultipartReader, PartInfo, boundary_from
+from ingester_module.uploads.schemas import FileRead
+
+log = structlog.get_logger(__name__)
+
+# Room the SE needs in the sidecar beyond what the client sends (name on disk, hashes, times).
+_SIDECAR_RESERVE = 1024
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    content_type: str | None
+    content_length: int | None
+    body: AsyncIterator[bytes]
+    principal: Principal
+
+
+class IngestService:
+    def __init__(self, settings: Settings, placer: Placer) -> None:
+        self.settings = settings
+        self.placer = placer
+
+    def _declared_size(self, request: UploadRequest) -> tuple[int, bool]:
+        if request.content_length is not None:
+            return min(request.content_length, self.settings.MAX_FILE_SIZE), True
+        return self.settings.MAX_FILE_SIZE, False
+
+    async def _fields(self, reader: MultipartReader) -> tuple[dict[str, str], PartInfo | None]:
+        """Fields up to the first file part (returned unread), or to the end."""
+        fields: dict[str, str] = {}
+        while (part := await reader.next_part()) is not None:
+            if part.is_file:
+                return fields, part
+            if part.name in fields:
+                raise InvalidField(f"The field '{part.name}' is given twice",
+                                   details={"field": part.name})
+            raw = await reader.read_field(self.settings.FIELD_MAX_BYTES)
+            try:
+                fields[part.name] = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidField(f"The field '{part.name}' is not UTF-8",
+                                   details={"field": part.name}) from exc
+        return fields, None
+
+    def _options(self, fields: dict[str, str]) -> UploadOptions:
+        return parse_options(
+            fields,
+            compression_default=self.settings.COMPRESSION_DEFAULT,
+            metadata_max_bytes=self.settings.METADATA_MAX_BYTES,
+        )
+
+    async def upload_one(self, request: UploadRequest) -> FileRead:
+        reader = MultipartReader(request.body, boundary_from(request.content_type))
+        fields, part = await self._fields(reader)
+        options = self._options(fields)
+        if part is None:
+            raise NoFilePart()
+
+        async def only_file() -> None:
+            following = await reader.peek_part()
+            if following is not None:
+                raise TooManyFiles() if following.is_file else FieldAfterFile(
+                    details={"field": following.name})
+
+        return await self._ingest(request, reader, part, options, only_file)
+
+    async def upload_batch(self, request: UploadRequest) -> list[dict[str, Any]]:
+        reader = MultipartReader(request.body, boundary_from(request.content_type))
+        fields, part = await self._fields(reader)
+        options = self._options(fields)
+        if part is None:
+            raise NoFilePart()
+
+        async def files_only() -> None:
+            following = await reader.peek_part()
+            if following is not None and not following.is_file:
+                raise FieldAfterFile(details={"field": following.name})
+
+        results: list[dict[str, Any]] = []
+        index = 0
+        while part is not None:
+            if index >= self.settings.BATCH_MAX_FILES:
+                error = InvalidField(f"At most {self.settings.BATCH_MAX_FILES} files per batch",
+                                     code="TOO_MANY_FILES")
+                results.append(_error_result(index, error))
+                break
+            try:
+                stored = await self._ingest(request, reader, part, options, files_only)
+                results.append({"index": index, "status": 201,
+                                "file": stored.model_dump(mode="json")})
+            except ArtStoreError as exc:
+                results.append(_error_result(index, exc))
+                if isinstance(exc, FieldAfterFile):
+                    break  # fields must precede the files: the rest is not read
+            index += 1
+            part = await reader.next_part()
+        await reader.drain()
+        return results
+
+    async def _ingest(
+        self,
+        request: UploadRequest,
+        reader: MultipartReader,
+        part: PartInfo,
+        options: UploadOptions,
+        on_end: Any,
+    ) -> FileRead:
+        started = time.perf_counter()
+        try:
+            stored = await self._ingest_part(request, reader, part, options, on_end)
+        except ArtStoreError as exc:
+            metrics.UPLOADS.labels(exc.code.lower()).inc()
+            raise
+        except Exception:
+            metrics.UPLOADS.labels("error").inc()
+            raise
+        metrics.UPLOADS.labels("stored").inc()
+        metrics.BYTES.inc(stored.size)
+        metrics.DURATION.labels(metrics.size_bucket(stored.size)).observe(
+            time.perf_counter() - started)
+        if stored.compressed and stored.size:
+            metrics.COMPRESSION_RATIO.observe(stored.stored_size / stored.size)
+        return stored
+
+    async def _ingest_part(
+        self,
+        request: UploadRequest,
+        reader: MultipartReader,
+        part: PartInfo,
+        options: UploadOptions,
+        on_end: Any,
+    ) -> FileRead:
+        settings = self.settings
+        filename = sniff.sanitize_filename(part.filename or "")
+        head: list[bytes] = []
+        head_size, ended = 0, False
+        while head_size < settings.SNIFF_BYTES:
+            chunk = await reader.read_chunk()
+            if chunk is None:
+                ended = True
+                break
+            head.append(chunk)
+            head_size += len(chunk)
+        body = FileBody(reader, head, part_ended=ended, max_size=settings.MAX_FILE_SIZE,
+                        replay_limit=max(settings.REPLAY_BUFFER_BYTES, settings.SNIFF_BYTES),
+                        on_end=on_end)
+        info = sniff.identify(filename, part.content_type, b"".join(head)[: settings.SNIFF_BYTES])
+        sniff.check_allowed(info, settings.ALLOWED_MIME_TYPES)
+        compression = sniff.compression_for(options.compression, filename, info)
+        now = datetime.now(UTC)
+        attrs = self._attributes(request.principal, filename, info.content_type, options,
+                                 compression, now)
+        file_id = uuid.uuid4()
+        declared, known = self._declared_size(request)
+        placed = await self.placer.store(file_id, attrs, body, mode=options.required_mode,
+                                         declared_size=declared, size_known=known)
+        stored = placed.attributes
+        log.info("ingest.stored", file_id=str(file_id), se=placed.storage_element.name,
+                 size=stored.size, compression=compression,
+                 compressed=stored.compression is not None, attempts=body.attempts)
+        return FileRead(
+            file_id=stored.file_id,
+            original_filename=stored.original_filename,
+            size=stored.size,
+            sha256=stored.sha256,
+            content_type=stored.content_type,
+            retention_policy=stored.retention_policy,
+            expires_at=stored.expires_at,
+            storage_element_id=placed.storage_element.id,
+            compressed=stored.compression is not None,
+            stored_size=stored.compression.stored_size if stored.compression else stored.size,
+            created_at=stored.created_at,
+        )
+
+    def _attributes(
+        self,
+        principal: Principal,
+        filename: str,
+        content_type: str,
+        options: UploadOptions,
+        compression: str | None,
+        now: datetime,
+    ) -> UploadAttributes:
+        try:
+            attrs = UploadAttributes(
+                original_filename=filename,
+                content_type=content_type,
+                description=options.description,
+                version=options.version,
+                tags=options.tags,
+                retention_policy=options.retention_policy,
+                ttl_days=options.ttl_days,
+                expires_at=options.expires_at(now),
+                custom=options.custom,
+                uploaded_by=Uploader(
+                    id=principal.subject,
+                    name=principal.name or principal.client_id or principal.subject,
+                ),
+                compression=compression,  # type: ignore[arg-type]
+            )
+        except ValidationError as exc:
+            errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+            raise InvalidField("The file's attributes are invalid",
+                               details={"errors": errors}) from exc
+        if len(attrs.model_dump_json(exclude_none=True)) > ATTR_MAX_BYTES - _SIDECAR_RESERVE:
+            raise MetadataTooLarge(
+                f"Name, description, tags and metadata together exceed "
+                f"{ATTR_MAX_BYTES - _SIDECAR_RESERVE} bytes",
+            )
+        return attrs
+
+
+def _error_result(index: int, exc: ArtStoreError) -> dict[str, Any]:
+    return {
+        "index": index,
+        "status": exc.status_code,
+        "error": {"code": exc.code, "message": exc.message, "details": exc.details},
+    }
