@@ -11,7 +11,9 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
-async def _loop(name: str, interval: float, job: Callable[[], Awaitable[object]]) -> None:
+async def _loop(name: str, interval: float, job: Callable[[], Awaitable[object]],
+                initial_delay: float) -> None:
+    await asyncio.sleep(initial_delay)
     while True:
         try:
             await job()
@@ -24,9 +26,13 @@ async def _loop(name: str, interval: float, job: Callable[[], Awaitable[object]]
 
 @asynccontextmanager
 async def periodic(
-    name: str, interval: float, job: Callable[[], Awaitable[object]]
+    name: str, interval: float, job: Callable[[], Awaitable[object]],
+    initial_delay: float | None = None,
 ) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(_loop(name, interval, job), name=name)
+    """Run ``job`` every ``interval`` seconds, first after ``initial_delay`` (default: one
+    interval) while the context is open."""
+    delay = interval if initial_delay is None else initial_delay
+    task = asyncio.create_task(_loop(name, interval, job, delay), name=name)
     try:
         yield task
     finally:

@@ -43,6 +43,7 @@ class Settings(ArtStoreSettings):
     RATE_LIMIT_DEFAULT_PER_MINUTE: int = Field(default=100, ge=1)
     LOGIN_RATE_LIMIT_PER_MINUTE: int = Field(default=20, ge=1)
     RATE_LIMIT_WINDOW_SECONDS: int = Field(default=60, ge=1)
+    RATE_LIMIT_KEY_PREFIX: str = "artstore:ratelimit"
 
     # Audit
     AUDIT_HMAC_SECRET: str | None = None

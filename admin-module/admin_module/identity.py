@@ -23,7 +23,8 @@ AUDIT_PRUNE_INTERVAL_SECONDS = 6 * 3600
 async def identity_services(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     hasher = SecretHasher(settings)
-    limiter = RateLimiter(app.state.redis, settings.RATE_LIMIT_WINDOW_SECONDS)
+    limiter = RateLimiter(app.state.redis, settings.RATE_LIMIT_WINDOW_SECONDS,
+                          settings.RATE_LIMIT_KEY_PREFIX)
     app.state.hasher = hasher
     app.state.rate_limiter = limiter
     app.state.token_issuer = TokenIssuer(settings, app.state.sessionmaker, app.state.keys,
@@ -42,5 +43,6 @@ async def audit_retention(app: FastAPI) -> AsyncIterator[None]:
         async with app.state.sessionmaker() as session, session.begin():
             await audit.prune(session, settings.AUDIT_RETENTION_DAYS)
 
-    async with periodic("audit-retention", AUDIT_PRUNE_INTERVAL_SECONDS, prune):
+    async with periodic("audit-retention", AUDIT_PRUNE_INTERVAL_SECONDS, prune,
+                        initial_delay=300):
         yield

@@ -47,15 +47,16 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, client: aioredis.Redis, window_seconds: int) -> None:
+    def __init__(self, client: aioredis.Redis, window_seconds: int,
+                 prefix: str = KEY_PREFIX) -> None:
         self.client = client
+        self.prefix = prefix
         self.window_ms = window_seconds * 1000
         self._script = client.register_script(_SCRIPT)
 
-    @staticmethod
-    def key(scope: str, identity: str) -> str:
+    def key(self, scope: str, identity: str) -> str:
         digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-        return f"{KEY_PREFIX}:{scope}:{digest}"
+        return f"{self.prefix}:{scope}:{digest}"
 
     async def hit(self, scope: str, identity: str, limit: int) -> Decision:
         now_ms = int(time.time() * 1000)

@@ -1,0 +1,64 @@
+"""The control plane's shared objects, built once in the lifespan and kept on ``app.state``."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from admin_module.config import Settings
+from admin_module.discovery.publisher import DiscoveryPublisher
+from admin_module.storage_elements.client import SEClient
+from artstore_common.resilience import BreakerRegistry
+
+# The subject of the tokens the admin module mints for its own calls to storage elements.
+SYSTEM_SUBJECT = uuid.uuid5(uuid.NAMESPACE_URL, "artstore:admin-module")
+
+
+class ServiceTokens:
+    """An ADMIN service-account token signed with the module's current key, renewed well
+    before it expires (and after a key rotation, through the key manager's short cache)."""
+
+    def __init__(self, keys: Any, settings: Settings) -> None:
+        self.keys = keys
+        self.settings = settings
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    async def __call__(self) -> str:
+        from admin_module.auth.tokens import issue_access_token
+
+        now = time.monotonic()
+        if self._token is None or now >= self._renew_at:
+            issued = await issue_access_token(
+                self.keys, self.settings, subject=SYSTEM_SUBJECT, role="ADMIN",
+                ptype="service_account", name="admin-module",
+                client_id=self.settings.ARTSTORE_CLIENT_ID,
+            )
+            self._token = issued.access_token
+            self._renew_at = now + max(30.0, issued.expires_in / 2)
+        return self._token
+
+
+@dataclass
+class ControlPlane:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    client: SEClient
+    publisher: DiscoveryPublisher
+    breakers: BreakerRegistry
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def publish(self) -> None:
+        await self.publisher.publish()
+
+
+def _control_plane(request: Request) -> ControlPlane:
+    return request.app.state.control_plane
+
+
+Plane = Annotated[ControlPlane, Depends(_control_plane)]
