@@ -1,0 +1,47 @@
+"""All SQL about sagas."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin_module.models.saga import ACTIVE_STATES, Saga
+
+
+async def get(session: AsyncSession, saga_id: uuid.UUID) -> Saga | None:
+    return await session.get(Saga, saga_id)
+
+
+async def active(session: AsyncSession, type_: str, resource_id: str) -> Saga | None:
+    return await session.scalar(
+        select(Saga).where(Saga.type == type_, Saga.resource_id == resource_id,
+                           Saga.state.in_(ACTIVE_STATES))
+    )
+
+
+async def list_page(
+    session: AsyncSession, *, type_: str | None, state: str | None, resource_id: str | None,
+    limit: int, offset: int,
+) -> tuple[list[Saga], int]:
+    filters = []
+    if type_:
+        filters.append(Saga.type == type_)
+    if state:
+        filters.append(Saga.state == state)
+    if resource_id:
+        filters.append(Saga.resource_id == resource_id)
+    total = await session.scalar(select(func.count()).select_from(Saga).where(*filters))
+    rows = await session.execute(
+        select(Saga).where(*filters).order_by(Saga.created_at.desc(), Saga.id)
+        .limit(limit).offset(offset)
+    )
+    return list(rows.scalars()), int(total or 0)
+
+
+async def lock_resource(session: AsyncSession, key: str) -> None:
+    """Serialize work on one resource (a file id) across requests, sagas and instances until
+    the transaction ends."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 7))"),
+                          {"key": key})
