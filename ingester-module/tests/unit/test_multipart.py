@@ -17,7 +17,7 @@ def build(parts: list[tuple[str, str | None, bytes]], *, close: bool = True) -> 
         disposition = f'form-data; name="{name}"'
         if filename is not None:
             disposition += f'; filename="{filename}"'
-        out += f"Content-Disposition: {disposition}\r\n".encode("utf-8")
+        out += f"Content-Disposition: {disposition}\r\n".encode()
         if filename is not None:
             out += b"Content-Type: application/octet-stream\r\n"
         out += b"\r\n" + data + b"\r\n"
