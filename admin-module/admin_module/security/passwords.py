@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import string
-
 from admin_module.runtime_secrets import KNOWN_DEFAULTS
 
 MAX_PASSWORD_LENGTH = 256
-_CLASSES = (
-    set(string.ascii_lowercase),
-    set(string.ascii_uppercase),
-    set(string.digits),
-)
+# Unicode-aware character classes, so Cyrillic passwords are judged like Latin ones.
+_CLASSES = (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
 
 
 def password_problems(password: str, *, username: str | None, min_length: int) -> list[str]:
@@ -21,8 +16,7 @@ def password_problems(password: str, *, username: str | None, min_length: int) -
         problems.append(f"at least {min_length} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         problems.append(f"at most {MAX_PASSWORD_LENGTH} characters")
-    classes = sum(1 for cls in _CLASSES if any(c in cls for c in password))
-    classes += any(not c.isascii() or not c.isalnum() for c in password)
+    classes = sum(1 for test in _CLASSES if any(test(c) for c in password))
     if classes < 3:
         problems.append("at least three of: lower case, upper case, digits, other characters")
     if username and len(username) >= 3 and username.lower() in password.lower():
