@@ -2,10 +2,11 @@
 
 ``setup_tracing(app, settings)`` (called by ``create_base_app``) gives each app a
 ``TracerProvider`` whose resource names the service, wraps the app in the pure-ASGI
-OpenTelemetry middleware, and instruments httpx once per process so every outgoing call
-carries ``traceparent``. Spans leave the process over OTLP/HTTP only when
-``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (exporter from the ``artstore-common[otlp]`` extra).
-Tests attach an ``InMemorySpanExporter`` with ``add_span_exporter``.
+OpenTelemetry middleware, and instruments httpx (and aiohttp, when installed) once per
+process so every outgoing call carries ``traceparent``. Spans leave the process over
+OTLP/HTTP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (exporter from the
+``artstore-common[otlp]`` extra). Tests attach an ``InMemorySpanExporter``
+with ``add_span_exporter``.
 
 Trace ids reach log lines through ``artstore_common.logging.add_trace_ids``.
 """
@@ -93,6 +94,17 @@ def _install_process_wide(provider: TracerProvider) -> None:
     trace.set_tracer_provider(provider)
     propagate.set_global_textmap(CompositePropagator([TraceContextTextMapPropagator()]))
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+    _instrument_aiohttp(provider)
+
+
+def _instrument_aiohttp(provider: TracerProvider) -> None:
+    """The ingester streams uploads to SEs with aiohttp; trace and propagate those too."""
+    try:
+        import aiohttp  # noqa: F401
+        from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+    except ImportError:
+        return
+    AioHttpClientInstrumentor().instrument(tracer_provider=provider)
 
 
 def setup_tracing(app: FastAPI, settings: ArtStoreSettings) -> TracerProvider:

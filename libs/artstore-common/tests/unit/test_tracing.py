@@ -92,6 +92,24 @@ async def test_one_trace_spans_both_services(upstream, spans):
     assert client[0].parent.span_id == server_in[0].context.span_id
 
 
+async def test_aiohttp_calls_carry_the_trace_too(downstream, spans):
+    aiohttp = pytest.importorskip("aiohttp")
+    app = create_base_app(ArtStoreSettings(SERVICE_NAME="unit-aio"), title="a", version="0")
+
+    @app.post("/api/v1/files/{file_id}")
+    async def upload(file_id: str) -> dict:
+        async with aiohttp.ClientSession() as session, session.get(
+            f"{downstream}/api/v1/files/{file_id}"
+        ) as reply:
+            theirs = (await reply.json())["trace_id"]
+        return {"mine": current_trace_id(), "theirs": theirs}
+
+    body = (await _call(app, "/api/v1/files/aio")).json()
+    assert body["mine"] and body["mine"] == body["theirs"]
+    client = [s for s in spans.get_finished_spans() if s.kind is SpanKind.CLIENT]
+    assert len(client) == 1 and format(client[0].context.trace_id, "032x") == body["mine"]
+
+
 async def test_incoming_traceparent_is_continued(upstream, spans):
     headers = {"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
     body = (await _call(upstream, "/api/v1/files/x", headers)).json()
