@@ -9,9 +9,14 @@ from admin_module.admin_users.auth_endpoints import router as admin_auth_router
 from admin_module.admin_users.endpoints import router as admin_users_router
 from admin_module.audit.endpoints import router as audit_router
 from admin_module.auth.endpoints import router as auth_router
+from admin_module.files.endpoints import router as files_router  # control plane
 from admin_module.keys.endpoints import jwks_router, well_known_router
 from admin_module.keys.endpoints import router as jwt_keys_router
+from admin_module.sagas.endpoints import router as sagas_router  # control plane
 from admin_module.service_accounts.endpoints import router as service_accounts_router
+from admin_module.storage_elements.endpoints import (
+    router as storage_elements_router,  # control plane
+)
 
 API_PREFIX = "/api/v1"
 
@@ -23,6 +28,9 @@ ROUTERS: list[APIRouter] = [
     service_accounts_router,
     jwt_keys_router,
     audit_router,
+    storage_elements_router,
+    sagas_router,
+    files_router,
 ]
 
 ROOT_ROUTERS: list[APIRouter] = [

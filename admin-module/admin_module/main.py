@@ -23,6 +23,7 @@ from admin_module.keys.component import signing_keys
 from admin_module.migrate import run_migrations
 from admin_module.redis_client import create_redis, redis_ping
 from admin_module.runtime_secrets import resolve_runtime_secrets
+from admin_module.storage_elements.component import control_plane
 from artstore_common.app import create_base_app
 from artstore_common.health import CheckResult, HealthCheck
 from artstore_common.logging import configure_logging
@@ -36,6 +37,7 @@ COMPONENTS: list[Component] = [
     signing_keys,
     identity_services,
     audit_retention,
+    control_plane,  # needs signing_keys (service tokens for calls to SEs)
 ]
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin_module.models.storage_element import DiscoveryVersion, StorageElement
@@ -46,11 +46,17 @@ _OUTCOMES = {0: "stale", 1: "refreshed", 2: "published"}
 
 
 async def bump_version(session: AsyncSession) -> int:
-    """Call in the transaction that changes what is published."""
+    """Call in the transaction that changes what is published.
+
+    The version is at least the current time in milliseconds, so it keeps growing even across
+    a restored or recreated admin database and a newer registry always wins in Redis.
+    """
+    now_ms = func.floor(func.extract("epoch", func.clock_timestamp()) * 1000).cast(BigInteger)
     result = await session.execute(
         update(DiscoveryVersion)
         .where(DiscoveryVersion.id == 1)
-        .values(version=DiscoveryVersion.version + 1, changed_at=datetime.now(UTC))
+        .values(version=func.greatest(DiscoveryVersion.version + 1, now_ms),
+                changed_at=datetime.now(UTC))
         .returning(DiscoveryVersion.version)
     )
     return int(result.scalar_one())

@@ -40,6 +40,10 @@ class Target:
     api_url: str
 
 
+class SourceChecksumMismatch(Exception):
+    """The bytes the source served do not hash to the checksum it recorded."""
+
+
 class SEInfo(StorageElementInfo):
     in_flight_uploads: int = 0
     reserved_bytes: int = 0
@@ -156,10 +160,19 @@ class SEClient:
 
             async def body() -> AsyncIterator[bytes]:
                 nonlocal received
-                async for chunk in download.aiter_raw():
-                    digest.update(chunk)
-                    received += len(chunk)
-                    yield chunk
+                try:
+                    async for chunk in download.aiter_raw():
+                        digest.update(chunk)
+                        received += len(chunk)
+                        yield chunk
+                except httpx.HTTPError:
+                    # An SE aborts a download whose bytes fail their checksum after sending
+                    # them; all bytes here with the wrong digest is that case, not a network.
+                    if received >= size and digest.hexdigest() != sha256:
+                        raise SourceChecksumMismatch(str(source.id)) from None
+                    raise
+                if digest.hexdigest() != sha256:
+                    raise SourceChecksumMismatch(str(source.id))
 
             encoded = base64.urlsafe_b64encode(attrs.model_dump_json().encode()).decode()
             put_headers = await self._headers({

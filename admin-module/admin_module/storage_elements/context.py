@@ -56,6 +56,12 @@ class ControlPlane:
     async def publish(self) -> None:
         await self.publisher.publish()
 
+    def wake(self) -> None:
+        """Nudge the saga runner (after a commit that created or advanced a saga)."""
+        runner = self.extras.get("runner")
+        if runner is not None:
+            runner.wake()
+
 
 def _control_plane(request: Request) -> ControlPlane:
     return request.app.state.control_plane

@@ -124,8 +124,8 @@ async def sync_one(
 @router.post("/{se_id}/mode", response_model=SagaRead, status_code=202)
 async def change_mode(
     se_id: uuid.UUID, body: ModeChangeRequest, principal: StorageAdmin, session: DbSession,
-    plane: Plane,
+    plane: Plane, background: BackgroundTasks,
 ) -> SagaRead:
     saga = await sagas.start_mode_transition(session, plane, se_id, body, actor(principal))
-    plane.extras.get("wake", lambda: None)()
+    background.add_task(plane.wake)
     return SagaRead.of(saga)

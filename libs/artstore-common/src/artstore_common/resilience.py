@@ -39,6 +39,8 @@ BREAKER_STATE = Gauge(
     "Circuit breaker state per target: 0 closed, 1 half-open, 2 open",
     ["service", "target"],
 )
+# 507 Insufficient Storage is a healthy target saying it is full: try another, keep the breaker.
+NOT_FAILURES = frozenset({507})
 _STATE_VALUE = {pybreaker.STATE_CLOSED: 0, pybreaker.STATE_HALF_OPEN: 1, pybreaker.STATE_OPEN: 2}
 
 
@@ -258,7 +260,7 @@ class ResilientHttp:
     ) -> httpx.Response:
         async with self.breakers.guard(target, time_limit=time_limit):
             response = await self.client.request(method, url, **kwargs)
-            if response.status_code >= 500:
+            if response.status_code >= 500 and response.status_code not in NOT_FAILURES:
                 raise UpstreamServerError(target, response.status_code, response.text)
             return response
 
@@ -271,7 +273,7 @@ class ResilientHttp:
         async with self.breakers.guard(target, time_limit=time_limit):
             request = self.client.build_request(method, url, **kwargs)
             response = await self.client.send(request, stream=True)
-            if response.status_code >= 500:
+            if response.status_code >= 500 and response.status_code not in NOT_FAILURES:
                 body = (await response.aread()).decode("utf-8", "replace")
                 await response.aclose()
                 raise UpstreamServerError(target, response.status_code, body)

@@ -1,0 +1,29 @@
+"""``POST /api/v1/files/{file_id}/finalize`` (``files:write``) → 202 with the saga."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends
+
+from admin_module.db import DbSession
+from admin_module.files.service import start_finalize
+from admin_module.sagas.schemas import SagaRead
+from admin_module.storage_elements.context import Plane
+from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth.scopes import FILES_WRITE
+
+router = APIRouter(prefix="/files", tags=["files"])
+
+FilesWrite = Annotated[Principal, Depends(require_scopes(FILES_WRITE))]
+
+
+@router.post("/{file_id}/finalize", response_model=SagaRead, status_code=202)
+async def finalize(
+    file_id: uuid.UUID, principal: FilesWrite, session: DbSession, plane: Plane,
+    background: BackgroundTasks,
+) -> SagaRead:
+    saga = await start_finalize(session, plane, file_id, principal.name or principal.subject)
+    background.add_task(plane.wake)
+    return SagaRead.of(saga)

@@ -1,0 +1,80 @@
+"""Lifespan component of the control plane: SE client with breakers, discovery publisher,
+saga runner, SE health polling, periodic republishing and the retention schedule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from admin_module.background import periodic
+from admin_module.discovery.publisher import DiscoveryPublisher
+from admin_module.storage_elements.client import SEClient
+from admin_module.storage_elements.context import ControlPlane, ServiceTokens
+from admin_module.storage_elements.service import poll_health
+from artstore_common.resilience import BreakerRegistry, ResilientHttp, build_async_client
+
+log = structlog.get_logger(__name__)
+
+
+def _register_saga_types() -> None:
+    # Imported for their side effect: each module registers its saga type.
+    from admin_module.files import finalize  # noqa: F401
+    from admin_module.retention import cleanup  # noqa: F401
+    from admin_module.sagas import mode_transition  # noqa: F401
+
+
+@asynccontextmanager
+async def control_plane(app: FastAPI) -> AsyncIterator[None]:
+    from admin_module.retention.cleanup import schedule
+    from admin_module.sagas.runner import SagaRunner
+
+    _register_saga_types()
+    settings = app.state.settings
+    breakers = BreakerRegistry(
+        settings.SERVICE_NAME, fail_max=settings.SE_BREAKER_FAIL_MAX,
+        reset_timeout=settings.SE_BREAKER_RESET_SECONDS,
+        timeout=settings.SE_REQUEST_TIMEOUT_SECONDS,
+    )
+    http_client = build_async_client(timeout=settings.SE_REQUEST_TIMEOUT_SECONDS,
+                                     verify=settings.TLS_CA_FILE or True)
+    plane = ControlPlane(
+        settings=settings,
+        sessionmaker=app.state.sessionmaker,
+        client=SEClient(ResilientHttp(http_client, breakers),
+                        ServiceTokens(app.state.keys, settings),
+                        settings.SE_TRANSFER_TIMEOUT_SECONDS),
+        publisher=DiscoveryPublisher(app.state.sessionmaker, app.state.redis,
+                                     settings.DISCOVERY_TTL_SECONDS),
+        breakers=breakers,
+    )
+    app.state.control_plane = plane
+    runner = SagaRunner(plane)
+    plane.extras["runner"] = runner
+
+    async def retention_later() -> None:
+        while True:
+            await asyncio.sleep(settings.RETENTION_CLEANUP_INTERVAL_SECONDS)
+            try:
+                await schedule(plane)
+            except Exception as exc:
+                log.warning("retention.schedule_failed", error=str(exc))
+
+    runner.start()
+    retention_task = asyncio.create_task(retention_later(), name="retention-schedule")
+    try:
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(
+                periodic("discovery-republish", settings.DISCOVERY_REPUBLISH_SECONDS,
+                         plane.publish))
+            await stack.enter_async_context(
+                periodic("se-health", settings.SE_HEALTH_INTERVAL_SECONDS,
+                         lambda: poll_health(plane)))
+            yield
+    finally:
+        retention_task.cancel()
+        await runner.stop()
+        await http_client.aclose()
