@@ -1,0 +1,131 @@
+"""The admin module as a real process: its tokens verify in another process that knows only the
+JWKS URL, and nothing secret reaches its log output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import httpx
+import pytest
+
+from artstore_common.testing import ServiceProcess
+
+from ..conftest import ADMIN_PASSWORD, AUDIT_SECRET, CLIENT_SECRET, FERNET_KEY, base_env
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+
+VERIFY_SCRIPT = textwrap.dedent("""
+    import asyncio, json, sys
+    from artstore_common.auth import TokenVerifier
+
+    async def main():
+        verifier = TokenVerifier(issuer="artstore-admin", audience="artstore",
+                                 jwks_url=sys.argv[1])
+        out = []
+        for token in json.loads(sys.stdin.read()):
+            try:
+                p = await verifier.verify(token)
+                out.append({"ok": True, "sub": p.subject, "role": p.role,
+                            "scopes": sorted(p.scopes), "client_id": p.client_id})
+            except Exception as exc:
+                out.append({"ok": False, "code": getattr(exc, "code", type(exc).__name__)})
+        print(json.dumps(out))
+
+    asyncio.run(main())
+""")
+
+
+@pytest.fixture()
+def admin_process(redis_url, admin_db, tmp_path):
+    env = {**base_env(redis_url, admin_db), "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
+    proc = ServiceProcess("admin_module.main:create_app", env,
+                          log_path=str(tmp_path / "admin.log"), name="admin")
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def verify_elsewhere(jwks_url: str, tokens: list[str]) -> list[dict]:
+    result = subprocess.run([sys.executable, "-c", VERIFY_SCRIPT, jwks_url],
+                            input=json.dumps(tokens), capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_token_verifies_in_a_separate_process_knowing_only_the_jwks_url(admin_process):
+    url = admin_process.url
+    resp = httpx.post(f"{url}/api/v1/auth/token", data={
+        "grant_type": "client_credentials", "client_id": "admin-service",
+        "client_secret": CLIENT_SECRET})
+    assert resp.status_code == 200, resp.text
+    token = resp.json()["access_token"]
+    head, payload, sig = token.split(".")
+    tampered = f"{head}.{payload}.{sig[:-4]}AAAA"
+    results = verify_elsewhere(f"{url}/.well-known/jwks.json", [token, tampered])
+    assert results[0]["ok"] is True
+    assert results[0]["client_id"] == "admin-service" and results[0]["role"] == "ADMIN"
+    assert "accounts:admin" in results[0]["scopes"]
+    assert results[1] == {"ok": False, "code": "INVALID_TOKEN"}
+
+
+def test_no_secret_appears_in_any_log_line(admin_process):
+    url = admin_process.url
+    c = httpx.Client(base_url=url, timeout=30)
+    secrets_seen: list[str] = [ADMIN_PASSWORD, CLIENT_SECRET, AUDIT_SECRET, FERNET_KEY]
+
+    def token(**kwargs) -> str:
+        r = c.post("/api/v1/auth/token", **kwargs)
+        assert r.status_code == 200, r.text
+        secrets_seen.append(r.json()["access_token"])
+        return r.json()["access_token"]
+
+    sys_token = token(data={"grant_type": "client_credentials", "client_id": "admin-service",
+                            "client_secret": CLIENT_SECRET})
+    h = {"Authorization": f"Bearer {sys_token}"}
+    token(data={"grant_type": "client_credentials"}, auth=("admin-service", CLIENT_SECRET))
+    wrong = "wrong-secret-guess-0123456789-abcdefghijklmn"
+    secrets_seen.append(wrong)
+    assert c.post("/api/v1/auth/token", json={"client_id": "admin-service",
+                                              "client_secret": wrong}).status_code == 401
+    created = c.post("/api/v1/service-accounts", json={"name": "logs", "role": "USER"},
+                     headers=h).json()
+    secrets_seen.append(created["client_secret"])
+    token(json={"client_id": created["client_id"], "client_secret": created["client_secret"]})
+    rotated = c.post(f"/api/v1/service-accounts/{created['id']}/rotate-secret", headers=h).json()
+    secrets_seen.append(rotated["client_secret"])
+
+    bad_guess = "Wrong-Password-Guess-1"
+    secrets_seen.append(bad_guess)
+    assert c.post("/api/v1/admin-auth/login",
+                  json={"username": "root", "password": bad_guess}).status_code == 401
+    login = c.post("/api/v1/admin-auth/login",
+                   json={"username": "root", "password": ADMIN_PASSWORD}).json()
+    secrets_seen += [login["access_token"], login["refresh_token"]]
+    refreshed = c.post("/api/v1/admin-auth/refresh",
+                       json={"refresh_token": login["refresh_token"]}).json()
+    secrets_seen += [refreshed["access_token"], refreshed["refresh_token"]]
+    new_password = "Brand-New-Password-77"
+    secrets_seen.append(new_password)
+    uh = {"Authorization": f"Bearer {refreshed['access_token']}"}
+    r = c.post("/api/v1/admin-auth/change-password", headers=uh,
+               json={"current_password": ADMIN_PASSWORD, "new_password": new_password})
+    assert r.status_code == 204
+    # a secret sent where it does not belong (a bad request) must not be echoed into the logs
+    r = c.post("/api/v1/service-accounts", headers=h,
+               json={"name": "x", "role": "USER", "client_secret": "leaky-secret-in-body-123"})
+    assert r.status_code == 422
+    secrets_seen.append("leaky-secret-in-body-123")
+    c.close()
+    admin_process.stop()
+
+    log = open(admin_process.log_path, encoding="utf-8").read()
+    assert "auth.token_issued" in log and "admin_auth.login" in log
+    assert len(log.splitlines()) > 20
+    leaked = [s[:12] + "..." for s in secrets_seen if s in log]
+    assert leaked == [], f"secrets found in the log: {leaked}"
