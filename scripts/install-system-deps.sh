@@ -12,6 +12,11 @@ if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
     missing+=(postgresql postgresql-contrib)
 fi
 
+# --- monitoring config checks (tests/test_observability_monitoring.py): promtool, amtool ---
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+# --- end monitoring block ---
+
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-system-deps: redis-server and PostgreSQL already present"
     exit 0
