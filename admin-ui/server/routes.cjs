@@ -1,0 +1,30 @@
+// Which backend serves an /api path. Shared by the dev-server proxy (proxy.conf.js) and the
+// static server (server/serve.mjs) so both route exactly like the nginx config in compose.
+'use strict';
+
+const DEFAULTS = {
+  admin: 'http://127.0.0.1:8000',
+  ingester: 'http://127.0.0.1:8020',
+  query: 'http://127.0.0.1:8030',
+};
+
+function targets(env = process.env) {
+  const strip = (u) => u.replace(/\/+$/, '');
+  return {
+    admin: strip(env.ADMIN_URL || DEFAULTS.admin),
+    ingester: strip(env.INGESTER_URL || DEFAULTS.ingester),
+    query: strip(env.QUERY_URL || DEFAULTS.query),
+  };
+}
+
+/** 'admin' | 'ingester' | 'query' | null (not an API path). */
+function upstreamFor(method, url) {
+  const path = url.split('?')[0];
+  if (!path.startsWith('/api/v1/') && path !== '/.well-known/jwks.json') return null;
+  if (/^\/api\/v1\/files\/[^/]+\/finalize\/?$/.test(path)) return 'admin';
+  if (path === '/api/v1/files' || path === '/api/v1/files/') return method === 'POST' ? 'ingester' : 'query';
+  if (path.startsWith('/api/v1/files/') || path.startsWith('/api/v1/search')) return 'query';
+  return 'admin';
+}
+
+module.exports = { targets, upstreamFor };

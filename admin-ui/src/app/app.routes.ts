@@ -1,0 +1,49 @@
+import { Routes } from '@angular/router';
+
+import { authGuard, scopeGuard } from './core/auth/auth.guard';
+import { Shell } from './core/layout/shell';
+import { LoginPage } from './features/login/login.page';
+
+export const routes: Routes = [
+  { path: 'login', component: LoginPage, title: 'ArtStore' },
+  {
+    path: '',
+    component: Shell,
+    canActivate: [authGuard],
+    children: [
+      { path: '', pathMatch: 'full', redirectTo: 'dashboard' },
+      { path: 'dashboard', loadComponent: () => import('./features/dashboard/dashboard.page').then((m) => m.DashboardPage) },
+      {
+        path: 'storage-elements',
+        canActivate: [scopeGuard('storage:read')],
+        loadChildren: () => import('./features/storage-elements/routes').then((m) => m.STORAGE_ELEMENT_ROUTES),
+      },
+      {
+        path: 'files',
+        canActivate: [scopeGuard('files:read')],
+        loadChildren: () => import('./features/files/routes').then((m) => m.FILE_ROUTES),
+      },
+      {
+        path: 'service-accounts',
+        canActivate: [scopeGuard('accounts:read')],
+        loadComponent: () => import('./features/service-accounts/service-accounts.page').then((m) => m.ServiceAccountsPage),
+      },
+      {
+        path: 'admin-users',
+        canActivate: [scopeGuard('accounts:read')],
+        loadComponent: () => import('./features/admin-users/admin-users.page').then((m) => m.AdminUsersPage),
+      },
+      {
+        path: 'audit',
+        canActivate: [scopeGuard('audit:read')],
+        loadComponent: () => import('./features/audit/audit.page').then((m) => m.AuditPage),
+      },
+      {
+        path: 'sagas',
+        canActivate: [scopeGuard('storage:read')],
+        loadComponent: () => import('./features/sagas/sagas.page').then((m) => m.SagasPage),
+      },
+    ],
+  },
+  { path: '**', redirectTo: '' },
+];

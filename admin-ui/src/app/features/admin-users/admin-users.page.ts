@@ -1,0 +1,124 @@
+import { Component, OnInit, inject, signal } from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { MatDialog } from '@angular/material/dialog';
+import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatTableModule } from '@angular/material/table';
+import { filter, switchMap } from 'rxjs';
+
+import { AuthService } from '../../core/auth/auth.service';
+import { I18nService } from '../../core/i18n/i18n.service';
+import { I18N_PIPES } from '../../core/i18n/pipes';
+import { confirm } from '../../shared/confirm-dialog';
+import { Notifier } from '../../shared/notify';
+import { StatusChip } from '../../shared/status-chip';
+import { AdminUserDialog } from './admin-user.dialog';
+import { AdminUser, AdminUsersApi } from './admin-users.api';
+
+@Component({
+  selector: 'app-admin-users',
+  imports: [MatTableModule, MatButtonModule, MatPaginatorModule, MatProgressBarModule, StatusChip, ...I18N_PIPES],
+  template: `
+    <div class="toolbar-row">
+      <h1 class="page-title grow">{{ 'users.title' | t }}</h1>
+      @if (canAdmin()) { <button mat-flat-button (click)="edit(null)" data-testid="user-add">{{ 'users.create' | t }}</button> }
+    </div>
+    <div class="panel">
+      @if (loading()) { <mat-progress-bar mode="indeterminate" /> }
+      <table mat-table [dataSource]="items()">
+        <ng-container matColumnDef="username">
+          <th mat-header-cell *matHeaderCellDef>{{ 'users.username' | t }}</th>
+          <td mat-cell *matCellDef="let u"><strong>{{ u.username }}</strong>
+            @if (u.is_system) { <span class="muted"> · {{ 'sa.system' | t }}</span> }
+            <div class="muted">{{ u.full_name }} {{ u.email }}</div></td>
+        </ng-container>
+        <ng-container matColumnDef="role">
+          <th mat-header-cell *matHeaderCellDef>{{ 'users.role' | t }}</th>
+          <td mat-cell *matCellDef="let u">{{ 'role.' + u.role | t }}</td>
+        </ng-container>
+        <ng-container matColumnDef="status">
+          <th mat-header-cell *matHeaderCellDef>{{ 'common.status' | t }}</th>
+          <td mat-cell *matCellDef="let u"><app-status [value]="u.status" />
+            @if (u.locked_until) { <div class="muted">{{ 'users.lockedUntil' | t: { when: (u.locked_until | dt) } }}</div> }</td>
+        </ng-container>
+        <ng-container matColumnDef="last_login">
+          <th mat-header-cell *matHeaderCellDef>{{ 'users.lastLogin' | t }}</th>
+          <td mat-cell *matCellDef="let u">{{ u.last_login_at | dt }}</td>
+        </ng-container>
+        <ng-container matColumnDef="actions">
+          <th mat-header-cell *matHeaderCellDef></th>
+          <td mat-cell *matCellDef="let u">
+            @if (canAdmin() && u.status !== 'deleted') {
+              <div class="row-actions">
+                <button mat-button (click)="edit(u)">{{ 'common.edit' | t }}</button>
+                <button mat-button (click)="remove(u)" [disabled]="u.is_system">{{ 'common.delete' | t }}</button>
+              </div>
+            }
+          </td>
+        </ng-container>
+        <tr mat-header-row *matHeaderRowDef="columns"></tr>
+        <tr mat-row *matRowDef="let row; columns: columns"></tr>
+      </table>
+      <mat-paginator [length]="total()" [pageSize]="limit" [pageIndex]="page" [pageSizeOptions]="[20, 50, 100]" (page)="onPage($event)" />
+    </div>
+  `,
+})
+export class AdminUsersPage implements OnInit {
+  private readonly api = inject(AdminUsersApi);
+  private readonly dialog = inject(MatDialog);
+  private readonly notify = inject(Notifier);
+  private readonly i18n = inject(I18nService);
+  private readonly auth = inject(AuthService);
+  readonly columns = ['username', 'role', 'status', 'last_login', 'actions'];
+  readonly items = signal<AdminUser[]>([]);
+  readonly total = signal(0);
+  readonly loading = signal(false);
+  readonly canAdmin = () => this.auth.can('accounts:admin');
+  limit = 20;
+  page = 0;
+
+  ngOnInit(): void {
+    this.load();
+  }
+
+  onPage(e: PageEvent): void {
+    this.page = e.pageIndex;
+    this.limit = e.pageSize;
+    this.load();
+  }
+
+  load(): void {
+    this.loading.set(true);
+    this.api.list({ limit: this.limit, offset: this.page * this.limit }).subscribe({
+      next: (p) => {
+        this.items.set(p.items);
+        this.total.set(p.total);
+        this.loading.set(false);
+      },
+      error: (e) => {
+        this.loading.set(false);
+        this.notify.error(e);
+      },
+    });
+  }
+
+  edit(u: AdminUser | null): void {
+    this.dialog.open(AdminUserDialog, { data: u }).afterClosed().subscribe((r) => {
+      if (r) {
+        this.notify.ok('common.saved');
+        this.load();
+      }
+    });
+  }
+
+  remove(u: AdminUser): void {
+    confirm(this.dialog, {
+      title: this.i18n.t('users.deleteTitle', { name: u.username }),
+      message: this.i18n.t('users.deleteMessage'),
+      confirm: this.i18n.t('common.delete'),
+      danger: true,
+    })
+      .pipe(filter((ok) => ok === true), switchMap(() => this.api.remove(u.id)))
+      .subscribe({ next: () => { this.notify.ok('common.deleted'); this.load(); }, error: (e) => this.notify.error(e) });
+  }
+}

@@ -1,0 +1,88 @@
+import { Component, OnInit, computed, inject, signal } from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { RouterLink } from '@angular/router';
+import { catchError, forkJoin, map, of } from 'rxjs';
+
+import { AuthService } from '../../core/auth/auth.service';
+import { I18nService } from '../../core/i18n/i18n.service';
+import { I18N_PIPES } from '../../core/i18n/pipes';
+import { StatusChip } from '../../shared/status-chip';
+import { UsageBar } from '../../shared/usage-bar';
+import { AuditApi, AuditEvent } from '../audit/audit.api';
+import { FilesApi } from '../files/files.api';
+import { StorageElement, StorageElementsApi, usagePercent } from '../storage-elements/storage-elements.api';
+import { TrendDay, dayWindows } from './trend';
+
+const TREND_DAYS = 14;
+
+@Component({
+  selector: 'app-dashboard',
+  imports: [RouterLink, MatButtonModule, StatusChip, UsageBar, ...I18N_PIPES],
+  templateUrl: './dashboard.page.html',
+  styleUrl: './dashboard.page.scss',
+})
+export class DashboardPage implements OnInit {
+  private readonly seApi = inject(StorageElementsApi);
+  private readonly auditApi = inject(AuditApi);
+  private readonly filesApi = inject(FilesApi);
+  private readonly i18n = inject(I18nService);
+  readonly auth = inject(AuthService);
+
+  readonly ses = signal<StorageElement[] | null>(null);
+  readonly seError = signal(false);
+  readonly activity = signal<AuditEvent[] | null>(null);
+  readonly trend = signal<TrendDay[] | null>(null);
+  readonly catalogTotal = signal<number | null>(null);
+  readonly pct = usagePercent;
+
+  readonly totals = computed(() => {
+    const list = this.ses() ?? [];
+    const sum = (f: (s: StorageElement) => number) => list.reduce((n, s) => n + (f(s) || 0), 0);
+    const capacity = sum((s) => s.capacity_bytes);
+    const used = sum((s) => s.used_bytes);
+    return {
+      count: list.length,
+      online: list.filter((s) => s.status === 'online').length,
+      degraded: list.filter((s) => s.status === 'degraded').length,
+      offline: list.filter((s) => s.status === 'offline').length,
+      files: sum((s) => s.file_count),
+      capacity,
+      used,
+      percent: capacity ? (100 * used) / capacity : 0,
+      writable: {
+        edit: list.filter((s) => s.mode === 'edit' && s.status === 'online' && !s.draining).length,
+        rw: list.filter((s) => s.mode === 'rw' && s.status === 'online' && !s.draining).length,
+      },
+    };
+  });
+  readonly trendMax = computed(() => Math.max(1, ...(this.trend() ?? []).map((d) => d.count)));
+
+  ngOnInit(): void {
+    if (this.auth.can('storage:read')) {
+      this.seApi.list().subscribe({ next: (p) => this.ses.set(p.items), error: () => this.seError.set(true) });
+    }
+    if (this.auth.can('audit:read')) {
+      this.auditApi.list({ limit: 10 }).subscribe({ next: (p) => this.activity.set(p.items), error: () => this.activity.set([]) });
+    }
+    if (this.auth.can('files:read')) this.loadTrend();
+  }
+
+  /** Uploads per day = catalogue files created that day (a search count per day, so files
+   * deleted since then are not counted). */
+  private loadTrend(): void {
+    const days = dayWindows(new Date(), TREND_DAYS);
+    this.filesApi.count({}).subscribe({ next: (p) => this.catalogTotal.set(p.total), error: () => undefined });
+    forkJoin(
+      days.map((d) =>
+        this.filesApi.count({ created_from: d.from, created_to: d.to }).pipe(
+          map((p) => ({ ...d, count: p.total })),
+          catchError(() => of({ ...d, count: 0 })),
+        ),
+      ),
+    ).subscribe((list) => this.trend.set(list));
+  }
+
+  dayLabel(d: TrendDay): string {
+    return new Intl.DateTimeFormat(this.i18n.locale(), { day: '2-digit', month: '2-digit' }).format(new Date(d.from));
+  }
+}

@@ -1,0 +1,197 @@
+import { HttpClient, HttpEvent, HttpResponse } from '@angular/common/http';
+import { Injectable, inject } from '@angular/core';
+import { Observable } from 'rxjs';
+
+import { Page, cleanParams } from '../../core/api/models';
+
+export interface FileMeta {
+  file_id: string;
+  original_filename: string;
+  extension: string;
+  size: number;
+  content_type: string;
+  sha256: string;
+  created_at: string;
+  updated_at: string;
+  uploaded_by: { id: string; name: string };
+  description: string | null;
+  version: string | null;
+  tags: string[];
+  retention_policy: 'temporary' | 'permanent' | string;
+  ttl_days: number | null;
+  expires_at: string | null;
+  status: string;
+  compressed: boolean;
+  compression_algorithm: string | null;
+  stored_size: number | null;
+  custom: Record<string, unknown>;
+  finalized_at: string | null;
+  last_verified_at: string | null;
+  storage_element_id: string;
+  storage_element_mode: string | null;
+}
+
+export interface SearchHit extends FileMeta {
+  rank?: number | null;
+  highlights?: Record<string, string> | null;
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+
+export interface SearchPage extends Page<SearchHit> {
+  facets?: Record<string, FacetValue[]> | null;
+}
+
+export type SearchMode = 'fulltext' | 'partial' | 'exact';
+
+export interface SearchRequest {
+  q?: string;
+  mode?: SearchMode;
+  content_type?: string[];
+  extension?: string[];
+  tags?: string[];
+  uploaded_by?: string;
+  size_min?: number | null;
+  size_max?: number | null;
+  created_from?: string | null;
+  created_to?: string | null;
+  retention_policy?: string | null;
+  status?: string[];
+  storage_element_id?: string[];
+  se_mode?: string[];
+  sort?: string | null;
+  order?: 'asc' | 'desc' | null;
+  facets?: boolean;
+  limit?: number;
+  offset?: number;
+}
+
+export interface UploadForm {
+  file: File;
+  retention_policy: 'temporary' | 'permanent';
+  ttl_days?: number | null;
+  description?: string | null;
+  tags?: string[];
+  version?: string | null;
+  metadata?: Record<string, unknown> | null;
+  compress?: boolean;
+}
+
+export interface UploadResult {
+  file_id: string;
+  original_filename: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+  retention_policy: string;
+  expires_at: string | null;
+  storage_element_id: string;
+  compressed: boolean;
+  stored_size: number;
+  created_at: string;
+}
+
+/** Splits a ts_headline string into plain and <mark>ed runs, so the template renders text only
+ * (the file name inside the headline is not HTML-escaped by PostgreSQL). */
+export function highlightRuns(s: string): { text: string; mark: boolean }[] {
+  const runs: { text: string; mark: boolean }[] = [];
+  const re = /<mark>([\s\S]*?)<\/mark>/g;
+  let last = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    if (m.index > last) runs.push({ text: s.slice(last, m.index), mark: false });
+    runs.push({ text: m[1], mark: true });
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) runs.push({ text: s.slice(last), mark: false });
+  return runs;
+}
+
+/** The multipart body of an upload: form fields first, the file part last, because the ingester
+ * streams and must know the options before the bytes arrive. */
+export function uploadFormData(f: UploadForm): FormData {
+  const fd = new FormData();
+  fd.append('retention_policy', f.retention_policy);
+  if (f.retention_policy === 'temporary' && f.ttl_days) fd.append('ttl_days', String(f.ttl_days));
+  if (f.description) fd.append('description', f.description);
+  if (f.tags?.length) fd.append('tags', JSON.stringify(f.tags));
+  if (f.version) fd.append('version', f.version);
+  if (f.metadata && Object.keys(f.metadata).length) fd.append('metadata', JSON.stringify(f.metadata));
+  if (f.compress) fd.append('compress', 'true');
+  fd.append('file', f.file, f.file.name);
+  return fd;
+}
+
+/** The file name from a Content-Disposition header (RFC 6266 `filename*` preferred). */
+export function dispositionFilename(header: string | null, fallback: string): string {
+  if (!header) return fallback;
+  const star = /filename\*\s*=\s*([^']*)''([^;]+)/i.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[2].trim().replace(/^"|"$/g, ''));
+    } catch {
+      /* fall through */
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(header);
+  return plain ? plain[1] : fallback;
+}
+
+@Injectable({ providedIn: 'root' })
+export class FilesApi {
+  private readonly http = inject(HttpClient);
+
+  search(req: SearchRequest): Observable<SearchPage> {
+    return this.http.post<SearchPage>('/api/v1/search', cleanBody(req));
+  }
+  /** Counts only (limit=1): used by the dashboard trends. */
+  count(req: SearchRequest): Observable<SearchPage> {
+    return this.http.get<SearchPage>('/api/v1/search', {
+      params: cleanParams({ ...(req as Record<string, string>), limit: 1 }),
+    });
+  }
+  get(id: string): Observable<FileMeta> {
+    return this.http.get<FileMeta>(`/api/v1/files/${id}`);
+  }
+  upload(f: UploadForm): Observable<HttpEvent<UploadResult>> {
+    return this.http.post<UploadResult>('/api/v1/files', uploadFormData(f), {
+      reportProgress: true,
+      observe: 'events',
+    });
+  }
+  /** Downloads through HttpClient (the token rides in a header, never in a URL); the body is
+   * held as a Blob, so this suits the admin UI's occasional downloads, not bulk transfer. */
+  download(id: string): Observable<HttpEvent<Blob>> {
+    return this.http.get(`/api/v1/files/${id}/download`, {
+      responseType: 'blob',
+      reportProgress: true,
+      observe: 'events',
+    });
+  }
+  finalize(id: string): Observable<{ saga_id?: string; id?: string }> {
+    return this.http.post<{ saga_id?: string; id?: string }>(`/api/v1/files/${id}/finalize`, {});
+  }
+}
+
+function cleanBody(req: SearchRequest): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(req)) {
+    if (v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function saveBlob(res: HttpResponse<Blob>, fallbackName: string): void {
+  const name = dispositionFilename(res.headers.get('Content-Disposition'), fallbackName);
+  const url = URL.createObjectURL(res.body as Blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

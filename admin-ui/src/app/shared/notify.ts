@@ -1,0 +1,20 @@
+import { Injectable, inject } from '@angular/core';
+import { MatSnackBar } from '@angular/material/snack-bar';
+
+import { errorMessage } from '../core/api/api-error';
+import { I18nService } from '../core/i18n/i18n.service';
+
+/** Short feedback after an action: a translated success line or the server's error message. */
+@Injectable({ providedIn: 'root' })
+export class Notifier {
+  private readonly snack = inject(MatSnackBar);
+  private readonly i18n = inject(I18nService);
+
+  ok(key: string, params?: Record<string, string | number>): void {
+    this.snack.open(this.i18n.t(key, params), this.i18n.t('common.close'), { duration: 4000 });
+  }
+
+  error(err: unknown): void {
+    this.snack.open(errorMessage(err), this.i18n.t('common.close'), { duration: 8000, panelClass: 'snack-error' });
+  }
+}
