@@ -1,5 +1,5 @@
 // Which backend serves an /api path. Shared by the dev-server proxy (proxy.conf.js) and the
-// static server (server/serve.mjs) so both route exactly like the nginx config in compose.
+// static server (serve.mjs) so both route exactly like the nginx config in compose.
 'use strict';
 
 const DEFAULTS = {

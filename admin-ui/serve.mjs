@@ -8,11 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const { targets, upstreamFor } = require('./routes.cjs');
-const { forward } = require('./forward.cjs');
+const { targets, upstreamFor } = require('./server/routes.cjs');
+const { forward } = require('./server/forward.cjs');
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(process.env.UI_DIST || path.join(here, '..', 'dist', 'admin-ui', 'browser'));
+const root = path.resolve(process.env.UI_DIST || path.join(here, 'dist', 'admin-ui', 'browser'));
 const port = Number(process.env.PORT || 4200);
 const host = process.env.HOST || '127.0.0.1';
 const upstreams = targets();
