@@ -78,7 +78,11 @@ class TestStorageElementKilledMidUpload:
             thread = threading.Thread(target=upload)
             thread.start()
             assert started.wait(60)
-            se.proc.kill()
+            deadline = time.monotonic() + 30
+            while not [p for p in se.data_files() if "slow" in p.name]:
+                assert time.monotonic() < deadline, "the SE never started writing"
+                time.sleep(0.05)
+            se.proc.kill()  # while a partial file sits on its volume
             thread.join(120)
             response = outcome.get("response")
             assert response is not None, outcome  # the ingester answers, it does not hang up

@@ -286,3 +286,31 @@ class TestPlacementFailures:
                                files={"file": ("x.txt.gz", packed, "application/gzip")})
         # application/gzip is not on this ingester's allow-list
         assert response.status_code == 415
+
+
+class TestClientGoesAway:
+    def test_client_disconnect_mid_file_stores_nothing(
+        self, cluster, token_factory, se_headers
+    ) -> None:
+        import socket
+        import time
+
+        before = counts(cluster, se_headers)
+        boundary = "gone"
+        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"gone.bin\"\r\n\r\n").encode()
+        url = httpx.URL(cluster["ingester"].url)
+        token = token_factory.issue("USER")
+        request = (
+            f"POST /api/v1/files HTTP/1.1\r\nHost: {url.host}\r\n"
+            f"Authorization: Bearer {token}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {len(head) + 4 * MiB}\r\n\r\n"
+        ).encode() + head + os.urandom(600_000)
+        with socket.create_connection((url.host, url.port)) as sock:
+            sock.sendall(request)
+            time.sleep(0.5)  # the ingester is streaming it to edit-a / edit-b now
+        time.sleep(1.0)
+        assert counts(cluster, se_headers) == before
+        for se in (cluster["edit_a"], cluster["edit_b"]):
+            assert [p for p in se.data_files() if "gone" in p.name] == []
