@@ -45,7 +45,7 @@ def _lifespan(settings: Settings):
         verify = _ssl_context(settings)
         http = build_async_client(timeout=settings.ADMIN_TIMEOUT_SECONDS, verify=verify)
         session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=200, ssl=verify if verify is not True else None),
+            connector=aiohttp.TCPConnector(limit=200, ssl=verify),
             timeout=aiohttp.ClientTimeout(
                 total=None, sock_connect=settings.SE_CONNECT_TIMEOUT_SECONDS),
             auto_decompress=False,
@@ -86,7 +86,9 @@ def _lifespan(settings: Settings):
         app.state.token_verifier = TokenVerifier(
             issuer=settings.JWT_ISSUER,
             audience=settings.JWT_AUDIENCE,
-            jwks_url=settings.JWKS_URL,
+            jwks_url=settings.JWKS_URL or (
+                None if settings.JWT_PUBLIC_KEY_FILE
+                else settings.ADMIN_URL.rstrip("/") + "/api/v1/auth/jwks"),
             public_key_file=settings.JWT_PUBLIC_KEY_FILE,
             cache_seconds=settings.JWKS_CACHE_SECONDS,
             min_refetch_seconds=settings.JWKS_MIN_REFETCH_SECONDS,

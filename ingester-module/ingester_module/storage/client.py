@@ -12,6 +12,7 @@ from uuid import UUID
 import aiohttp
 import httpx
 import structlog
+from opentelemetry.propagate import inject
 from pydantic import ValidationError
 
 from artstore_common.contracts import (
@@ -111,6 +112,7 @@ class StorageClient:
                 "Authorization": f"Bearer {token}",
                 "Content-Type": "application/octet-stream",
             }
+            inject(headers)  # W3C traceparent: the SE's spans join this upload's trace
             response = await self._send(se, url, headers, body)
             if isinstance(response, Skipped):
                 return response

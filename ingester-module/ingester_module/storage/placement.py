@@ -11,7 +11,7 @@ from artstore_common.contracts import DiscoveredStorageElement, FileAttributes, 
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.resilience import BreakerRegistry
 from ingester_module import metrics
-from ingester_module.errors import ChecksumMismatch, NoStorageAvailable, StorageFailed
+from ingester_module.errors import ChecksumMismatch, NoStorageAvailable
 from ingester_module.storage.body import FileBody
 from ingester_module.storage.client import Skipped, StorageClient
 
@@ -110,5 +110,3 @@ class Placer:
                      "removed": removed},
         )
 
-
-__all__ = ["Placed", "Placer", "StorageFailed", "candidates"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -133,7 +133,7 @@ class IngestService:
         reader: MultipartReader,
         part: PartInfo,
         options: UploadOptions,
-        on_end: Any,
+        on_end: Callable[[], Awaitable[None]],
     ) -> FileRead:
         started = time.perf_counter()
         try:
@@ -158,7 +158,7 @@ class IngestService:
         reader: MultipartReader,
         part: PartInfo,
         options: UploadOptions,
-        on_end: Any,
+        on_end: Callable[[], Awaitable[None]],
     ) -> FileRead:
         settings = self.settings
         filename = sniff.sanitize_filename(part.filename or "")
