@@ -113,14 +113,14 @@ RETENTION_CLEANUP = register(SagaType("retention_cleanup", [
 ]))
 
 
-async def schedule(plane: ControlPlane) -> Saga | None:
+async def schedule(plane: ControlPlane, actor: str = "system") -> Saga | None:
     """Start a cleanup run unless one is active (across instances: advisory lock)."""
     async with plane.sessionmaker() as session:
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
                               {"k": "retention-schedule"})
         if await saga_repo.active(session, "retention_cleanup", RESOURCE) is not None:
             return None
-        saga = new_saga("retention_cleanup", RESOURCE, {}, "system")
+        saga = new_saga("retention_cleanup", RESOURCE, {}, actor)
         session.add(saga)
         await session.commit()
     plane.wake()
