@@ -6,7 +6,7 @@ const TONES: Record<string, string> = {
   online: 'good', active: 'good', completed: 'good', success: 'good', ok: 'good',
   degraded: 'warn', draining: 'warn', suspended: 'warn', running: 'info', compensating: 'warn', disabled: 'warn',
   offline: 'bad', failed: 'bad', failure: 'bad', denied: 'bad', deleted: 'bad', compensated: 'warn', expired: 'warn',
-  edit: 'info', rw: 'good', ro: 'neutral', ar: 'neutral',
+  edit: 'info', rw: 'good', ro: 'neutral', ar: 'neutral', waiting: 'info', done: 'good', pending: 'info',
 };
 
 /** A small coloured label for a status or mode value, translated under `prefix`. */

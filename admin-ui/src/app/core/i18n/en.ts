@@ -83,6 +83,7 @@ export const EN = {
   'status.denied': 'denied',
   'status.done': 'done',
   'status.skipped': 'skipped',
+  'status.waiting': 'waiting',
 
   'mode.edit': 'edit',
   'mode.rw': 'read-write',
@@ -282,6 +283,7 @@ export const EN = {
   'saga.completedAt': 'Finished',
   'saga.error': 'Error',
   'saga.noSteps': 'No steps recorded yet',
+  'saga.compensation': 'compensation',
   'saga.empty': 'No sagas',
 } as const;
 

@@ -85,6 +85,7 @@ export const RU: Record<MessageKey, string> = {
   'status.denied': 'отказано',
   'status.done': 'выполнен',
   'status.skipped': 'пропущен',
+  'status.waiting': 'ожидание',
 
   'mode.edit': 'редактирование',
   'mode.rw': 'чтение-запись',
@@ -284,5 +285,6 @@ export const RU: Record<MessageKey, string> = {
   'saga.completedAt': 'Завершена',
   'saga.error': 'Ошибка',
   'saga.noSteps': 'Шаги ещё не записаны',
+  'saga.compensation': 'компенсация',
   'saga.empty': 'Саг нет',
 };

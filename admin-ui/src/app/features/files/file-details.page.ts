@@ -113,7 +113,7 @@ export class FileDetailsPage implements OnInit {
     })
       .pipe(filter((ok) => ok === true), switchMap(() => this.api.finalize(f.file_id)))
       .subscribe({
-        next: (r) => this.notify.ok('files.finalizeStarted', { saga: r.saga_id ?? r.id ?? '' }),
+        next: (r) => this.notify.ok('files.finalizeStarted', { saga: r.id }),
         error: (e) => this.notify.error(e),
       });
   }

@@ -170,8 +170,8 @@ export class FilesApi {
       observe: 'events',
     });
   }
-  finalize(id: string): Observable<{ saga_id?: string; id?: string }> {
-    return this.http.post<{ saga_id?: string; id?: string }>(`/api/v1/files/${id}/finalize`, {});
+  finalize(id: string): Observable<{ id: string; state: string }> {
+    return this.http.post<{ id: string; state: string }>(`/api/v1/files/${id}/finalize`, {});
   }
 }
 

@@ -4,15 +4,22 @@ import { Observable } from 'rxjs';
 
 import { Page, cleanParams } from '../../core/api/models';
 
+/** One entry of a saga's step log, oldest first: a step run or compensated, and how it ended. */
 export interface SagaStep {
-  name: string;
-  state?: string;
-  status?: string;
-  started_at?: string | null;
-  finished_at?: string | null;
-  error?: string | null;
-  [key: string]: unknown;
+  step: string;
+  phase: 'run' | 'compensate' | string;
+  status: 'done' | 'waiting' | 'failed' | string;
+  at: string;
+  since?: string;
+  detail?: string | null;
 }
+
+/** The steps of each saga type, in order (the admin module's saga definitions). */
+export const SAGA_STEPS: Record<string, string[]> = {
+  mode_transition: ['mark_draining', 'wait_in_flight', 'switch_mode', 'publish'],
+  finalize: ['copy', 'verify', 'mark_source_finalized', 'wait_safety_margin', 'delete_source'],
+  retention_cleanup: ['scan', 'delete'],
+};
 
 export interface Saga {
   id: string;
@@ -22,7 +29,7 @@ export interface Saga {
   current_step: string | null;
   payload?: Record<string, unknown>;
   steps: SagaStep[];
-  total_steps?: number | null;
+  next_attempt_at?: string;
   attempts: number;
   error: string | null;
   created_by: string | null;
@@ -34,11 +41,10 @@ export interface Saga {
 /** Share of steps finished, 0..100 (a terminal saga is 100). */
 export function sagaProgress(s: Saga): number {
   if (['completed', 'compensated', 'failed'].includes(s.state)) return 100;
-  const steps = s.steps ?? [];
-  const total = s.total_steps ?? steps.length;
+  const total = SAGA_STEPS[s.type]?.length;
   if (!total) return 0;
-  const done = steps.filter((st) => ['completed', 'done', 'succeeded'].includes(String(st.state ?? st.status))).length;
-  return Math.min(100, Math.round((100 * done) / total));
+  const done = new Set((s.steps ?? []).filter((st) => st.phase === 'run' && st.status === 'done').map((st) => st.step));
+  return Math.min(100, Math.round((100 * done.size) / total));
 }
 
 @Injectable({ providedIn: 'root' })

@@ -59,9 +59,10 @@ import { Saga, SagasApi, sagaProgress } from './sagas.api';
           </dl>
           <ol class="steps">
             @for (st of s.steps; track $index) {
-              <li><app-status [value]="st.state ?? st.status ?? 'running'" /> <strong>{{ st.name }}</strong>
-                <span class="muted">{{ st.started_at | dt }}{{ st.finished_at ? ' → ' : '' }}{{ st.finished_at ? (st.finished_at | dt) : '' }}</span>
-                @if (st.error) { <div class="error-text">{{ st.error }}</div> }</li>
+              <li [class.comp]="st.phase === 'compensate'"><app-status [value]="st.status" /> <strong>{{ st.step }}</strong>
+                @if (st.phase === 'compensate') { <span class="muted">({{ 'saga.compensation' | t }})</span> }
+                <span class="muted">{{ (st.since ?? st.at) | dt }}</span>
+                @if (st.detail) { <div [class.error-text]="st.status === 'failed'" class="muted">{{ st.detail }}</div> }</li>
             } @empty { <li class="muted">{{ 'saga.noSteps' | t }}</li> }
           </ol>
         </mat-expansion-panel>

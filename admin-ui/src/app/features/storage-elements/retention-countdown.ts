@@ -26,6 +26,8 @@ export class RetentionCountdown {
   readonly tone = computed(() => {
     const l = this.left();
     if (!l) return '';
-    return l.days < 0 ? 'over' : l.days <= (this.se().retention_warning_days ?? 30) ? 'warn' : 'ok';
+    const state = this.se().retention_state;
+    if (state === 'expired' || l.days < 0) return 'over';
+    return state === 'warning' || l.days <= (this.se().retention_warning_days ?? 30) ? 'warn' : 'ok';
   });
 }

@@ -22,7 +22,10 @@ export interface StorageElement {
   usage_percent?: number | null;
   retention_days?: number | null;
   retention_warning_days?: number | null;
-  retention_expires_at?: string | null;
+  retention_ends_at?: string | null;
+  retention_days_left?: number | null;
+  retention_state?: 'none' | 'ok' | 'warning' | 'expired';
+  free_bytes?: number;
   se_version?: string | null;
   last_seen_at?: string | null;
   last_checked_at?: string | null;
@@ -66,13 +69,14 @@ export function usagePercent(se: Pick<StorageElement, 'usage_percent' | 'used_by
   return se.capacity_bytes > 0 ? (100 * se.used_bytes) / se.capacity_bytes : 0;
 }
 
-/** Days left in the SE's retention period, or null when it has none. */
+/** Days left in the SE's retention period (negative once over), or null when it has none.
+ * The period runs from registration (`retention_ends_at` from the admin module). */
 export function retentionDaysLeft(se: StorageElement, now = Date.now()): number | null {
   let end: number | null = null;
-  if (se.retention_expires_at) end = new Date(se.retention_expires_at).getTime();
+  if (se.retention_ends_at) end = new Date(se.retention_ends_at).getTime();
   else if (se.retention_days && se.created_at) end = new Date(se.created_at).getTime() + se.retention_days * 86_400_000;
   if (end === null || isNaN(end)) return null;
-  return Math.ceil((end - now) / 86_400_000);
+  return Math.floor((end - now) / 86_400_000);
 }
 
 @Injectable({ providedIn: 'root' })
@@ -104,7 +108,7 @@ export class StorageElementsApi {
   syncAll(): Observable<unknown> {
     return this.http.post(`${this.base}/sync`, {});
   }
-  changeMode(id: string, target_mode: SeMode, reason: string): Observable<{ saga_id?: string; id?: string }> {
-    return this.http.post<{ saga_id?: string; id?: string }>(`${this.base}/${id}/mode`, { target_mode, reason });
+  changeMode(id: string, target_mode: SeMode, reason: string): Observable<{ id: string; type: string; state: string }> {
+    return this.http.post<{ id: string; type: string; state: string }>(`${this.base}/${id}/mode`, { target_mode, reason });
   }
 }

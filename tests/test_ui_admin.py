@@ -1,0 +1,361 @@
+"""The admin UI end to end: the built Angular app served by admin-ui/serve.mjs in front of the
+real suite (admin, two SEs, ingester, query as processes), driven in Debian's headless Chromium.
+
+Screenshots land in .artstore/screenshots/. Set ARTSTORE_UI_RUN_ENV=<path to run.env> to point
+the tests at a suite that is already running instead of starting one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("playwright", reason="playwright is a dev dependency (uv sync)")
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parent.parent
+UI_DIR = REPO / "admin-ui"
+DIST_INDEX = UI_DIR / "dist" / "admin-ui" / "browser" / "index.html"
+SHOTS = REPO / ".artstore" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+@pytest.fixture(scope="module")
+def env(request) -> dict[str, str]:
+    external = os.environ.get("ARTSTORE_UI_RUN_ENV")
+    if external:
+        return _read_env(Path(external))
+    return request.getfixturevalue("suite_env")
+
+
+def _dist_is_stale() -> bool:
+    if not DIST_INDEX.exists():
+        return True
+    built = DIST_INDEX.stat().st_mtime
+    sources = [*(UI_DIR / "src").rglob("*"), UI_DIR / "package-lock.json", UI_DIR / "angular.json"]
+    return any(p.is_file() and p.stat().st_mtime > built for p in sources)
+
+
+@pytest.fixture(scope="module")
+def ui_build() -> Path:
+    """The production build; built here when missing or older than its sources."""
+    if _dist_is_stale():
+        if not (UI_DIR / "node_modules").exists():
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                           cwd=UI_DIR, check=True)
+        subprocess.run(["npx", "ng", "build", "--configuration", "production"], cwd=UI_DIR,
+                       check=True, stdout=subprocess.DEVNULL)
+    return DIST_INDEX.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui_url(env, ui_build, tmp_path_factory) -> Iterator[str]:
+    """Our own serve.mjs in front of the suite (so a fresh build is always what is tested)."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("ui") / "serve.log"
+    proc_env = {**os.environ, "PORT": str(port), "ADMIN_URL": env["ADMIN_URL"],
+                "INGESTER_URL": env["INGESTER_URL"], "QUERY_URL": env["QUERY_URL"]}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(["node", "serve.mjs"], cwd=UI_DIR, env=proc_env, stdout=out,
+                                stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            if proc.poll() is not None:
+                pytest.fail(f"serve.mjs exited: {log.read_text()}")
+            try:
+                if httpx.get(url + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, ui_url: str) -> Iterator[Page]:
+    context = browser.new_context(base_url=ui_url, locale="en-GB",
+                                  viewport={"width": 1440, "height": 900},
+                                  accept_downloads=True)
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def login(page: Page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+
+
+@pytest.fixture
+def admin_page(page: Page, env) -> Page:
+    login(page, env["ARTSTORE_ADMIN_USER"], env["ARTSTORE_ADMIN_PASSWORD"])
+    return page
+
+
+def admin_api_token(env) -> str:
+    r = httpx.post(env["ADMIN_URL"] + "/api/v1/admin-auth/login",
+                   json={"username": env["ARTSTORE_ADMIN_USER"],
+                         "password": env["ARTSTORE_ADMIN_PASSWORD"]})
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+
+class TestLogin:
+    def test_unauthenticated_visit_redirects_to_login(self, page: Page):
+        page.goto("/storage-elements")
+        expect(page).to_have_url(re.compile(r"/login\?returnUrl=%2Fstorage-elements$"))
+        expect(page.get_by_test_id("login-submit")).to_be_visible()
+        shot(page, "01-login")
+
+    def test_wrong_password_shows_error_and_stays_on_login(self, page: Page, env):
+        page.goto("/login")
+        page.get_by_test_id("login-username").fill(env["ARTSTORE_ADMIN_USER"] + "-nobody")
+        page.get_by_test_id("login-password").fill("wrong-password")
+        page.get_by_test_id("login-submit").click()
+        expect(page.get_by_test_id("login-error")).to_have_text("Wrong username or password")
+        expect(page).to_have_url(re.compile(r"/login"))
+
+    def test_super_admin_logs_in_and_sees_dashboard(self, admin_page: Page, env):
+        page = admin_page
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        # Both local SEs are registered and online.
+        expect(page.get_by_test_id("card-health")).to_contain_text("2 / 2")
+        expect(page.get_by_test_id("recent-activity")).to_contain_text("admin_auth.login")
+        expect(page.get_by_test_id("user-menu")).to_contain_text(env["ARTSTORE_ADMIN_USER"])
+        expect(page.get_by_test_id("trend-chart")).to_be_visible()
+        shot(page, "02-dashboard")
+
+    def test_logout_returns_to_login_and_guards_pages(self, admin_page: Page):
+        page = admin_page
+        page.get_by_test_id("user-menu").click()
+        page.get_by_test_id("logout").click()
+        expect(page).to_have_url(re.compile(r"/login"))
+        page.goto("/dashboard")
+        expect(page).to_have_url(re.compile(r"/login"))
+
+
+class TestStorageElements:
+    def test_list_shows_registered_elements_with_mode_and_usage(self, admin_page: Page):
+        page = admin_page
+        page.get_by_test_id("nav-storage-elements").click()
+        edit_row = page.get_by_test_id("se-row-se-edit-1")
+        rw_row = page.get_by_test_id("se-row-se-rw-1")
+        expect(edit_row).to_contain_text("edit")
+        expect(edit_row).to_contain_text("online")
+        expect(rw_row).to_contain_text("read-write")
+        expect(rw_row.get_by_role("progressbar")).to_be_visible()
+        # rw → ro is offered (one-way), edit never changes.
+        expect(page.get_by_test_id("se-mode-se-rw-1")).to_have_text("Switch to read-only")
+        expect(page.get_by_test_id("se-mode-se-edit-1")).to_have_count(0)
+        shot(page, "03-storage-elements")
+
+    def test_mode_change_dialog_requires_a_reason_and_cancel_changes_nothing(
+        self, admin_page: Page
+    ):
+        page = admin_page
+        page.goto("/storage-elements")
+        page.get_by_test_id("se-mode-se-rw-1").click()
+        expect(page.get_by_test_id("confirm-ok")).to_be_disabled()
+        page.get_by_test_id("confirm-reason").fill("e2e check")
+        expect(page.get_by_test_id("confirm-ok")).to_be_enabled()
+        shot(page, "04-mode-confirm")
+        page.get_by_test_id("confirm-cancel").click()
+        expect(page.get_by_test_id("se-row-se-rw-1")).to_contain_text("read-write")
+
+
+class TestServiceAccounts:
+    def test_create_shows_one_time_secret_that_really_works(self, admin_page: Page, env):
+        page = admin_page
+        name = f"ui-e2e-{uuid.uuid4().hex[:8]}"
+        page.get_by_test_id("nav-service-accounts").click()
+        page.get_by_test_id("sa-add").click()
+        page.get_by_test_id("sa-name").fill(name)
+        page.get_by_test_id("sa-create-submit").click()
+        secret = page.get_by_test_id("sa-secret")
+        expect(secret).to_have_text(re.compile(r"^\S{32,}$"))
+        client_id = page.get_by_test_id("sa-client-id").inner_text().strip()
+        secret_text = secret.inner_text().strip()
+        shot(page, "05-service-account-secret")
+        page.get_by_test_id("sa-copy").click()
+        expect(page.get_by_test_id("sa-copy")).to_have_text("Copied")
+
+        token = httpx.post(env["ADMIN_URL"] + "/api/v1/auth/token",
+                           data={"grant_type": "client_credentials", "client_id": client_id,
+                                 "client_secret": secret_text})
+        assert token.status_code == 200, token.text
+
+        page.get_by_test_id("sa-secret-close").click()
+        row = page.get_by_test_id(f"sa-row-{client_id}")
+        expect(row).to_contain_text(name)
+        expect(row).not_to_contain_text(secret_text)
+
+
+class TestFiles:
+    def test_upload_russian_named_file_then_find_and_download_it(
+        self, admin_page: Page, tmp_path: Path
+    ):
+        page = admin_page
+        marker = uuid.uuid4().hex[:8]
+        name = f"Договор поставки №{marker}.txt"
+        body = f"Счёт-фактура {marker}\n".encode() * 200
+        src = tmp_path / name
+        src.write_bytes(body)
+
+        page.get_by_test_id("nav-files").click()
+        page.get_by_test_id("files-upload").click()
+        page.get_by_test_id("upload-input").set_input_files(str(src))
+        page.get_by_test_id("upload-description").fill(f"Поставка оборудования {marker}")
+        page.get_by_test_id("upload-submit").click()
+        expect(page.get_by_test_id("upload-done")).to_contain_text(name)
+        expect(page.get_by_test_id("upload-progress")).to_have_attribute("aria-valuenow", "100")
+        shot(page, "06-upload-done")
+        page.keyboard.press("Escape")
+
+        # The catalogue is fed by events, so the file shows up shortly after the upload.
+        page.get_by_test_id("files-query").fill(f"поставка {marker}")
+        link = page.get_by_role("link", name=re.compile(f"Договор поставки №{marker}"))
+        for _ in range(40):
+            page.get_by_test_id("files-search").click()
+            page.wait_for_load_state("networkidle")
+            if link.count():
+                break
+            time.sleep(0.5)
+        expect(link).to_be_visible()
+        expect(page.get_by_test_id("files-total")).to_have_text("Found: 1")
+        expect(page.get_by_test_id("facet-retention_policy")).to_contain_text("Temporary")
+        shot(page, "07-files-search")
+
+        link.click()
+        expect(page.get_by_test_id("file-name")).to_have_text(name)
+        with page.expect_download() as info:
+            page.get_by_test_id("file-download").click()
+        download = info.value
+        assert download.suggested_filename == name
+        saved = tmp_path / "downloaded.bin"
+        download.save_as(saved)
+        assert saved.read_bytes() == body
+        shot(page, "08-file-details")
+
+
+class TestAuditAndSagas:
+    def test_audit_log_shows_intact_chain_and_exports_csv(self, admin_page: Page, tmp_path):
+        page = admin_page
+        page.get_by_test_id("nav-audit").click()
+        expect(page.get_by_test_id("audit-verify")).to_contain_text("Chain intact")
+        expect(page.get_by_test_id("audit-table")).to_contain_text("admin_auth.login")
+        with page.expect_download() as info:
+            page.get_by_test_id("audit-export-csv").click()
+        path = tmp_path / "audit.csv"
+        info.value.save_as(path)
+        text = path.read_text(encoding="utf-8-sig")
+        assert text.startswith("seq,created_at,action,actor")
+        assert "admin_auth.login" in text
+        shot(page, "09-audit")
+
+    def test_sagas_page_renders(self, admin_page: Page):
+        page = admin_page
+        page.get_by_test_id("nav-sagas").click()
+        expect(page.get_by_role("heading", name="Sagas")).to_be_visible()
+        shot(page, "10-sagas")
+
+
+class TestLanguage:
+    def test_switch_to_russian_relabels_everything_and_persists(self, admin_page: Page):
+        page = admin_page
+        page.get_by_test_id("lang-ru").click()
+        expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+        expect(page.get_by_test_id("nav-storage-elements")).to_have_text("Элементы хранения")
+        expect(page.get_by_test_id("nav-service-accounts")).to_have_text("Сервисные аккаунты")
+        assert page.evaluate("document.documentElement.lang") == "ru"
+        shot(page, "11-dashboard-ru")
+        page.get_by_test_id("nav-storage-elements").click()
+        expect(page.get_by_test_id("se-mode-se-rw-1")).to_have_text("Перевести в «только чтение»")
+        shot(page, "12-storage-elements-ru")
+        page.reload()
+        expect(page.get_by_test_id("nav-files")).to_have_text("Файлы")
+        page.get_by_test_id("lang-en").click()
+        expect(page.get_by_test_id("nav-files")).to_have_text("Files")
+
+
+class TestRoles:
+    def test_readonly_admin_sees_no_write_actions(self, page: Page, env):
+        token = admin_api_token(env)
+        username = f"viewer{uuid.uuid4().hex[:6]}"
+        password = f"Rd-{uuid.uuid4().hex}-x9"
+        created = httpx.post(env["ADMIN_URL"] + "/api/v1/admin-users",
+                             headers={"Authorization": f"Bearer {token}"},
+                             json={"username": username, "password": password,
+                                   "role": "readonly"})
+        assert created.status_code == 201, created.text
+
+        login(page, username, password)
+        expect(page.get_by_test_id("user-menu")).to_contain_text("read-only")
+        # readonly has no audit:read, so the audit page is not offered.
+        expect(page.get_by_test_id("nav-audit")).to_have_count(0)
+        page.get_by_test_id("nav-storage-elements").click()
+        expect(page.get_by_test_id("se-row-se-rw-1")).to_be_visible()
+        expect(page.get_by_test_id("se-add")).to_have_count(0)
+        expect(page.get_by_test_id("se-mode-se-rw-1")).to_have_count(0)
+        page.get_by_test_id("nav-service-accounts").click()
+        expect(page.get_by_test_id("sa-table")).to_be_visible()
+        expect(page.get_by_test_id("sa-add")).to_have_count(0)
+        page.get_by_test_id("nav-files").click()
+        expect(page.get_by_test_id("files-table")).to_be_visible()
+        expect(page.get_by_test_id("files-upload")).to_have_count(0)
+        shot(page, "13-readonly-files")
+
