@@ -33,7 +33,8 @@ def _load_config_file() -> dict[str, Any]:
 
 
 class ArtStoreSettings(BaseSettings):
-    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore")
+    # An empty variable means "use the default": compose passes every setting as ${NAME:-}.
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", env_ignore_empty=True)
 
     SERVICE_NAME: str = "artstore"
     ENVIRONMENT: Literal["development", "production", "test"] = "development"
