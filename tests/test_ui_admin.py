@@ -218,6 +218,30 @@ class TestStorageElements:
         expect(page.get_by_test_id("se-row-se-rw-1")).to_contain_text("read-write")
 
 
+class TestStorageElementWizard:
+    def test_discover_previews_the_element_and_flags_a_registered_one(
+        self, admin_page: Page, env
+    ):
+        page = admin_page
+        rw_url = env["SE_URLS"].split(",")[1]
+        page.goto("/storage-elements")
+        page.get_by_test_id("se-add").click()
+        page.get_by_test_id("se-api-url").fill(rw_url)
+        page.get_by_test_id("se-discover").click()
+        expect(page.get_by_test_id("se-preview")).to_contain_text("se-rw-1")
+        expect(page.get_by_test_id("se-already")).to_be_visible()
+        shot(page, "14-se-wizard")
+
+    def test_discover_of_an_unreachable_address_shows_the_error(self, admin_page: Page):
+        page = admin_page
+        page.goto("/storage-elements")
+        page.get_by_test_id("se-add").click()
+        page.get_by_test_id("se-api-url").fill(f"http://127.0.0.1:{_free_port()}")
+        page.get_by_test_id("se-discover").click()
+        expect(page.locator("app-se-wizard .error-text")).to_be_visible()
+        expect(page.get_by_test_id("se-preview")).to_have_count(0)
+
+
 class TestServiceAccounts:
     def test_create_shows_one_time_secret_that_really_works(self, admin_page: Page, env):
         page = admin_page
@@ -292,7 +316,36 @@ class TestFiles:
         shot(page, "08-file-details")
 
 
-class TestAuditAndSagas:
+    def test_finalize_starts_a_saga_shown_on_the_sagas_page(self, admin_page: Page, env):
+        token = admin_api_token(env)
+        uploaded = httpx.post(
+            env["INGESTER_URL"] + "/api/v1/files",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"retention_policy": "temporary", "description": "черновик для финализации"},
+            files={"file": ("черновик.txt", "проект договора".encode(), "text/plain")},
+        )
+        assert uploaded.status_code == 201, uploaded.text
+        file_id = uploaded.json()["file_id"]
+        page = admin_page
+        for _ in range(40):  # the catalogue catches up with the upload event
+            if httpx.get(f"{env['QUERY_URL']}/api/v1/files/{file_id}",
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 200:
+                break
+            time.sleep(0.5)
+        page.goto(f"/files/{file_id}")
+        page.get_by_test_id("file-finalize").click()
+        page.get_by_test_id("confirm-ok").click()
+        expect(page.locator("simple-snack-bar")).to_contain_text("Finalization started")
+
+        page.get_by_test_id("nav-sagas").click()
+        saga = page.locator("mat-expansion-panel", has_text=file_id)
+        expect(saga).to_contain_text("Finalize")
+        saga.click()
+        expect(saga).to_contain_text("copy")
+        shot(page, "15-sagas-finalize")
+
+
+class TestAudit:
     def test_audit_log_shows_intact_chain_and_exports_csv(self, admin_page: Page, tmp_path):
         page = admin_page
         page.get_by_test_id("nav-audit").click()
@@ -307,11 +360,19 @@ class TestAuditAndSagas:
         assert "admin_auth.login" in text
         shot(page, "09-audit")
 
-    def test_sagas_page_renders(self, admin_page: Page):
+class TestAdminUsers:
+    def test_admin_creates_an_administrator_in_the_ui(self, admin_page: Page):
         page = admin_page
-        page.get_by_test_id("nav-sagas").click()
-        expect(page.get_by_role("heading", name="Sagas")).to_be_visible()
-        shot(page, "10-sagas")
+        username = f"ops{uuid.uuid4().hex[:6]}"
+        page.get_by_test_id("nav-admin-users").click()
+        page.get_by_test_id("user-add").click()
+        dialog = page.locator("app-admin-user-dialog")
+        dialog.get_by_label("Username").fill(username)
+        dialog.get_by_label("Password").fill(f"Op-{uuid.uuid4().hex}-7")
+        dialog.get_by_role("button", name="Create").click()
+        expect(dialog).to_have_count(0)
+        expect(page.get_by_role("row", name=re.compile(username))).to_contain_text("read-only")
+        shot(page, "10-admin-users")
 
 
 class TestLanguage:

@@ -155,6 +155,7 @@ export const EN = {
   'se.discover': 'Discover',
   'se.register': 'Register',
   'se.registered': '{name} registered',
+  'se.alreadyRegistered': 'This storage element is already registered.',
 
   'sa.title': 'Service accounts',
   'sa.create': 'New service account',
@@ -195,6 +196,7 @@ export const EN = {
   'users.passwordHint': 'Must satisfy the password policy',
   'users.deleteTitle': 'Delete {name}?',
   'users.deleteMessage': 'The user can no longer sign in.',
+  'users.unlock': 'Unlock',
 
   'files.title': 'Files',
   'files.upload': 'Upload',
@@ -249,6 +251,8 @@ export const EN = {
   'files.compression': 'Compression',
   'files.finalizedAt': 'Finalized',
   'files.lastVerified': 'Last fixity check',
+  'files.expiresAt': 'Expires',
+  'files.custom': 'Custom metadata',
 
   'facet.content_type': 'Content type',
   'facet.retention_policy': 'Retention',

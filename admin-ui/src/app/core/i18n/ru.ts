@@ -157,6 +157,7 @@ export const RU: Record<MessageKey, string> = {
   'se.discover': 'Обнаружить',
   'se.register': 'Зарегистрировать',
   'se.registered': '{name} зарегистрирован',
+  'se.alreadyRegistered': 'Этот элемент хранения уже зарегистрирован.',
 
   'sa.title': 'Сервисные аккаунты',
   'sa.create': 'Новый сервисный аккаунт',
@@ -197,6 +198,7 @@ export const RU: Record<MessageKey, string> = {
   'users.passwordHint': 'Должен соответствовать парольной политике',
   'users.deleteTitle': 'Удалить {name}?',
   'users.deleteMessage': 'Пользователь больше не сможет войти.',
+  'users.unlock': 'Разблокировать',
 
   'files.title': 'Файлы',
   'files.upload': 'Загрузить',
@@ -251,6 +253,8 @@ export const RU: Record<MessageKey, string> = {
   'files.compression': 'Сжатие',
   'files.finalizedAt': 'Переведён в постоянные',
   'files.lastVerified': 'Последняя проверка целостности',
+  'files.expiresAt': 'Истекает',
+  'files.custom': 'Пользовательские метаданные',
 
   'facet.content_type': 'Тип содержимого',
   'facet.retention_policy': 'Хранение',

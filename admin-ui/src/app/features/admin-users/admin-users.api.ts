@@ -54,6 +54,9 @@ export class AdminUsersApi {
   resetPassword(id: string, new_password: string): Observable<unknown> {
     return this.http.post(`${this.base}/${id}/reset-password`, { new_password });
   }
+  unlock(id: string): Observable<AdminUser> {
+    return this.http.post<AdminUser>(`${this.base}/${id}/unlock`, {});
+  }
   remove(id: string): Observable<void> {
     return this.http.delete<void>(`${this.base}/${id}`);
   }

@@ -51,6 +51,7 @@ import { AdminUser, AdminUsersApi } from './admin-users.api';
             @if (canAdmin() && u.status !== 'deleted') {
               <div class="row-actions">
                 <button mat-button (click)="edit(u)">{{ 'common.edit' | t }}</button>
+                @if (u.locked_until) { <button mat-button (click)="unlock(u)">{{ 'users.unlock' | t }}</button> }
                 <button mat-button (click)="remove(u)" [disabled]="u.is_system">{{ 'common.delete' | t }}</button>
               </div>
             }
@@ -109,6 +110,10 @@ export class AdminUsersPage implements OnInit {
         this.load();
       }
     });
+  }
+
+  unlock(u: AdminUser): void {
+    this.api.unlock(u.id).subscribe({ next: () => { this.notify.ok('common.saved'); this.load(); }, error: (e) => this.notify.error(e) });
   }
 
   remove(u: AdminUser): void {

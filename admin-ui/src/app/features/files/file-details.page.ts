@@ -13,6 +13,7 @@ import { I18N_PIPES } from '../../core/i18n/pipes';
 import { confirm } from '../../shared/confirm-dialog';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
+import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FileMeta, FilesApi, saveBlob } from './files.api';
 
 @Component({
@@ -42,7 +43,7 @@ import { FileMeta, FilesApi, saveBlob } from './files.api';
             <dt>{{ 'common.status' | t }}</dt><dd><app-status [value]="f.status" /></dd>
             <dt>{{ 'files.retention' | t }}</dt><dd>{{ 'retention.' + f.retention_policy | t }}
               @if (f.ttl_days) { · {{ 'files.ttl' | t: { days: f.ttl_days } }} }</dd>
-            <dt>{{ 'files.expires' | t }}</dt><dd>{{ f.expires_at | dt }}</dd>
+            <dt>{{ 'files.expiresAt' | t }}</dt><dd>{{ f.expires_at | dt }}</dd>
             <dt>{{ 'files.description' | t }}</dt><dd>{{ f.description ?? '—' }}</dd>
             <dt>{{ 'files.version' | t }}</dt><dd>{{ f.version ?? '—' }}</dd>
             <dt>{{ 'files.tags' | t }}</dt><dd>{{ f.tags.length ? f.tags.join(', ') : '—' }}</dd>
@@ -53,13 +54,13 @@ import { FileMeta, FilesApi, saveBlob } from './files.api';
         </div>
         <div class="panel">
           <dl class="kv">
-            <dt>{{ 'files.storageElement' | t }}</dt><dd><a [routerLink]="['/storage-elements', f.storage_element_id]" class="mono">{{ f.storage_element_id }}</a>
+            <dt>{{ 'files.storageElement' | t }}</dt><dd><a [routerLink]="['/storage-elements', f.storage_element_id]" [class.mono]="!seName()">{{ seName() ?? f.storage_element_id }}</a>
               @if (f.storage_element_mode) { <app-status [value]="f.storage_element_mode" prefix="mode" /> }</dd>
             <dt>{{ 'files.compression' | t }}</dt><dd>{{ f.compressed ? (f.compression_algorithm + ' · ' + (f.stored_size | bytes)) : ('common.no' | t) }}</dd>
             <dt>{{ 'files.finalizedAt' | t }}</dt><dd>{{ f.finalized_at | dt }}</dd>
             <dt>{{ 'files.lastVerified' | t }}</dt><dd>{{ f.last_verified_at | dt }}</dd>
           </dl>
-          <h4>{{ 'files.metadata' | t }}</h4>
+          <h4>{{ 'files.custom' | t }}</h4>
           <pre class="json">{{ f.custom | json }}</pre>
         </div>
       </div>
@@ -75,12 +76,22 @@ export class FileDetailsPage implements OnInit {
   private readonly dialog = inject(MatDialog);
   private readonly i18n = inject(I18nService);
   private readonly auth = inject(AuthService);
+  private readonly seApi = inject(StorageElementsApi);
   readonly file = signal<FileMeta | null>(null);
+  readonly seName = signal<string | null>(null);
   /** null when idle, -1 while the size is unknown, else a percentage. */
   readonly downloading = signal<number | null>(null);
 
   ngOnInit(): void {
-    this.api.get(this.id()).subscribe({ next: (f) => this.file.set(f), error: (e) => this.notify.error(e) });
+    this.api.get(this.id()).subscribe({
+      next: (f) => {
+        this.file.set(f);
+        if (this.auth.can('storage:read')) {
+          this.seApi.get(f.storage_element_id).subscribe({ next: (se) => this.seName.set(se.name), error: () => undefined });
+        }
+      },
+      error: (e) => this.notify.error(e),
+    });
   }
 
   canFinalize(f: FileMeta): boolean {

@@ -34,7 +34,8 @@ import { DiscoveredInfo, StorageElementsApi } from './storage-elements.api';
         </mat-step>
         <mat-step [label]="'se.stepRegister' | t">
           @if (info(); as i) {
-            <dl class="kv preview">
+            @if (i.already_registered) { <p class="error-text" data-testid="se-already">{{ 'se.alreadyRegistered' | t }}</p> }
+            <dl class="kv preview" data-testid="se-preview">
               <dt>ID</dt><dd class="mono">{{ i.id }}</dd>
               <dt>{{ 'se.name' | t }}</dt><dd>{{ i.name }}</dd>
               <dt>{{ 'se.mode' | t }}</dt><dd><app-status [value]="i.mode" prefix="mode" /></dd>
