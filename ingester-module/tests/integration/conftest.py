@@ -42,6 +42,36 @@ def _with_db(redis_url: str, db: int) -> str:
 
 
 @pytest.fixture(scope="session")
+def private_redis(stack_module) -> str:
+    """A Redis of our own: other suites on the shared one use the same keys and DB numbers."""
+    import subprocess
+    import time
+
+    import redis
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(stack_module.redis_binary()), "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.RedisError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
 def logs_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("logs")
 
@@ -54,10 +84,10 @@ def public_key_file(token_factory, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def admin_process(make_database, redis_url, logs_dir):
+def admin_process(make_database, private_redis, logs_dir):
     env = {
         "DATABASE_URL": make_database("ing_admin"),
-        "REDIS_URL": _with_db(redis_url, ADMIN_REDIS_DB),
+        "REDIS_URL": _with_db(private_redis, ADMIN_REDIS_DB),
         "ENVIRONMENT": "test",
         "ARTSTORE_CLIENT_ID": "ingester-sa",
         "ARTSTORE_CLIENT_SECRET": SA_SECRET,
@@ -119,7 +149,7 @@ def make_se_db(pg_dsn, se_template_db):
 
 
 @pytest.fixture(scope="session")
-def start_se(make_se_db, public_key_file, redis_url, admin_process, tmp_path_factory, logs_dir):
+def start_se(make_se_db, public_key_file, private_redis, admin_process, tmp_path_factory, logs_dir):
     started: list[SE] = []
 
     def factory(name: str, mode: str, priority: int, capacity: int = 100 * 1024**3) -> SE:
@@ -129,7 +159,7 @@ def start_se(make_se_db, public_key_file, redis_url, admin_process, tmp_path_fac
             "SE_ID": str(se_id), "SE_NAME": name, "SE_MODE": mode,
             "SE_PRIORITY": str(priority), "SE_CAPACITY_BYTES": str(capacity),
             "SE_DATA_DIR": str(data_dir), "DATABASE_URL": make_se_db(),
-            "SE_RUN_MIGRATIONS": "false", "REDIS_URL": _with_db(redis_url, 8),
+            "SE_RUN_MIGRATIONS": "false", "REDIS_URL": _with_db(private_redis, 8),
             "JWT_PUBLIC_KEY_FILE": public_key_file,
             "JWKS_URL": admin_process.url + "/api/v1/auth/jwks",
             "SE_FIXITY_INTERVAL_SECONDS": "0", "SE_RECONCILE_INTERVAL_SECONDS": "0",

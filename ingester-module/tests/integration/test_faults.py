@@ -50,11 +50,11 @@ def _multipart_stream(total: int, chunk: int, pause: float, started: threading.E
 
 class TestStorageElementKilledMidUpload:
     def test_client_gets_error_and_nothing_partial_appears(
-        self, start_se, admin_process, redis_url, public_key_file, tmp_path_factory,
+        self, start_se, admin_process, private_redis, public_key_file, tmp_path_factory,
         logs_dir, token_factory,
     ) -> None:
         se = start_se("edit-victim", "edit", 1)
-        discovery_url = redis_url.rsplit("/", 1)[0] + "/9"
+        discovery_url = private_redis.rsplit("/", 1)[0] + "/9"
         publish(discovery_url, [se])
         env = ingester_env(admin_process.url, discovery_url, public_key_file,
                            tmp_path_factory.mktemp("ing-kill") / "discovery.json")

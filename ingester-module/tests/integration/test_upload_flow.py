@@ -35,11 +35,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + os.urandom(2000)
 
 
 @pytest.fixture(scope="module")
-def cluster(start_se, admin_process, redis_url, public_key_file, tmp_path_factory, logs_dir):
+def cluster(start_se, admin_process, private_redis, public_key_file, tmp_path_factory, logs_dir):
     edit_a = start_se("edit-a", "edit", 1, capacity=1 * MiB)
     edit_b = start_se("edit-b", "edit", 2)
     rw_a = start_se("rw-a", "rw", 1)
-    discovery_url = redis_url.rsplit("/", 1)[0] + "/7"
+    discovery_url = private_redis.rsplit("/", 1)[0] + "/7"
     publish(discovery_url, [edit_a, edit_b, rw_a])
     env = ingester_env(
         admin_process.url, discovery_url, public_key_file,
@@ -266,8 +266,8 @@ class TestBadInput:
 
 
 class TestPlacementFailures:
-    def test_no_writable_se_503_with_retry_after(self, client, cluster, redis_url) -> None:
-        discovery_url = redis_url.rsplit("/", 1)[0] + "/7"
+    def test_no_writable_se_503_with_retry_after(self, client, cluster, private_redis) -> None:
+        discovery_url = private_redis.rsplit("/", 1)[0] + "/7"
         publish(discovery_url, [cluster["rw_a"]])  # no edit SE at all
         try:
             ingester = cluster["ingester"]
