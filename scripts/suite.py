@@ -335,7 +335,8 @@ class Suite:
                 cwd=REPO,
             )
         state["processes"][service.name] = {"pid": proc.pid, "url": service.url,
-                                            "log": str(log)}
+                                            "log": str(log), "factory": service.factory,
+                                            "port": service.port, "env": service.env}
         self._save(state)
         wait_ready(service, proc, log, READY_TIMEOUT)
         print(f"  {service.name:<10} {service.url}", flush=True)
@@ -374,6 +375,20 @@ class Suite:
         self._save({"processes": {}})
         if not keep_stack:
             stack.stop(None, self.root / "stack")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service, as a crash would (tests)."""
+        info = self._state()["processes"][name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(info["pid"], signal.SIGKILL)
+        stop_process(info["pid"], timeout=10)
+
+    def restart(self, name: str) -> None:
+        """Start one service again with the exact settings it had (tests)."""
+        state = self._state()
+        info = state["processes"][name]
+        stop_process(info["pid"], timeout=20)
+        self._start(Service(name, info["factory"], info["port"], info["env"]), state)
 
     def alive(self) -> dict[str, bool]:
         return {name: pid_alive(info["pid"])
