@@ -73,7 +73,7 @@ import { Saga, SagasApi, sagaProgress } from './sagas.api';
     <mat-paginator [length]="total()" [pageSize]="limit" [pageIndex]="page" [pageSizeOptions]="[20, 50, 100]" (page)="onPage($event)" />
   `,
   styles: `.line { display: flex; gap: 12px; align-items: center; width: 100%; } .bar { flex: 1; max-width: 240px; }
-           .hdr { height: auto !important; min-height: 56px; } .steps { margin: 12px 0 0; padding-left: 20px; } .steps li { margin-bottom: 6px; }
+           .hdr { height: auto !important; min-height: 56px; } .steps { margin: 12px 0 0; padding-left: 20px; } .steps li { margin-bottom: 6px; } .steps li > app-status, .steps li > strong { margin-right: 8px; }
            .failed { --mat-progress-bar-active-indicator-color: #c62828; --mdc-linear-progress-active-indicator-color: #c62828; }`,
 })
 export class SagasPage implements OnInit {

@@ -21,6 +21,9 @@ import { DiscoveredInfo, StorageElementsApi } from './storage-elements.api';
     <h2 mat-dialog-title>{{ 'se.wizardTitle' | t }}</h2>
     <mat-dialog-content>
       <mat-stepper linear #stepper>
+        <!-- text glyphs instead of Material Icons ligatures: no web fonts are loaded -->
+        <ng-template matStepperIcon="edit">✓</ng-template>
+        <ng-template matStepperIcon="done">✓</ng-template>
         <mat-step [completed]="!!info()" [label]="'se.stepDiscover' | t">
           <form [formGroup]="urlForm" (ngSubmit)="discover(stepper)" class="col">
             <p class="muted">{{ 'se.discoverHint' | t }}</p>
@@ -65,7 +68,7 @@ import { DiscoveredInfo, StorageElementsApi } from './storage-elements.api';
               @if (error()) { <p class="error-text">{{ error() }}</p> }
               <div class="btns">
                 <button mat-button type="button" (click)="stepper.previous()">{{ 'common.back' | t }}</button>
-                <button mat-flat-button type="submit" [disabled]="regForm.invalid || busy()" data-testid="se-register">{{ 'se.register' | t }}</button>
+                <button mat-flat-button type="submit" [disabled]="regForm.invalid || busy() || i.already_registered" data-testid="se-register">{{ 'se.register' | t }}</button>
               </div>
             </form>
           }
