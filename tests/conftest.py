@@ -2,7 +2,7 @@
 
 ``suite_env`` starts PostgreSQL, Redis, the admin module, two local storage elements (edit, rw),
 the ingester and the query module once per test session (random free ports, fast fsync-off
-PostgreSQL) under ``.artstore/test-suite`` and returns the ``run.env`` values.
+PostgreSQL) under ``.artstore/test-suites/<pid>`` and returns the ``run.env`` values.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def suite_module():
 
 @pytest.fixture(scope="session")
 def suite(suite_module):
-    default_root = REPO_ROOT / ".artstore" / "test-suite"
+    # One root per pytest process, so parallel runs on one machine never share state.
+    default_root = REPO_ROOT / ".artstore" / "test-suites" / str(os.getpid())
     root = Path(os.environ.get("ARTSTORE_TEST_SUITE_ROOT", default_root))
     shutil.rmtree(root, ignore_errors=True)
     handle = suite_module.Suite(root, fast=True, fixed_ports=False,
@@ -49,6 +50,8 @@ def suite(suite_module):
     handle.env = env
     yield handle
     handle.down()
+    if not os.environ.get("ARTSTORE_KEEP_TEST_SUITE"):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ This module runs its own suite because mode changes are one-way.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -26,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def lifecycle_suite(suite_module):
-    root = REPO_ROOT / ".artstore" / "test-lifecycle"
+    root = REPO_ROOT / ".artstore" / "test-suites" / f"lifecycle-{os.getpid()}"
     shutil.rmtree(root, ignore_errors=True)
     handle = suite_module.Suite(root, fast=True, fixed_ports=False, with_ui=False)
     handle.extra = []  # processes a test adds; they live as long as the suite
@@ -37,6 +38,7 @@ def lifecycle_suite(suite_module):
         for process in handle.extra:
             process.stop()
         handle.down()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
