@@ -29,7 +29,9 @@ def _keys(request: Request) -> KeyManager:
 
 
 def _read(key: SigningKey, now: datetime) -> SigningKeyRead:
-    if key.retired_at is None:
+    if key.retired_at is None and key.activated_at is None:
+        status = "next"
+    elif key.retired_at is None:
         status = "active"
     elif key.publish_until and key.publish_until > now:
         status = "published"
@@ -37,6 +39,7 @@ def _read(key: SigningKey, now: datetime) -> SigningKeyRead:
         status = "expired"
     return SigningKeyRead(
         kid=key.kid, algorithm=key.algorithm, status=status, created_at=key.created_at,
+        activated_at=key.activated_at,
         retired_at=key.retired_at, publish_until=key.publish_until, reason=key.reason,
         created_by=key.created_by,
     )
@@ -66,13 +69,15 @@ async def status(principal: KeysAdmin, session: DbSession, request: Request) -> 
     keys = _keys(request)
     now = utcnow()
     published = await repository.published_keys(session, now)
-    active = next((k for k in published if k.retired_at is None), None)
+    active = next((k for k in published if k.retired_at is None and k.activated_at), None)
+    upcoming = next((k for k in published if k.retired_at is None and not k.activated_at), None)
     if active is None:
         raise ServiceUnavailable("No active signing key", code="NO_SIGNING_KEY")
     interval = keys.settings.JWT_ROTATION_INTERVAL_HOURS
     return KeyStatusRead(
         active_kid=active.kid, active_created_at=active.created_at,
-        next_rotation_at=active.created_at + timedelta(hours=interval),
+        active_since=active.activated_at, next_kid=upcoming.kid if upcoming else None,
+        next_rotation_at=(active.activated_at or active.created_at) + timedelta(hours=interval),
         rotation_interval_hours=interval,
         access_token_ttl_seconds=keys.settings.ACCESS_TOKEN_TTL_SECONDS,
         published=[_read(k, now) for k in published],

@@ -24,7 +24,16 @@ async def lock_rotation(session: AsyncSession, *, wait: bool = True) -> bool:
 
 async def active_key(session: AsyncSession) -> SigningKey | None:
     return await session.scalar(
-        select(SigningKey).where(SigningKey.retired_at.is_(None))
+        select(SigningKey)
+        .where(SigningKey.retired_at.is_(None), SigningKey.activated_at.is_not(None))
+        .order_by(SigningKey.activated_at.desc()).limit(1)
+    )
+
+
+async def next_key(session: AsyncSession) -> SigningKey | None:
+    return await session.scalar(
+        select(SigningKey)
+        .where(SigningKey.retired_at.is_(None), SigningKey.activated_at.is_(None))
         .order_by(SigningKey.created_at.desc()).limit(1)
     )
 
@@ -38,8 +47,11 @@ async def published_keys(session: AsyncSession, now: datetime) -> list[SigningKe
     return list(rows)
 
 
-async def unretired_keys(session: AsyncSession) -> list[SigningKey]:
-    rows = await session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None)))
+async def active_keys(session: AsyncSession) -> list[SigningKey]:
+    rows = await session.scalars(
+        select(SigningKey)
+        .where(SigningKey.retired_at.is_(None), SigningKey.activated_at.is_not(None))
+    )
     return list(rows)
 
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 class SigningKeyRead(BaseModel):
     kid: str
     algorithm: str
-    status: Literal["active", "published", "expired"]
+    status: Literal["next", "active", "published", "expired"]
     created_at: datetime
+    activated_at: datetime | None
     retired_at: datetime | None
     publish_until: datetime | None
     reason: str
@@ -20,6 +21,8 @@ class SigningKeyRead(BaseModel):
 class KeyStatusRead(BaseModel):
     active_kid: str
     active_created_at: datetime
+    active_since: datetime | None
+    next_kid: str | None
     next_rotation_at: datetime
     rotation_interval_hours: float
     access_token_ttl_seconds: int

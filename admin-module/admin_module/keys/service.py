@@ -1,8 +1,10 @@
 """Signing-key lifecycle: the active key, rotation (scheduled and on demand), the JWKS.
 
-Exactly one key signs at a time (``retired_at IS NULL``). Rotation retires it and keeps its public
-half published until ``publish_until`` = retirement + access-token lifetime + the signer cache +
-leeway, so every token it signed can still be verified until it expires.
+Exactly one key signs at a time (activated, not retired) and the next one is already published,
+so a verifier with a cached JWKS knows it before it signs anything. Rotation promotes the next
+key, publishes a new next key, and keeps the retired key's public half published until
+``publish_until`` = retirement + access-token lifetime + the signer cache + leeway, so every
+token it signed can still be verified until it expires.
 """
 
 from __future__ import annotations
@@ -59,42 +61,59 @@ class KeyManager:
 
     # ---- rotation -------------------------------------------------------------------------
 
-    async def rotate(self, session: AsyncSession, *, reason: str, actor: str) -> RotationResult:
-        """Create a new key and retire the current one (caller's transaction; serialized)."""
-        await repository.lock_rotation(session)
+    async def _new_key(self, session: AsyncSession, now: datetime, reason: str, actor: str,
+                       *, active: bool) -> tuple[SigningKey, rsa.RSAPrivateKey]:
         private = await anyio.to_thread.run_sync(
             crypto.generate_private_key, self.settings.JWT_KEY_SIZE
         )
-        now = utcnow()
         kid = crypto.new_kid(now)
-        previous = await repository.unretired_keys(session)
+        key = SigningKey(
+            kid=kid, algorithm="RS256",
+            private_key_encrypted=crypto.encrypt_private_key(self.cipher, private),
+            public_jwk=crypto.public_jwk(private, kid), created_at=now,
+            activated_at=now if active else None, reason=reason, created_by=actor,
+        )
+        session.add(key)
+        return key, private
+
+    async def rotate(self, session: AsyncSession, *, reason: str, actor: str) -> RotationResult:
+        """Promote the pre-published next key, retire the active one, publish a new next key
+        (caller's transaction; serialized by an advisory lock)."""
+        await repository.lock_rotation(session)
+        now = utcnow()
+        previous = await repository.active_keys(session)
         for old in previous:
             old.retired_at = now
             old.publish_until = now + self.publish_grace
-        session.add(SigningKey(
-            kid=kid, algorithm="RS256",
-            private_key_encrypted=crypto.encrypt_private_key(self.cipher, private),
-            public_jwk=crypto.public_jwk(private, kid), created_at=now, reason=reason,
-            created_by=actor,
-        ))
+        promoted = await repository.next_key(session)
+        if promoted is not None:
+            try:
+                crypto.decrypt_private_key(self.cipher, promoted.private_key_encrypted)
+                promoted.activated_at = now
+            except crypto.KeyDecryptionError:
+                log.warning("jwt_key.undecryptable", kid=promoted.kid)
+                promoted.retired_at = promoted.publish_until = now
+                promoted = None
+        if promoted is None:
+            promoted, _ = await self._new_key(session, now, reason, actor, active=True)
+        upcoming, _ = await self._new_key(session, now, "next", actor, active=False)
         await session.flush()
-        prev = max(previous, key=lambda k: k.created_at) if previous else None
+        prev = max(previous, key=lambda k: k.activated_at or k.created_at) if previous else None
         await audit.record(
             session, action="jwt_key.rotated", actor=actor, resource_type="jwt_key",
-            resource_id=kid, outcome="success",
-            details={"reason": reason, "previous_kid": prev.kid if prev else None},
+            resource_id=promoted.kid, outcome="success",
+            details={"reason": reason, "previous_kid": prev.kid if prev else None,
+                     "next_kid": upcoming.kid},
         )
         KEY_ROTATIONS.labels(reason).inc()
-        log.info("jwt_key.rotated", kid=kid, previous_kid=prev.kid if prev else None,
-                 reason=reason)
-        self._active = ActiveKey(kid, private)
-        self._active_loaded = time.monotonic()
-        return RotationResult(kid, prev.kid if prev else None,
+        log.info("jwt_key.rotated", kid=promoted.kid, previous_kid=prev.kid if prev else None,
+                 next_kid=upcoming.kid, reason=reason)
+        return RotationResult(promoted.kid, prev.kid if prev else None,
                               prev.publish_until if prev else None)
 
     def is_due(self, key: SigningKey, now: datetime) -> bool:
         interval = timedelta(hours=self.settings.JWT_ROTATION_INTERVAL_HOURS)
-        return key.created_at + interval <= now
+        return (key.activated_at or key.created_at) + interval <= now
 
     async def ensure_active(self) -> None:
         """At startup: make sure a usable signing key exists (first start, or the encryption key
@@ -113,6 +132,8 @@ class KeyManager:
                     reason = "undecryptable"
             if reason:
                 await self.rotate(session, reason=reason, actor="system")
+            elif await repository.next_key(session) is None:
+                await self._new_key(session, utcnow(), "next", "system", active=False)
 
     async def rotate_if_due(self) -> str | None:
         """One scheduler tick. Safe with several instances: only the lock holder rotates, and it

@@ -1,4 +1,7 @@
-"""RS256 signing keys. Private keys are Fernet-encrypted at rest; public JWKs are stored plain."""
+"""RS256 signing keys. Private keys are Fernet-encrypted at rest; public JWKs are stored plain.
+
+The next key is published before it starts signing, so verifiers holding a cached JWKS already
+know it when a rotation happens."""
 
 from __future__ import annotations
 
@@ -20,7 +23,10 @@ class SigningKey(Base):
     private_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    # retired_at: no longer signs. publish_until: last token it signed has expired (+ leeway).
+    # Lifecycle: next (published, not signing yet: activated_at NULL) → active (signs) →
+    # retired (retired_at set; still published until publish_until, when the last token it
+    # signed has expired) → expired.
+    activated_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]
     publish_until: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(String(32))

@@ -75,6 +75,7 @@ def upgrade() -> None:
     sa.Column('private_key_encrypted', sa.LargeBinary(), nullable=False),
     sa.Column('public_jwk', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('activated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('publish_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.String(length=32), nullable=False),

@@ -7,13 +7,23 @@ import json
 import subprocess
 import sys
 import textwrap
+import uuid
 
 import httpx
+import jwt
 import pytest
 
 from artstore_common.testing import ServiceProcess
 
-from ..conftest import ADMIN_PASSWORD, AUDIT_SECRET, CLIENT_SECRET, FERNET_KEY, base_env
+from ..conftest import (
+    ADMIN_PASSWORD,
+    AUDIT_SECRET,
+    CLIENT_SECRET,
+    FERNET_KEY,
+    base_env,
+    db_url,
+    pg_execute,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -38,16 +48,22 @@ VERIFY_SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.fixture()
-def admin_process(redis_url, admin_db, tmp_path):
-    env = {**base_env(redis_url, admin_db), "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
-    proc = ServiceProcess("admin_module.main:create_app", env,
-                          log_path=str(tmp_path / "admin.log"), name="admin")
+@pytest.fixture(scope="module")
+def admin_process(pg_dsn, redis_url, admin_template_db, tmp_path_factory):
+    """One admin process for this module (starting one costs seconds on a busy machine)."""
+    name = f"admin_e2e_{uuid.uuid4().hex[:8]}"
+    pg_execute(pg_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{admin_template_db}"')
+    env = {**base_env(redis_url, db_url(pg_dsn, name)), "LOG_FORMAT": "json",
+           "LOG_LEVEL": "DEBUG"}
+    log_path = tmp_path_factory.mktemp("admin-e2e") / "admin.log"
+    proc = ServiceProcess("admin_module.main:create_app", env, log_path=str(log_path),
+                          name="admin")
     proc.start()
     try:
         yield proc
     finally:
         proc.stop()
+        pg_execute(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def verify_elsewhere(jwks_url: str, tokens: list[str]) -> list[dict]:
@@ -72,6 +88,64 @@ def test_token_verifies_in_a_separate_process_knowing_only_the_jwks_url(admin_pr
     assert results[0]["client_id"] == "admin-service" and results[0]["role"] == "ADMIN"
     assert "accounts:admin" in results[0]["scopes"]
     assert results[1] == {"ok": False, "code": "INVALID_TOKEN"}
+
+
+LIVE_VERIFIER = textwrap.dedent("""
+    import asyncio, sys
+    from artstore_common.auth import TokenVerifier
+
+    async def main():
+        verifier = TokenVerifier(issuer="artstore-admin", audience="artstore",
+                                 jwks_url=sys.argv[1])
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            try:
+                p = await verifier.verify(line.strip())
+                print("RESULT ok", p.client_id, flush=True)
+            except Exception as exc:
+                print("RESULT fail", getattr(exc, "code", type(exc).__name__), flush=True)
+
+    asyncio.run(main())
+""")
+
+
+def test_long_lived_verifier_keeps_working_across_a_rotation(admin_process):
+    """One verifier process with default cache and refetch-throttle settings: tokens from
+    before and after a rotation verify at once, because the next key was published (and
+    cached) before it started signing."""
+    url = admin_process.url
+    c = httpx.Client(base_url=url, timeout=30)
+
+    def token() -> str:
+        r = c.post("/api/v1/auth/token", data={"grant_type": "client_credentials",
+                                              "client_id": "admin-service",
+                                              "client_secret": CLIENT_SECRET})
+        assert r.status_code == 200
+        return r.json()["access_token"]
+
+    proc = subprocess.Popen([sys.executable, "-c", LIVE_VERIFIER, f"{url}/api/v1/auth/jwks"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        def check(tok: str) -> str:
+            proc.stdin.write(tok + "\n")
+            proc.stdin.flush()
+            while not (line := proc.stdout.readline()).startswith("RESULT "):
+                assert line, "the verifier process ended"
+            return line.removeprefix("RESULT ").strip()
+
+        before = token()
+        assert check(before) == "ok admin-service"
+        h = {"Authorization": f"Bearer {before}"}
+        assert c.post("/api/v1/jwt-keys/rotate", headers=h).status_code == 200
+        after_one = token()
+        assert check(after_one) == "ok admin-service"
+        kids = {jwt.get_unverified_header(t)["kid"] for t in (before, after_one)}
+        assert len(kids) == 2
+        assert check(before) == "ok admin-service"
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        c.close()
 
 
 def test_no_secret_appears_in_any_log_line(admin_process):
@@ -122,8 +196,8 @@ def test_no_secret_appears_in_any_log_line(admin_process):
     assert r.status_code == 422
     secrets_seen.append("leaky-secret-in-body-123")
     c.close()
-    admin_process.stop()
 
+    # the whole log of this module's process, including the other tests' traffic
     log = open(admin_process.log_path, encoding="utf-8").read()
     assert "auth.token_issued" in log and "admin_auth.login" in log
     assert len(log.splitlines()) > 20

@@ -35,7 +35,8 @@ async def test_manual_rotation_keeps_old_tokens_valid_and_signs_with_new_kid(adm
 
     new_token = await admin.system_token()
     assert jwt.get_unverified_header(new_token)["kid"] == body["kid"]
-    assert set(await kids(admin)) == {old_kid, body["kid"]}
+    published = set(await kids(admin))
+    assert {old_kid, body["kid"]} < published and len(published) == 3  # + the next key
     for token in (old_token, new_token):
         r = await admin.client.get("/api/v1/service-accounts",
                                    headers={"Authorization": f"Bearer {token}"})
@@ -78,7 +79,9 @@ async def test_verifier_with_cached_jwks_picks_up_new_key_by_itself(admin):
     first = await admin.system_token()
     assert (await verifier.verify(first)).client_id == "admin-service"
     cached = verifier.known_kids
-    await admin.client.post("/api/v1/jwt-keys/rotate", headers=await admin.headers())
+    # two rotations: the key now signing was created after the verifier fetched the JWKS
+    for _ in range(2):
+        await admin.client.post("/api/v1/jwt-keys/rotate", headers=await admin.headers())
     second = await admin.system_token()
     new_kid = jwt.get_unverified_header(second)["kid"]
     assert new_kid not in cached
@@ -87,12 +90,34 @@ async def test_verifier_with_cached_jwks_picks_up_new_key_by_itself(admin):
     assert (await verifier.verify(first)).client_id == "admin-service"
 
 
+async def test_next_key_is_published_before_it_signs(admin):
+    before = set(await kids(admin))
+    status = (await admin.client.get("/api/v1/jwt-keys/status",
+                                     headers=await admin.headers())).json()
+    assert status["next_kid"] in before
+    await admin.client.post("/api/v1/jwt-keys/rotate", headers=await admin.headers())
+    token = await admin.system_token()
+    assert jwt.get_unverified_header(token)["kid"] == status["next_kid"]
+
+
+async def test_verifier_that_may_not_refetch_still_accepts_tokens_after_rotation(admin):
+    """A verifier throttled from refetching (or with the admin briefly unreachable) already
+    holds the next key from its cached JWKS."""
+    verifier = TokenVerifier(issuer="artstore-admin", audience="artstore",
+                             jwks_url="http://admin.test/api/v1/auth/jwks",
+                             http_client=admin.client, min_refetch_seconds=3600)
+    assert await verifier.verify(await admin.system_token())
+    await admin.client.post("/api/v1/jwt-keys/rotate", headers=await admin.headers())
+    assert (await verifier.verify(await admin.system_token())).client_id == "admin-service"
+
+
 async def test_scheduled_rotation_runs_when_due_and_only_once(admin):
     keys = admin.app.state.keys
     assert await keys.rotate_if_due() is None  # fresh key: not due
     async with admin.session() as s, s.begin():
-        await s.execute(update(SigningKey).where(SigningKey.retired_at.is_(None))
-                        .values(created_at=utcnow() - timedelta(hours=25)))
+        await s.execute(update(SigningKey).where(SigningKey.retired_at.is_(None),
+                                                 SigningKey.activated_at.is_not(None))
+                        .values(activated_at=utcnow() - timedelta(hours=25)))
     new_kid = await keys.rotate_if_due()
     assert new_kid is not None
     assert await keys.rotate_if_due() is None
@@ -103,16 +128,17 @@ async def test_scheduled_rotation_runs_when_due_and_only_once(admin):
 async def test_scheduled_rotation_is_exclusive_across_instances(admin, make_admin):
     second = await make_admin()
     async with admin.session() as s, s.begin():
-        await s.execute(update(SigningKey).where(SigningKey.retired_at.is_(None))
-                        .values(created_at=utcnow() - timedelta(hours=25)))
+        await s.execute(update(SigningKey).where(SigningKey.retired_at.is_(None),
+                                                 SigningKey.activated_at.is_not(None))
+                        .values(activated_at=utcnow() - timedelta(hours=25)))
     import asyncio
 
     results = await asyncio.gather(admin.app.state.keys.rotate_if_due(),
                                    second.app.state.keys.rotate_if_due())
     assert sum(r is not None for r in results) == 1
     resp = await admin.client.get("/api/v1/jwt-keys/history", headers=await admin.headers())
-    active = [k for k in resp.json()["items"] if k["status"] == "active"]
-    assert len(active) == 1
+    statuses = [k["status"] for k in resp.json()["items"]]
+    assert statuses.count("active") == 1 and statuses.count("next") == 1
 
 
 async def test_history_and_status_endpoints(admin):
@@ -121,21 +147,23 @@ async def test_history_and_status_endpoints(admin):
     resp = await admin.client.get("/api/v1/jwt-keys/history", params={"limit": 2},
                                   headers=await admin.headers())
     body = resp.json()
-    assert body["total"] == 3 and body["limit"] == 2 and len(body["items"]) == 2
-    assert body["items"][0]["status"] == "active"
+    assert body["total"] == 4 and body["limit"] == 2 and len(body["items"]) == 2
+    assert [k["status"] for k in body["items"]] == ["next", "active"]
     assert all("private" not in str(k).lower() for k in body["items"])
     status = (await admin.client.get("/api/v1/jwt-keys/status",
                                      headers=await admin.headers())).json()
-    assert status["active_kid"] == body["items"][0]["kid"]
+    assert status["next_kid"] == body["items"][0]["kid"]
+    assert status["active_kid"] == body["items"][1]["kid"]
     assert status["rotation_interval_hours"] == 24
 
 
 async def test_well_known_jwks_matches_api_jwks(admin):
     a = (await admin.client.get("/.well-known/jwks.json")).json()
     b = (await admin.client.get("/api/v1/auth/jwks")).json()
-    assert a == b and len(a["keys"]) == 1
-    assert set(a["keys"][0]) >= {"kty", "n", "e", "kid", "alg", "use"}
-    assert "d" not in a["keys"][0]
+    assert a == b and len(a["keys"]) == 2  # the active key and the next one
+    for key in a["keys"]:
+        assert set(key) >= {"kty", "n", "e", "kid", "alg", "use"}
+        assert "d" not in key
 
 
 async def test_private_keys_are_encrypted_at_rest(admin):

@@ -77,7 +77,7 @@ class TokenVerifier:
         self._verify = verify
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
-        self._last_attempt = 0.0
+        self._last_attempt = float("-inf")  # monotonic() may be < min_refetch after boot
         self._lock = asyncio.Lock()
         self._static_keys: list[tuple[str | None, Any]] = []
         if public_key_file:
