@@ -38,6 +38,7 @@ class MetadataCache:
             else None
         )
         self._redis_down_until = 0.0
+        self._stopping = asyncio.Event()
 
     def _key(self, file_id: UUID) -> str:
         return f"{self.prefix}{file_id}"
@@ -96,25 +97,31 @@ class MetadataCache:
         except (RedisError, OSError) as exc:
             self._redis_failed(exc)
 
+    def stop(self) -> None:
+        self._stopping.set()
+
     async def follow_invalidations(self) -> None:
-        """Drop ids other instances applied events for; reconnects until cancelled."""
-        while True:
+        """Drop ids other instances applied events for; reconnects until ``stop()``.
+
+        Polls with a timeout instead of being cancelled: cancelling redis-py's blocking
+        pub/sub read can leave the connection (and shutdown) hanging.
+        """
+        while not self._stopping.is_set():
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
+                while not self._stopping.is_set():
+                    message = await pubsub.get_message(timeout=0.5)
+                    if message is None or message.get("type") != "message":
                         continue
                     data = message["data"]
                     text = data.decode() if isinstance(data, bytes) else str(data)
                     self.drop_local([UUID(part) for part in text.split(",") if part])
-            except asyncio.CancelledError:
-                raise
             except (RedisError, OSError, ValueError) as exc:
                 log.debug("cache.invalidation_listener_error", error=str(exc)[:200])
                 if self.local is not None:
                     self.local.clear()  # notices may have been missed while disconnected
-                await asyncio.sleep(2.0)
+                await asyncio.sleep(1.0)
             finally:
                 try:
                     await pubsub.aclose()

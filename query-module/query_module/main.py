@@ -7,7 +7,6 @@ event consumer and cache-invalidation listener as background tasks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -73,13 +72,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # Ask the loops to stop and let them finish their current read; cancelling a
+        # blocked redis-py read can hang shutdown.
         consumer.stop()
+        cache.stop()
         await reindexer.stop()
-        for task in tasks:
+        grace = settings.CONSUMER_BLOCK_MS / 1000 + 5.0
+        _done, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if pending:
+            await asyncio.wait(pending, timeout=2.0)
         await anyio.to_thread.run_sync(discovery.stop)
         await http.aclose()
         await redis.aclose()

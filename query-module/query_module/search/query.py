@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, cast, false, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import REGCONFIG, array
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, array
 
 from query_module.models import CatalogFile as F
 from query_module.search.schemas import SearchParams
@@ -82,7 +82,7 @@ def filter_conditions(
     if params.extension:
         conds.append(F.extension.in_({e.lower().lstrip(".") for e in params.extension}))
     if params.tags:
-        conds.append(F.tags.contains(array(params.tags)))
+        conds.append(F.tags.contains(cast(array(params.tags), ARRAY(Text))))
     if params.uploaded_by:
         conds.append(or_(F.uploaded_by_id == params.uploaded_by,
                          F.uploaded_by_name == params.uploaded_by))
