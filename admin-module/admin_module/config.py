@@ -48,6 +48,7 @@ class Settings(ArtStoreSettings):
     # Audit
     AUDIT_HMAC_SECRET: str | None = None
     AUDIT_RETENTION_DAYS: int = Field(default=2555, ge=1)
+    AUDIT_VERIFY_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
 
     # Initial accounts
     ARTSTORE_ADMIN_USER: str = "admin"

@@ -37,12 +37,21 @@ async def identity_services(app: FastAPI) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def audit_retention(app: FastAPI) -> AsyncIterator[None]:
+    """Retention pruning, and a periodic chain verification that keeps the
+    ``artstore_audit_chain_valid`` gauge (and its alert) current."""
     settings = app.state.settings
 
     async def prune() -> None:
         async with app.state.sessionmaker() as session, session.begin():
             await audit.prune(session, settings.AUDIT_RETENTION_DAYS)
 
-    async with periodic("audit-retention", AUDIT_PRUNE_INTERVAL_SECONDS, prune,
-                        initial_delay=300):
+    async def verify() -> None:
+        async with app.state.sessionmaker() as session:
+            await audit.verify_chain(session)
+
+    async with (
+        periodic("audit-retention", AUDIT_PRUNE_INTERVAL_SECONDS, prune, initial_delay=300),
+        periodic("audit-verify", settings.AUDIT_VERIFY_INTERVAL_SECONDS, verify,
+                 initial_delay=30),
+    ):
         yield

@@ -70,6 +70,42 @@ class VerifyResult:
         }
 
 
+class ChainWalker:
+    """Checks rows one at a time in ``seq`` order, so a long chain never sits in memory.
+    ``position`` of a failure is the sequence number where the chain first breaks (for a
+    deleted row: the missing number)."""
+
+    def __init__(self, secret: bytes, *, anchor_seq: int, anchor_mac: str) -> None:
+        self.secret = secret
+        self.expected_seq = anchor_seq + 1
+        self.expected_prev = anchor_mac
+        self.checked = 0
+
+    def add(self, row: ChainRow) -> VerifyResult | None:
+        """None while the chain holds; the failure at the first broken row."""
+        if row.seq != self.expected_seq:
+            return VerifyResult(
+                False, self.checked, str(row.id), self.expected_seq,
+                f"row(s) missing: expected seq {self.expected_seq}, found {row.seq}",
+            )
+        if not hmac.compare_digest(row.prev_mac, self.expected_prev):
+            return VerifyResult(False, self.checked, str(row.id), row.seq,
+                                "prev_mac does not match the previous row")
+        if not hmac.compare_digest(compute_mac(self.secret, row), row.mac):
+            return VerifyResult(False, self.checked, str(row.id), row.seq,
+                                "row content does not match its MAC")
+        self.checked += 1
+        self.expected_seq, self.expected_prev = row.seq + 1, row.mac
+        return None
+
+    def finish(self, head_seq: int, head_mac: str) -> VerifyResult:
+        last = self.expected_seq - 1
+        if last != head_seq or not hmac.compare_digest(self.expected_prev, head_mac):
+            return VerifyResult(False, self.checked, None, self.expected_seq,
+                                f"chain ends at seq {last} but the head records seq {head_seq}")
+        return VerifyResult(True, self.checked)
+
+
 def verify_rows(
     secret: bytes,
     rows: Iterable[ChainRow],
@@ -79,29 +115,8 @@ def verify_rows(
     head_seq: int,
     head_mac: str,
 ) -> VerifyResult:
-    """Walk rows in ``seq`` order from the anchor. ``position`` is the sequence number at which
-    the chain first breaks (for a deleted row: the missing number)."""
-    expected_seq, expected_prev = anchor_seq + 1, anchor_mac
-    checked = 0
+    walker = ChainWalker(secret, anchor_seq=anchor_seq, anchor_mac=anchor_mac)
     for row in rows:
-        if row.seq != expected_seq:
-            return VerifyResult(
-                False, checked, str(row.id), expected_seq,
-                f"row(s) missing: expected seq {expected_seq}, found {row.seq}",
-            )
-        if not hmac.compare_digest(row.prev_mac, expected_prev):
-            return VerifyResult(
-                False, checked, str(row.id), row.seq, "prev_mac does not match the previous row"
-            )
-        if not hmac.compare_digest(compute_mac(secret, row), row.mac):
-            return VerifyResult(
-                False, checked, str(row.id), row.seq, "row content does not match its MAC"
-            )
-        checked += 1
-        expected_seq, expected_prev = row.seq + 1, row.mac
-    if expected_seq - 1 != head_seq or not hmac.compare_digest(expected_prev, head_mac):
-        return VerifyResult(
-            False, checked, None, expected_seq,
-            f"chain ends at seq {expected_seq - 1} but the head records seq {head_seq}",
-        )
-    return VerifyResult(True, checked)
+        if (failure := walker.add(row)) is not None:
+            return failure
+    return walker.finish(head_seq, head_mac)

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
-from admin_module.audit import service
+from admin_module.audit import export, service
 from admin_module.audit.repository import AuditFilter
 from admin_module.audit.schemas import AuditEventRead, AuditVerifyRead
 from admin_module.db import DbSession
+from admin_module.models.base import utcnow
 from artstore_common.auth import Principal, require_scopes
 from artstore_common.auth.scopes import AUDIT_READ
 from artstore_common.pagination import Page, Paging
@@ -18,11 +20,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 AuditReader = Annotated[Principal, Depends(require_scopes(AUDIT_READ))]
 
 
-@router.get("", response_model=Page[AuditEventRead])
-async def list_audit(
-    principal: AuditReader,
-    session: DbSession,
-    paging: Paging,
+def _filters(
     action: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=256)] = None,
     resource_type: Annotated[str | None, Query(max_length=64)] = None,
@@ -30,8 +28,17 @@ async def list_audit(
     outcome: Literal["success", "failure", "denied"] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+) -> AuditFilter:
+    return AuditFilter(action, actor, resource_type, resource_id, outcome, since, until)
+
+
+Filters = Annotated[AuditFilter, Depends(_filters)]
+
+
+@router.get("", response_model=Page[AuditEventRead])
+async def list_audit(
+    principal: AuditReader, session: DbSession, paging: Paging, f: Filters
 ) -> Page[AuditEventRead]:
-    f = AuditFilter(action, actor, resource_type, resource_id, outcome, since, until)
     rows, total = await service.list_events(session, f, paging.limit, paging.offset)
     return Page(
         items=[AuditEventRead.model_validate(r) for r in rows],
@@ -43,3 +50,21 @@ async def list_audit(
 async def verify_audit(principal: AuditReader, session: DbSession) -> AuditVerifyRead:
     result = await service.verify_chain(session)
     return AuditVerifyRead(**result.as_dict())
+
+
+@router.get("/export", response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}})
+async def export_audit(
+    principal: AuditReader, request: Request, f: Filters,
+    format: Literal["jsonl", "csv"] = "jsonl",
+    max_rows: Annotated[int, Query(ge=1, le=1_000_000)] = 100_000,
+) -> StreamingResponse:
+    """The filtered log in ``seq`` order, streamed (oldest first), with each row's MACs."""
+    sessionmaker = request.app.state.sessionmaker
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    if format == "csv":
+        body, media = export.csv_lines(sessionmaker, f, max_rows), "text/csv; charset=utf-8"
+    else:
+        body, media = export.jsonl(sessionmaker, f, max_rows), "application/x-ndjson"
+    return StreamingResponse(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="audit-{stamp}.{format}"'})

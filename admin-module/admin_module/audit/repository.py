@@ -71,7 +71,8 @@ async def iter_chain(
         if len(rows) < batch:
             return
         last = rows[-1].seq
-        session.expunge_all()
+        for row in rows:  # keep memory flat on a long chain
+            session.expunge(row)
 
 
 async def last_row_before(session: AsyncSession, cutoff: datetime) -> AuditEvent | None:
@@ -84,3 +85,13 @@ async def last_row_before(session: AsyncSession, cutoff: datetime) -> AuditEvent
 async def delete_through(session: AsyncSession, seq: int) -> int:
     result = await session.execute(delete(AuditEvent).where(AuditEvent.seq <= seq))
     return int(result.rowcount or 0)
+
+
+async def batch_after(session: AsyncSession, f: AuditFilter, after_seq: int, batch: int
+                      ) -> list[AuditEvent]:
+    """Keyset page in ascending ``seq`` for exports."""
+    rows = await session.scalars(
+        select(AuditEvent).where(*_where(f), AuditEvent.seq > after_seq)
+        .order_by(AuditEvent.seq).limit(batch)
+    )
+    return list(rows)

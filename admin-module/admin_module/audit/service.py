@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import repository
-from admin_module.audit.chain import VerifyResult, compute_mac, normalize_details, verify_rows
+from admin_module.audit.chain import ChainWalker, VerifyResult, compute_mac, normalize_details
 from admin_module.metrics import AUDIT_CHAIN_VALID, AUDIT_VERIFICATIONS
 from admin_module.models.audit import GENESIS_MAC, AuditChainHead, AuditEvent
 from admin_module.models.base import utcnow
@@ -106,11 +106,13 @@ async def verify_chain(session: AsyncSession) -> VerifyResult:
     else:
         head_seq, head_mac = head.last_seq, head.last_mac
         anchor_seq, anchor_mac = head.anchor_seq, head.anchor_mac
-    rows = [row async for row in repository.iter_chain(session, head_seq)]
-    result = verify_rows(
-        hmac_secret(session), rows, anchor_seq=anchor_seq, anchor_mac=anchor_mac,
-        head_seq=head_seq, head_mac=head_mac,
-    )
+    walker = ChainWalker(hmac_secret(session), anchor_seq=anchor_seq, anchor_mac=anchor_mac)
+    result = None
+    async for row in repository.iter_chain(session, head_seq):
+        if (result := walker.add(row)) is not None:
+            break
+    if result is None:
+        result = walker.finish(head_seq, head_mac)
     AUDIT_VERIFICATIONS.labels("valid" if result.valid else "broken").inc()
     AUDIT_CHAIN_VALID.set(1 if result.valid else 0)
     if not result.valid:

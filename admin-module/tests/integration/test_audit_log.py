@@ -178,3 +178,40 @@ async def test_retention_prunes_old_rows_and_chain_still_verifies(admin):
     items = (await admin.client.get("/api/v1/audit", params={"action": "audit.pruned"},
                                     headers=h)).json()["items"]
     assert items and items[0]["details"]["removed"] == removed
+
+
+async def test_export_jsonl_streams_filtered_rows_oldest_first(admin):
+    await write_events(admin, 5)
+    import json
+
+    resp = await admin.client.get("/api/v1/audit/export",
+                                  params={"action": "test.event", "outcome": "success"},
+                                  headers=await admin.headers("AUDITOR"))
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("application/x-ndjson")
+    assert "attachment" in resp.headers["content-disposition"]
+    rows = [json.loads(line) for line in resp.text.splitlines()]
+    assert [r["details"]["i"] for r in rows] == [1, 2, 4]
+    assert all(r["mac"] and r["prev_mac"] for r in rows)
+
+
+async def test_export_csv_and_row_cap(admin):
+    await write_events(admin, 5)
+    import csv
+    import io
+
+    resp = await admin.client.get("/api/v1/audit/export",
+                                  params={"format": "csv", "max_rows": 2,
+                                          "action": "test.event"},
+                                  headers=await admin.headers("AUDITOR"))
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(resp.text)))
+    assert len(rows) == 2 and rows[0]["action"] == "test.event"
+    assert '"note": "тест"' in rows[0]["details"]
+
+
+@pytest.mark.parametrize("params", [{"format": "xml"}, {"max_rows": 0}])
+async def test_bad_export_params_are_422(admin, params):
+    resp = await admin.client.get("/api/v1/audit/export", params=params,
+                                  headers=await admin.headers("AUDITOR"))
+    assert resp.status_code == 422

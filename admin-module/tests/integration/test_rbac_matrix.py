@@ -80,6 +80,7 @@ ENDPOINTS = [
     Endpoint("GET", "/jwt-keys/history", KEYS_ADMIN),
     Endpoint("GET", "/audit", AUDIT_READ),
     Endpoint("GET", "/audit/verify", AUDIT_READ),
+    Endpoint("GET", "/audit/export", AUDIT_READ),
     Endpoint("GET", "/admin-auth/me", ADMIN_USER_SESSION),
     Endpoint("POST", "/admin-auth/change-password", ADMIN_USER_SESSION, 204,
              {"current_password": PASSWORD, "new_password": "Changed-Password-789"}),
