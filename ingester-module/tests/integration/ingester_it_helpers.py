@@ -54,11 +54,15 @@ class SE:
         return [p for p in self.data_dir.rglob("*") if p.is_file()]
 
 
-def publish(redis_url: str, elements: list[SE], version: int | None = None) -> None:
+def publish(redis_url: str, elements: list[SE | DiscoveredStorageElement],
+            version: int | None = None) -> None:
     doc = DiscoveryDocument(
         version=version or int(time.time() * 1000),
         published_at=datetime.now(UTC),
-        storage_elements=[se.discovered() for se in elements],
+        storage_elements=[
+            se if isinstance(se, DiscoveredStorageElement) else se.discovered()
+            for se in elements
+        ],
     )
     client = redis.Redis.from_url(redis_url)
     try:

@@ -314,3 +314,53 @@ class TestClientGoesAway:
         assert counts(cluster, se_headers) == before
         for se in (cluster["edit_a"], cluster["edit_b"]):
             assert [p for p in se.data_files() if "gone" in p.name] == []
+
+
+class TestConcurrencyAndBreakers:
+    def test_parallel_uploads_all_stored_intact(self, cluster, token_factory) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        headers = token_factory.headers("USER")
+        payloads = [os.urandom(200_000 + i * 50_000) for i in range(8)]
+
+        def send(data: bytes) -> httpx.Response:
+            return httpx.post(cluster["ingester"].url + "/api/v1/files", headers=headers,
+                              files={"file": ("p.bin", data)}, timeout=120)
+
+        with ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(send, payloads))
+        assert [r.status_code for r in responses] == [201] * 8
+        for response, data in zip(responses, payloads, strict=True):
+            assert response.json()["sha256"] == hashlib.sha256(data).hexdigest()
+
+    def test_unreachable_se_is_skipped_and_its_breaker_opens(
+        self, client, cluster, private_redis
+    ) -> None:
+        import uuid
+
+        from artstore_common.contracts import DiscoveredStorageElement
+        from artstore_common.testing import free_port
+
+        dead = DiscoveredStorageElement(  # registered, says online, but nothing listens
+            id=uuid.uuid4(), name="edit-dead", api_url=f"http://127.0.0.1:{free_port()}",
+            mode="edit", status="online", priority=0, capacity_bytes=1024 * MiB,
+            used_bytes=0, file_count=0)
+        discovery_url = private_redis.rsplit("/", 1)[0] + "/7"
+        everyone = [cluster["edit_a"], cluster["edit_b"], cluster["rw_a"]]
+        publish(discovery_url, [dead, *everyone])
+        try:
+            wait_ready_discovery(cluster["ingester"].url, {"1", "2", "3", "4"})
+            for _ in range(4):  # SE_BREAKER_FAILURES defaults to 3
+                response = client.post("/api/v1/files", files={"file": ("d.txt", b"data")})
+                assert response.status_code == 201, response.text
+                assert response.json()["storage_element_id"] == str(cluster["edit_a"].id)
+            ready = httpx.get(cluster["ingester"].url + "/health/ready").json()
+            breakers = ready["checks"]["circuit_breakers"]
+            assert breakers["status"] == "degraded"
+            assert str(dead.id) in breakers["detail"]["not_closed"]
+            metrics = httpx.get(cluster["ingester"].url + "/metrics").text
+            assert 'artstore_ingest_placement_failures_total{reason="unreachable"}' in metrics
+            assert 'artstore_ingest_placement_failures_total{reason="breaker_open"}' in metrics
+        finally:
+            publish(discovery_url, everyone)
+            wait_ready_discovery(cluster["ingester"].url, {"a", "b", "c"})
