@@ -22,10 +22,37 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
+_FIELDS = {
+    "grant_type": {"type": "string", "enum": ["client_credentials"]},
+    "client_id": {"type": "string", "maxLength": 64},
+    "client_secret": {"type": "string", "maxLength": 256},
+    "scope": {"type": "string", "description": "space-separated; narrows the role's scopes"},
+}
+_OAUTH_ERROR = {"content": {"application/json": {"schema": {
+    "type": "object", "properties": {"error": {"type": "string"},
+                                     "error_description": {"type": "string"}}}}}}
+
+
 @router.post(
     "/token",
     summary="OAuth 2.0 client credentials grant",
-    responses={400: {"description": "RFC 6749 error"}, 401: {"description": "invalid_client"}},
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "access_token": {"type": "string"}, "token_type": {"type": "string"},
+            "expires_in": {"type": "integer"}, "scope": {"type": "string"}}}}}},
+        400: {"description": "invalid_request / unsupported_grant_type / invalid_scope",
+              **_OAUTH_ERROR},
+        401: {"description": "invalid_client", **_OAUTH_ERROR},
+        403: {"description": "unauthorized_client (suspended)", **_OAUTH_ERROR},
+        429: {"description": "rate_limited (Retry-After)", **_OAUTH_ERROR},
+    },
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "properties": _FIELDS, "required": ["grant_type"]}},
+        "application/json": {"schema": {
+            "type": "object", "properties": _FIELDS, "additionalProperties": False,
+            "required": ["client_id", "client_secret"]}},
+    }}},
 )
 async def token(request: Request) -> JSONResponse:
     """Form (`grant_type=client_credentials`, credentials in the body or HTTP Basic) or JSON
