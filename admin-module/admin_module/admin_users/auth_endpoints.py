@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from admin_module.admin_users import repository
 from admin_module.admin_users.dependencies import AuthService, CurrentAdminDep, UsersService
 from admin_module.admin_users.schemas import (
     AdminUserRead,
@@ -12,9 +11,7 @@ from admin_module.admin_users.schemas import (
     LogoutRequest,
     RefreshRequest,
 )
-from admin_module.audit import service as audit
 from admin_module.db import DbSession
-from artstore_common.errors import Forbidden
 
 router = APIRouter(prefix="/admin-auth", tags=["admin-auth"])
 
@@ -55,13 +52,6 @@ async def me(current: CurrentAdminDep) -> AdminUserRead:
 
 @router.post("/change-password", status_code=204)
 async def change_password(body: ChangePasswordRequest, current: CurrentAdminDep,
-                          users: UsersService, session: DbSession) -> Response:
-    user = current.user
-    if not await users.hasher.verify(user.password_hash, body.current_password):
-        raise Forbidden("The current password is wrong", code="INVALID_CURRENT_PASSWORD")
-    await users.set_password(user, body.new_password, check_history=True)
-    await repository.revoke_user_tokens(session, user.id, "password_changed")
-    await session.flush()
-    await audit.record(session, action="admin_user.password_changed", actor=user.username,
-                       resource_type="admin_user", resource_id=user.id)
+                          users: UsersService) -> Response:
+    await users.change_own_password(current.user, body.current_password, body.new_password)
     return Response(status_code=204)

@@ -14,6 +14,7 @@ from admin_module.config import Settings
 from admin_module.errors import (
     Conflict,
     DuplicateName,
+    Forbidden,
     PasswordPolicyViolation,
     SecretReused,
     UserNotFound,
@@ -44,8 +45,10 @@ class AdminUsers:
         if problems:
             raise PasswordPolicyViolation(details={"problems": problems})
 
-    async def set_password(self, user: AdminUser, password: str, *, check_history: bool) -> None:
-        self.check_policy(password, user.username)
+    async def set_password(self, user: AdminUser, password: str, *, check_history: bool,
+                           enforce_policy: bool = True) -> None:
+        if enforce_policy:
+            self.check_policy(password, user.username)
         if check_history and self.settings.PASSWORD_HISTORY_SIZE:
             recent = await repository.recent_password_hashes(
                 self.session, user.id, self.settings.PASSWORD_HISTORY_SIZE)
@@ -57,12 +60,13 @@ class AdminUsers:
         user.password_changed_at = utcnow()
         self.session.add(PasswordHistory(user_id=user.id, password_hash=hashed))
 
-    async def create(self, data: AdminUserCreate, actor: str, *, is_system: bool = False
-                     ) -> AdminUser:
+    async def create(self, data: AdminUserCreate, actor: str, *, is_system: bool = False,
+                     enforce_policy: bool = True) -> AdminUser:
         username = data.username.lower()
         if await repository.get_by_username(self.session, username) is not None:
             raise DuplicateName("username is already taken", details={"username": username})
-        self.check_policy(data.password, username)
+        if enforce_policy:
+            self.check_policy(data.password, username)
         user = AdminUser(id=uuid.uuid4(), username=username, email=data.email,
                          full_name=data.full_name, role=data.role, status="active",
                          is_system=is_system, password_hash="")
@@ -72,7 +76,8 @@ class AdminUsers:
         except IntegrityError as exc:
             raise DuplicateName("username is already taken",
                                 details={"username": username}) from exc
-        await self.set_password(user, data.password, check_history=False)
+        await self.set_password(user, data.password, check_history=False,
+                                enforce_policy=enforce_policy)
         await self.session.flush()
         await audit.record(self.session, action="admin_user.created", actor=actor,
                            resource_type=RESOURCE, resource_id=user.id,
@@ -130,6 +135,15 @@ class AdminUsers:
         await audit.record(self.session, action="admin_user.password_reset", actor=actor,
                            resource_type=RESOURCE, resource_id=user.id)
         return user
+
+    async def change_own_password(self, user: AdminUser, current: str, new: str) -> None:
+        if not await self.hasher.verify(user.password_hash, current):
+            raise Forbidden("The current password is wrong", code="INVALID_CURRENT_PASSWORD")
+        await self.set_password(user, new, check_history=True)
+        await repository.revoke_user_tokens(self.session, user.id, "password_changed")
+        await self.session.flush()
+        await audit.record(self.session, action="admin_user.password_changed",
+                           actor=user.username, resource_type=RESOURCE, resource_id=user.id)
 
     async def unlock(self, user_id: uuid.UUID, actor: str) -> AdminUser:
         user = await self.get(user_id, for_update=True)
