@@ -6,8 +6,9 @@ unique stream / discovery key / cache prefix per test on the shared Redis; the r
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,17 @@ class QueryHarness:
         )
         assert ok, "discovery did not pick up the published document"
 
+    async def wait_for_file(self, file_id: Any, predicate: Any = None) -> dict[str, Any]:
+        """Consume until the catalog shows the file (and ``predicate`` holds); 60 s guard."""
+        for _ in range(600):
+            await self.drain()
+            response = await self.client.get(f"/api/v1/files/{file_id}",
+                                              headers=self.headers())
+            if response.status_code == 200 and (predicate is None or predicate(response.json())):
+                return response.json()
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"file {file_id} never reached the catalog as expected")
+
     async def search(self, role: str = "READONLY", **params: Any) -> httpx.Response:
         return await self.client.get("/api/v1/search", params=params, headers=self.headers(role))
 
@@ -229,3 +241,118 @@ def builders():
 
     return B
 
+
+
+# ---- a storage element as a real process, and a token endpoint for the query's identity ----
+
+@pytest.fixture(scope="session")
+def token_endpoint(token_factory) -> Iterator[str]:
+    """``POST /api/v1/auth/token`` minting READONLY tokens with the test key (stands in for
+    the admin module in these module-level tests; the suite tests use the real one)."""
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from artstore_common.testing import free_port
+
+    issued: list[str] = []
+
+    async def token(request):
+        form = await request.form()
+        if form.get("client_id") != "query-test" or form.get("client_secret") != "s3cret":
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        issued.append(form["client_id"])
+        return JSONResponse({"access_token": token_factory.issue("READONLY", ttl=600),
+                             "token_type": "Bearer", "expires_in": 600, "scope": "files:read"})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(
+        Starlette(routes=[Route("/api/v1/auth/token", token, methods=["POST"])]),
+        host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+class StorageElementProcess:
+    def __init__(self, process: Any, se_id: uuid.UUID, stream: str, token_factory: Any) -> None:
+        self.process = process
+        self.id = se_id
+        self.stream = stream
+        self.tokens = token_factory
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def upload(self, body: bytes, file_id: uuid.UUID | None = None, **attrs: Any) -> dict:
+        import base64
+
+        attrs.setdefault("original_filename", "file.bin")
+        header = base64.urlsafe_b64encode(
+            json.dumps(attrs, ensure_ascii=False, default=str).encode())
+        file_id = file_id or uuid.uuid4()
+        response = httpx.put(
+            f"{self.url}/api/v1/files/{file_id}", content=body, timeout=120,
+            headers={**self.tokens.headers("USER"), "X-ArtStore-Attributes": header.decode(),
+                     "X-ArtStore-Declared-Size": str(len(body))})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def set_mode(self, mode: str) -> None:
+        response = httpx.post(f"{self.url}/api/v1/mode",
+                              json={"target_mode": mode, "reason": "test"},
+                              headers=self.tokens.headers("ADMIN"), timeout=30)
+        assert response.status_code in (200, 202), response.text
+
+
+def start_storage_element(
+    make_database: Any, redis_url: str, public_key_file: str, data_dir: Path,
+    token_factory: Any, stream: str, mode: str = "edit", log_path: str | None = None,
+) -> StorageElementProcess:
+    from artstore_common.testing import ServiceProcess
+
+    se_id = uuid.uuid4()
+    env = {
+        "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING", "SE_ID": str(se_id),
+        "SE_NAME": f"se-{mode}-{se_id.hex[:6]}", "SE_MODE": mode, "SE_DATA_DIR": str(data_dir),
+        "DATABASE_URL": make_database("query_se"), "REDIS_URL": redis_url,
+        "SE_EVENTS_STREAM": stream, "SE_OUTBOX_POLL_SECONDS": "0.2",
+        "JWT_PUBLIC_KEY_FILE": public_key_file, "SE_FIXITY_INTERVAL_SECONDS": "0",
+        "SE_RECONCILE_INTERVAL_SECONDS": "0", "SE_MAX_FILE_SIZE": str(2 * 1024**3),
+    }
+    process = ServiceProcess("storage_element.main:create_app", env, log_path=log_path,
+                             name=f"se-{mode}")
+    return StorageElementProcess(process.start(), se_id, stream, token_factory)
+
+
+@pytest.fixture(scope="module")
+def se_stream() -> str:
+    return f"test:{uuid.uuid4().hex[:12]}:se-file-events"
+
+
+@pytest.fixture(scope="module")
+def start_se(tmp_path_factory, make_database, redis_url, token_factory, se_stream):
+    """Start real SE processes (all relaying to ``se_stream``); stopped after the module."""
+    key_file = tmp_path_factory.mktemp("keys") / "public.pem"
+    key_file.write_bytes(token_factory.public_pem)
+    started: list[StorageElementProcess] = []
+
+    def start(mode: str) -> StorageElementProcess:
+        root = tmp_path_factory.mktemp(f"se-{mode}")
+        se = start_storage_element(make_database, redis_url, str(key_file), root / "data",
+                                   token_factory, se_stream, mode,
+                                   log_path=str(root / "se.log"))
+        started.append(se)
+        return se
+
+    yield start
+    for se in started:
+        se.process.stop()
