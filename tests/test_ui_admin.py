@@ -104,7 +104,9 @@ def ui_url(env, ui_build, tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(ui_url) -> Iterator[Browser]:
+    # Depends on ui_url so the suite is up first: sync Playwright keeps an asyncio loop
+    # running on this thread, and the suite's startup uses asyncio.run().
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto")
     with sync_playwright() as p:
@@ -293,7 +295,7 @@ class TestFiles:
         # The catalogue is fed by events, so the file shows up shortly after the upload.
         page.get_by_test_id("files-query").fill(f"поставка {marker}")
         link = page.get_by_role("link", name=re.compile(f"Договор поставки №{marker}"))
-        for _ in range(40):
+        for _ in range(120):
             page.get_by_test_id("files-search").click()
             page.wait_for_load_state("networkidle")
             if link.count():
@@ -327,7 +329,7 @@ class TestFiles:
         assert uploaded.status_code == 201, uploaded.text
         file_id = uploaded.json()["file_id"]
         page = admin_page
-        for _ in range(40):  # the catalogue catches up with the upload event
+        for _ in range(120):  # the catalogue catches up with the upload event
             if httpx.get(f"{env['QUERY_URL']}/api/v1/files/{file_id}",
                          headers={"Authorization": f"Bearer {token}"}).status_code == 200:
                 break
