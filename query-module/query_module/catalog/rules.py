@@ -38,8 +38,8 @@ def upsert_outcome(current: CopyVersion | None, incoming: CopyVersion) -> Outcom
     if current is None:
         return Outcome.APPLIED
     if incoming.storage_element_id == current.storage_element_id:
-        # >=: a replayed event rewrites identical values, which is harmless.
-        return Outcome.APPLIED if incoming.order >= current.order else Outcome.STALE
+        # Equal order is the same version (a replay, or a listing of what an event brought).
+        return Outcome.APPLIED if incoming.order > current.order else Outcome.STALE
     current_dead = current.status == "deleted"
     incoming_dead = incoming.status == "deleted"
     if current_dead != incoming_dead:
