@@ -96,7 +96,8 @@ def ui_url(env, ui_build, tmp_path_factory) -> Iterator[str]:
                 if httpx.get(url + "/", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         yield url
     finally:
         proc.terminate()
@@ -180,6 +181,7 @@ class TestLogin:
         expect(page.get_by_test_id("recent-activity")).to_contain_text("admin_auth.login")
         expect(page.get_by_test_id("user-menu")).to_contain_text(env["ARTSTORE_ADMIN_USER"])
         expect(page.get_by_test_id("trend-chart")).to_be_visible()
+        expect(page.get_by_test_id("keys-panel")).to_contain_text("Active key")
         shot(page, "02-dashboard")
 
     def test_logout_returns_to_login_and_guards_pages(self, admin_page: Page):
@@ -269,6 +271,42 @@ class TestServiceAccounts:
         row = page.get_by_test_id(f"sa-row-{client_id}")
         expect(row).to_contain_text(name)
         expect(row).not_to_contain_text(secret_text)
+
+
+    def test_rotate_then_suspend_from_the_actions_menu(self, admin_page: Page, env):
+        token = admin_api_token(env)
+        created = httpx.post(env["ADMIN_URL"] + "/api/v1/service-accounts",
+                             headers={"Authorization": f"Bearer {token}"},
+                             json={"name": "rotate-me", "role": "READONLY"})
+        assert created.status_code == 201, created.text
+        client_id, old_secret = created.json()["client_id"], created.json()["client_secret"]
+
+        def token_status(secret: str) -> int:
+            return httpx.post(env["ADMIN_URL"] + "/api/v1/auth/token",
+                              data={"grant_type": "client_credentials", "client_id": client_id,
+                                    "client_secret": secret}).status_code
+
+        page = admin_page
+        page.goto("/service-accounts")
+        page.get_by_test_id("sa-search").fill(client_id)
+        page.get_by_test_id("sa-search").press("Enter")
+        page.get_by_test_id(f"sa-actions-{client_id}").click()
+        page.get_by_role("menuitem", name="Rotate secret").click()
+        page.get_by_test_id("confirm-ok").click()
+        new_secret = page.get_by_test_id("sa-secret")
+        expect(new_secret).to_have_text(re.compile(r"^\S{32,}$"))
+        new_secret_text = new_secret.inner_text().strip()
+        assert new_secret_text != old_secret
+        page.get_by_test_id("sa-secret-close").click()
+        assert token_status(old_secret) == 401
+        assert token_status(new_secret_text) == 200
+
+        page.get_by_test_id(f"sa-actions-{client_id}").click()
+        page.get_by_role("menuitem", name="Suspend").click()
+        page.get_by_test_id("confirm-ok").click()
+        expect(page.get_by_test_id(f"sa-row-{client_id}")).to_contain_text("suspended")
+        assert token_status(new_secret_text) != 200
+        shot(page, "16-service-account-suspended")
 
 
 class TestFiles:

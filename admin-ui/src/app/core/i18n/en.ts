@@ -276,6 +276,16 @@ export const EN = {
   'audit.until': 'To',
   'audit.time': 'Time',
 
+  'keys.title': 'Token signing keys',
+  'keys.rotate': 'Rotate now',
+  'keys.rotateTitle': 'Rotate the signing key?',
+  'keys.rotateMessage': 'A new key signs tokens from now on; the old public key stays published until every token it signed has expired, so no session breaks.',
+  'keys.rotated': 'New signing key {kid}',
+  'keys.active': 'Active key',
+  'keys.next': 'Next rotation',
+  'keys.every': 'every {h} h',
+  'keys.published': 'Published public keys',
+
   'saga.title': 'Sagas',
   'saga.typeLabel': 'Type',
   'saga.type.mode_transition': 'Mode transition',

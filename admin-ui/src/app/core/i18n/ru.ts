@@ -278,6 +278,16 @@ export const RU: Record<MessageKey, string> = {
   'audit.until': 'По',
   'audit.time': 'Время',
 
+  'keys.title': 'Ключи подписи токенов',
+  'keys.rotate': 'Сменить сейчас',
+  'keys.rotateTitle': 'Сменить ключ подписи?',
+  'keys.rotateMessage': 'Новые токены будут подписываться новым ключом; старый открытый ключ остаётся опубликованным, пока не истекут все подписанные им токены, поэтому сеансы не прервутся.',
+  'keys.rotated': 'Новый ключ подписи {kid}',
+  'keys.active': 'Действующий ключ',
+  'keys.next': 'Следующая смена',
+  'keys.every': 'каждые {h} ч',
+  'keys.published': 'Опубликовано открытых ключей',
+
   'saga.title': 'Саги',
   'saga.typeLabel': 'Тип',
   'saga.type.mode_transition': 'Смена режима',

@@ -11,6 +11,12 @@ import { UsageBar } from '../../shared/usage-bar';
 import { AuditApi, AuditEvent } from '../audit/audit.api';
 import { FilesApi } from '../files/files.api';
 import { StorageElement, StorageElementsApi, usagePercent } from '../storage-elements/storage-elements.api';
+import { MatDialog } from '@angular/material/dialog';
+import { filter, switchMap } from 'rxjs';
+
+import { confirm } from '../../shared/confirm-dialog';
+import { Notifier } from '../../shared/notify';
+import { KeyStatus, KeysApi } from './keys.api';
 import { TrendDay, dayWindows } from './trend';
 
 const TREND_DAYS = 14;
@@ -26,7 +32,11 @@ export class DashboardPage implements OnInit {
   private readonly auditApi = inject(AuditApi);
   private readonly filesApi = inject(FilesApi);
   private readonly i18n = inject(I18nService);
+  private readonly keysApi = inject(KeysApi);
+  private readonly dialog = inject(MatDialog);
+  private readonly notify = inject(Notifier);
   readonly auth = inject(AuthService);
+  readonly keys = signal<KeyStatus | null>(null);
 
   readonly ses = signal<StorageElement[] | null>(null);
   readonly seError = signal(false);
@@ -65,6 +75,27 @@ export class DashboardPage implements OnInit {
       this.auditApi.list({ limit: 10 }).subscribe({ next: (p) => this.activity.set(p.items), error: () => this.activity.set([]) });
     }
     if (this.auth.can('files:read')) this.loadTrend();
+    if (this.auth.can('keys:admin')) this.loadKeys();
+  }
+
+  private loadKeys(): void {
+    this.keysApi.status().subscribe({ next: (k) => this.keys.set(k), error: () => undefined });
+  }
+
+  rotateKey(): void {
+    confirm(this.dialog, {
+      title: this.i18n.t('keys.rotateTitle'),
+      message: this.i18n.t('keys.rotateMessage'),
+      confirm: this.i18n.t('keys.rotate'),
+    })
+      .pipe(filter((ok) => ok === true), switchMap(() => this.keysApi.rotate()))
+      .subscribe({
+        next: (r) => {
+          this.notify.ok('keys.rotated', { kid: r.kid });
+          this.loadKeys();
+        },
+        error: (e) => this.notify.error(e),
+      });
   }
 
   /** Uploads per day = catalogue files created that day (a search count per day, so files
