@@ -33,8 +33,9 @@ class Settings(ArtStoreSettings):
     FIELD_MAX_BYTES: int = 8192
     BATCH_MAX_FILES: int = 100
     SNIFF_BYTES: int = 8192
-    # Bytes of a file kept so the upload can be re-sent to the next SE after an early 507.
-    REPLAY_BUFFER_BYTES: int = 1024 * 1024
+    # Start of a file kept so it can go to the next SE after a connect failure or early 5xx
+    # (refusals come before the body thanks to 100-continue, so this stays small).
+    REPLAY_BUFFER_BYTES: int = 256 * 1024
 
     SE_CONNECT_TIMEOUT_SECONDS: float = 5.0
     SE_WRITE_TIMEOUT_SECONDS: float = 60.0
