@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-import httpx
 import structlog
 from fastapi import FastAPI
 from redis.asyncio import Redis
@@ -20,6 +19,8 @@ from artstore_common.app import create_base_app
 from artstore_common.auth import TokenVerifier
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.logging import configure_logging
+from artstore_common.resilience import build_async_client
+from artstore_common.tls import client_verify
 from query_module import __version__
 from query_module.api import api_router
 from query_module.cache import MetadataCache
@@ -52,9 +53,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     await anyio.to_thread.run_sync(discovery.start)
     app.state.discovery = discovery
-    timeout = httpx.Timeout(settings.SE_READ_TIMEOUT_SECONDS,
-                            connect=settings.SE_CONNECT_TIMEOUT_SECONDS)
-    http = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+    http = build_async_client(
+        timeout=settings.SE_READ_TIMEOUT_SECONDS,
+        connect_timeout=settings.SE_CONNECT_TIMEOUT_SECONDS,
+        verify=client_verify(settings),
+    )
     tokens = ServiceTokenProvider(settings, http)
     cache = MetadataCache(settings, redis)
     app.state.metadata_cache = cache
@@ -98,8 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_verifier = TokenVerifier(
         issuer=settings.JWT_ISSUER,
         audience=settings.JWT_AUDIENCE,
-        jwks_url=settings.JWKS_URL,
+        jwks_url=settings.JWKS_URL or (
+            None if settings.JWT_PUBLIC_KEY_FILE
+            else settings.ADMIN_URL.rstrip("/") + "/api/v1/auth/jwks"),
         public_key_file=settings.JWT_PUBLIC_KEY_FILE,
+        verify=client_verify(settings),
         cache_seconds=settings.JWKS_CACHE_SECONDS,
         min_refetch_seconds=settings.JWKS_MIN_REFETCH_SECONDS,
         leeway_seconds=settings.JWT_LEEWAY_SECONDS,

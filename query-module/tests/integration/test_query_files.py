@@ -1,0 +1,125 @@
+"""Metadata by id (LRU → Redis → catalog, invalidated by events), readiness and metrics."""
+
+from __future__ import annotations
+
+import uuid
+
+from query_module.events.consumer import EventConsumer
+
+
+async def get_meta(harness, file_id, role="READONLY"):
+    return await harness.client.get(f"/api/v1/files/{file_id}", headers=harness.headers(role))
+
+
+class TestMetadata:
+    async def test_returns_catalog_entry_without_se_address(self, harness, builders):
+        se = builders.se("rw", api_url="http://10.1.2.3:8011")
+        attrs = builders.attrs(original_filename="Счёт.pdf", custom={"k": "v"},
+                               compression={"algorithm": "gzip", "stored_size": 10})
+        await harness.ingest(builders.event(attrs, se.id))
+        await harness.set_discovery(se)
+        response = await get_meta(harness, attrs.file_id)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["original_filename"] == "Счёт.pdf"
+        assert body["storage_element_id"] == str(se.id)
+        assert body["storage_element_mode"] == "rw"
+        assert (body["compressed"], body["stored_size"]) == (True, 10)
+        assert body["uploaded_by"] == {"id": "client-1", "name": "scanner"}
+        assert "10.1.2.3" not in response.text
+        assert "storage_filename" not in body
+
+    async def test_unknown_id_404(self, harness):
+        response = await get_meta(harness, uuid.uuid4())
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "FILE_NOT_FOUND"
+
+    async def test_non_uuid_422(self, harness):
+        response = await get_meta(harness, "42")
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+    async def test_requires_files_read(self, harness):
+        assert (await harness.client.get(f"/api/v1/files/{uuid.uuid4()}")).status_code == 401
+        assert (await get_meta(harness, uuid.uuid4(), role="UNKNOWN")).status_code == 403
+
+
+class TestCache:
+    async def test_update_event_invalidates_both_layers(self, harness, builders):
+        se = uuid.uuid4()
+        v1 = builders.attrs(description="first")
+        await harness.ingest(builders.event(v1, se))
+        assert (await get_meta(harness, v1.file_id)).json()["description"] == "first"
+        cache = harness.app.state.metadata_cache
+        assert v1.file_id in cache.local
+        assert await harness.redis.exists(f"{harness.settings.CACHE_KEY_PREFIX}{v1.file_id}")
+
+        await harness.ingest(builders.event(builders.later(v1, description="second"), se,
+                                            type="file.updated"))
+        assert v1.file_id not in cache.local
+        assert (await get_meta(harness, v1.file_id)).json()["description"] == "second"
+
+    async def test_delete_event_makes_cached_file_404(self, harness, builders):
+        se = uuid.uuid4()
+        attrs = builders.attrs()
+        await harness.ingest(builders.event(attrs, se))
+        assert (await get_meta(harness, attrs.file_id)).status_code == 200
+        await harness.ingest(builders.event(None, se, type="file.deleted", file_id=attrs.file_id))
+        assert (await get_meta(harness, attrs.file_id)).status_code == 404
+
+    async def test_redis_layer_serves_other_instances(self, harness, builders):
+        attrs = builders.attrs(description="shared")
+        await harness.ingest(builders.event(attrs, uuid.uuid4()))
+        await get_meta(harness, attrs.file_id)
+        cache = harness.app.state.metadata_cache
+        cache.local.clear()
+        cached = await cache.get(attrs.file_id)
+        assert cached is not None and cached.description == "shared"
+
+
+class TestHealthAndMetrics:
+    async def test_ready_reports_lag_and_checks(self, harness, builders):
+        await harness.ingest(builders.event(builders.attrs(), uuid.uuid4()))
+        response = await harness.client.get("/health/ready")
+        assert response.status_code == 200
+        checks = response.json()["checks"]
+        assert checks["database"]["status"] == "ok"
+        assert checks["redis"]["status"] == "ok"
+        assert checks["index_lag"]["detail"]["pending"] == 0
+        assert checks["index_lag"]["detail"]["undelivered"] == 0
+
+    async def test_unconsumed_events_show_as_lag(self, harness, builders):
+        await harness.consumer.ensure_group()
+        await harness.publish(builders.event(builders.attrs(), uuid.uuid4()))
+        detail = (await harness.client.get("/health/ready")).json()["checks"]["index_lag"]
+        assert detail["detail"]["undelivered"] == 1
+        assert detail["detail"]["lag_seconds"] >= 0
+
+    async def test_metrics_exposed(self, harness, builders):
+        await harness.ingest(builders.event(builders.attrs(), uuid.uuid4()))
+        await harness.search(q="report")
+        text = (await harness.client.get("/metrics")).text
+        for name in ("artstore_query_events_total", "artstore_query_searches_total",
+                     "artstore_query_index_lag_seconds", "artstore_query_downloads_total",
+                     "artstore_query_download_bytes_total"):
+            assert name in text
+        assert 'artstore_query_events_total{result="applied",type="file.created"}' in text
+
+
+class TestConsumerLoop:
+    async def test_background_consumer_applies_events(self, harness, builders):
+        consumer = EventConsumer(harness.settings, harness.redis, harness.app.state.sessionmaker)
+        import asyncio
+
+        task = asyncio.create_task(consumer.run())
+        try:
+            attrs = builders.attrs()
+            await harness.publish(builders.event(attrs, uuid.uuid4()))
+            for _ in range(200):
+                if consumer.applied_total:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await get_meta(harness, attrs.file_id)).status_code == 200
+        finally:
+            consumer.stop()
+            await asyncio.wait_for(task, timeout=10)
