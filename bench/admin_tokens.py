@@ -1,0 +1,123 @@
+"""Token endpoint benchmark: latency and throughput of POST /api/v1/auth/token and the JWKS.
+
+    .venv/bin/python bench/admin_tokens.py [--requests 200] [--concurrency 1,8]
+                                           [--cheap | --argon2 T,M_KIB,P]
+
+Starts (or reuses) the local test stack (scripts/stack.py) and the admin module as a real
+process on a fresh database, then issues client-credentials tokens with production Argon2id
+parameters (the default; --cheap uses the test parameters to show how much of the cost is the
+KDF). Prints p50/p95/p99 latency and requests per second per concurrency level. The per-client
+rate limit is raised for the run so it measures the endpoint, not the limiter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from cryptography.fernet import Fernet
+
+from artstore_common.testing import ServiceProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-admin-client-secret-0123456789abcdef"
+
+
+def load_stack():
+    spec = importlib.util.spec_from_file_location("artstore_stack", ROOT / "scripts" / "stack.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def admin_sql(pg_dsn: str, sql: str) -> None:
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+
+
+async def run_level(url: str, n: int, concurrency: int) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    queue = iter(range(n))
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        async def worker() -> None:
+            for _ in queue:
+                started = time.perf_counter()
+                r = await client.post("/api/v1/auth/token", data={
+                    "grant_type": "client_credentials", "client_id": "admin-service",
+                    "client_secret": SECRET})
+                r.raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return latencies, time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", default="1,8")
+    parser.add_argument("--cheap", action="store_true", help="test-strength Argon2 parameters")
+    parser.add_argument("--argon2", metavar="T,M_KIB,P", help="e.g. 2,19456,1 (OWASP)")
+    parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
+    args = parser.parse_args()
+
+    env = load_stack().start(["postgres", "redis"], args.state_dir, fast=True)
+    db = f"bench_admin_{uuid.uuid4().hex[:8]}"
+    await admin_sql(env["PG_DSN"], f'CREATE DATABASE "{db}"')
+    base = env["PG_DSN"].rsplit("/", 1)[0].split("://", 1)[1]
+    service_env = {
+        "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"postgresql+asyncpg://{base}/{db}", "REDIS_URL": env["REDIS_URL"],
+        "AUDIT_HMAC_SECRET": "bench-audit-secret-0123456789abcdefghij",
+        "JWT_KEYS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ARTSTORE_ADMIN_PASSWORD": "Bench-Admin-Password-1", "ARTSTORE_CLIENT_SECRET": SECRET,
+        "RATE_LIMIT_DEFAULT_PER_MINUTE": "1000000",
+        "RATE_LIMIT_KEY_PREFIX": f"bench:{uuid.uuid4().hex[:8]}",
+    }
+    kdf = "production defaults (t=3, m=64 MiB, p=4)"
+    if args.cheap or args.argon2:
+        t, m, p = (args.argon2 or "1,256,1").split(",")
+        service_env.update({"ARGON2_TIME_COST": t, "ARGON2_MEMORY_COST_KIB": m,
+                            "ARGON2_PARALLELISM": p})
+        kdf = f"t={t}, m={m} KiB, p={p}"
+    log = Path(tempfile.mkdtemp()) / "admin.log"
+    proc = ServiceProcess("admin_module.main:create_app", service_env, log_path=str(log))
+    proc.start()
+    try:
+        print(f"admin-module token endpoint, Argon2id {kdf}, {args.requests} requests per level")
+        for level in (int(c) for c in args.concurrency.split(",")):
+            latencies, elapsed = await run_level(proc.url, args.requests, level)
+            print(f"  concurrency {level:>3}: p50 {pct(latencies, 0.5):7.1f} ms  "
+                  f"p95 {pct(latencies, 0.95):7.1f} ms  p99 {pct(latencies, 0.99):7.1f} ms  "
+                  f"{len(latencies) / elapsed:7.1f} tokens/s")
+        async with httpx.AsyncClient(base_url=proc.url) as client:
+            jwks = []
+            for _ in range(200):
+                started = time.perf_counter()
+                (await client.get("/.well-known/jwks.json")).raise_for_status()
+                jwks.append(time.perf_counter() - started)
+        print(f"  JWKS: median {statistics.median(jwks) * 1000:.2f} ms")
+    finally:
+        proc.stop()
+        await admin_sql(env["PG_DSN"], f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
