@@ -283,3 +283,27 @@ class TestCrud:
         r = await admin.client.post(USERS, json={"username": "JUDY", "password": GOOD_PASSWORD,
                                                  "role": "admin"}, headers=bearer(root))
         assert r.status_code == 409
+
+
+@pytest.mark.parametrize("body", [
+    b'{"username": "root", "password":',
+    b'{"username": "root"}',
+    b'{"username": "root", "password": 12345}',
+    b'{"username": "' + b"r" * 65 + b'", "password": "x"}',
+    b'{"username": "root", "password": "' + b"p" * 257 + b'"}',
+    b'{"username": "root", "password": "x", "role": "super_admin"}',
+    b'[]',
+])
+async def test_bad_login_body_is_422_and_counts_no_failure(admin, body):
+    async def snapshot():
+        async with admin.session() as s:
+            user = await s.scalar(select(AdminUser).where(AdminUser.username == "root"))
+            events = await s.scalar(select(func.count()).select_from(AuditEvent))
+            return user.failed_login_count, user.locked_until, events
+
+    before = await snapshot()
+    r = await admin.client.post(f"{AUTH}/login", content=body,
+                                headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert await snapshot() == before
