@@ -23,6 +23,18 @@ const TYPES = {
   '.png': 'image/png', '.woff2': 'font/woff2', '.txt': 'text/plain; charset=utf-8', '.map': 'application/json',
 };
 
+// The same headers nginx sends (admin-ui/nginx.conf), so the e2e tests run under the real CSP.
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; " +
+    "frame-ancestors 'none'",
+};
+
 async function sendFile(res, file, method) {
   const stat = await fs.stat(file);
   const isIndex = path.basename(file) === 'index.html';
@@ -31,7 +43,7 @@ async function sendFile(res, file, method) {
     'content-length': stat.size,
     // Hashed bundles never change; index.html must always be revalidated.
     'cache-control': isIndex ? 'no-cache' : 'public, max-age=31536000, immutable',
-    'x-content-type-options': 'nosniff',
+    ...(isIndex ? SECURITY_HEADERS : { 'x-content-type-options': 'nosniff' }),
   });
   if (method === 'HEAD') return res.end();
   createReadStream(file).pipe(res);

@@ -123,8 +123,13 @@ def page(browser: Browser, ui_url: str) -> Iterator[Page]:
                                   accept_downloads=True)
     context.set_default_timeout(15_000)
     pg = context.new_page()
+    # serve.mjs sends nginx's CSP: anything it blocks would break the app behind nginx too.
+    violations: list[str] = []
+    pg.on("console", lambda m: violations.append(m.text)
+          if "Content Security Policy" in m.text else None)
     yield pg
     context.close()
+    assert not violations, f"CSP violations: {violations}"
 
 
 def shot(page: Page, name: str) -> None:
@@ -176,6 +181,8 @@ class TestLogin:
     def test_super_admin_logs_in_and_sees_dashboard(self, admin_page: Page, env):
         page = admin_page
         expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        # The global stylesheet is applied (not left at media=print by a blocked handler).
+        expect(page.locator("h1.page-title")).to_have_css("font-weight", "600")
         # Both local SEs are registered and online.
         expect(page.get_by_test_id("card-health")).to_contain_text("2 / 2")
         expect(page.get_by_test_id("recent-activity")).to_contain_text("admin_auth.login")

@@ -1,5 +1,5 @@
 // Which backend serves an /api path. Shared by the dev-server proxy (proxy.conf.js) and the
-// static server (serve.mjs) so both route exactly like the nginx config in compose.
+// static server (serve.mjs) so both route exactly like admin-ui/nginx.conf in compose.
 'use strict';
 
 const DEFAULTS = {
@@ -23,7 +23,10 @@ function upstreamFor(method, url) {
   if (!path.startsWith('/api/v1/') && path !== '/.well-known/jwks.json') return null;
   if (/^\/api\/v1\/files\/[^/]+\/finalize\/?$/.test(path)) return 'admin';
   if (path === '/api/v1/files' || path === '/api/v1/files/') return method === 'POST' ? 'ingester' : 'query';
-  if (path.startsWith('/api/v1/files/') || path.startsWith('/api/v1/search')) return 'query';
+  if (path === '/api/v1/files/batch') return 'ingester';
+  if (path.startsWith('/api/v1/files/') || path.startsWith('/api/v1/search') || path.startsWith('/api/v1/admin/reindex')) {
+    return 'query';
+  }
   return 'admin';
 }
 
