@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
+from admin_module.admin_users import repository as users_repo
 from admin_module.admin_users.auth_service import AdminAuth
 from admin_module.audit import service as audit
 from admin_module.auth.service import TokenIssuer
 from admin_module.background import periodic
 from admin_module.bootstrap import bootstrap_accounts
+from admin_module.models.base import utcnow
 from admin_module.security.hashing import SecretHasher
 from admin_module.security.ratelimit import RateLimiter
 
 AUDIT_PRUNE_INTERVAL_SECONDS = 6 * 3600
+REFRESH_PURGE_INTERVAL_SECONDS = 6 * 3600
 
 
 @asynccontextmanager
@@ -32,7 +36,14 @@ async def identity_services(app: FastAPI) -> AsyncIterator[None]:
     app.state.admin_auth = AdminAuth(settings, app.state.sessionmaker, app.state.keys, hasher,
                                      limiter)
     await bootstrap_accounts(app.state.sessionmaker, settings, hasher, app.state.secrets)
-    yield
+
+    async def purge_refresh_tokens() -> None:
+        async with app.state.sessionmaker() as session, session.begin():
+            await users_repo.purge_expired_refresh_tokens(session, utcnow() - timedelta(days=1))
+
+    async with periodic("refresh-token-purge", REFRESH_PURGE_INTERVAL_SECONDS,
+                        purge_refresh_tokens, initial_delay=600):
+        yield
 
 
 @asynccontextmanager

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.common import like_pattern
@@ -88,4 +89,10 @@ async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, reason: 
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
+    return int(result.rowcount or 0)
+
+
+async def purge_expired_refresh_tokens(session: AsyncSession, before: datetime) -> int:
+    """Expired refresh tokens are useless (reuse detection only matters while one is live)."""
+    result = await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < before))
     return int(result.rowcount or 0)

@@ -307,3 +307,27 @@ async def test_bad_login_body_is_422_and_counts_no_failure(admin, body):
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "VALIDATION_ERROR"
     assert await snapshot() == before
+
+
+async def test_expired_refresh_tokens_are_purged(admin):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from admin_module.admin_users import repository
+    from admin_module.models.admin_user import RefreshToken
+    from admin_module.models.base import utcnow
+
+    old = await admin.login()
+    live = await admin.login()
+    from admin_module.admin_users.auth_service import hash_refresh_token
+
+    async with admin.session() as s, s.begin():
+        await s.execute(update(RefreshToken)
+                        .where(RefreshToken.token_hash == hash_refresh_token(old["refresh_token"]))
+                        .values(expires_at=utcnow() - timedelta(days=2)))
+    async with admin.session() as s, s.begin():
+        removed = await repository.purge_expired_refresh_tokens(s, utcnow() - timedelta(days=1))
+    assert removed == 1
+    r = await admin.client.post(f"{AUTH}/refresh", json={"refresh_token": live["refresh_token"]})
+    assert r.status_code == 200
