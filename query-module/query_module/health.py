@@ -35,8 +35,14 @@ def health_checks(app: FastAPI) -> list[HealthCheck]:
                   "connected": client.connected}
         return CheckResult("ok" if doc is not None else "degraded", detail)
 
+    async def catalog() -> CheckResult:
+        drift = app.state.downloader.drift_detected
+        detail = {"drift_detected": drift, "reindex": await app.state.reindexer.last_status()}
+        return CheckResult("degraded" if drift else "ok", detail)
+
     return [
         HealthCheck("database", database, critical=True),
+        HealthCheck("catalog", catalog, critical=False),
         HealthCheck("redis", redis, critical=False),
         HealthCheck("index_lag", index_lag, critical=False),
         HealthCheck("discovery", discovery, critical=False),

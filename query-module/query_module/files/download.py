@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from artstore_common.discovery import DiscoveryClient
+from artstore_common.errors import ArtStoreError
 from query_module import metrics
 from query_module.catalog.schemas import FileRead
 from query_module.errors import (
@@ -47,6 +48,7 @@ class Downloader:
         self.tokens = tokens
         self.discovery = discovery
         self.chunk_size = chunk_size
+        self.drift_detected = 0  # catalog rows whose SE no longer has the file (since start)
 
     def _content_url(self, file: FileRead) -> str:
         se = self.discovery.get(file.storage_element_id)
@@ -87,7 +89,12 @@ class Downloader:
         upstream = await self._send(method, self._content_url(file), request)
         status = upstream.status_code
         if status not in (200, 206, 304):
-            await upstream.aclose()
+            try:
+                await upstream.aread()
+            except httpx.HTTPError:
+                pass
+            finally:
+                await upstream.aclose()
             raise self._error_for(file, upstream)
         headers = {
             h: upstream.headers[h] for h in RELAYED_RESPONSE_HEADERS if h in upstream.headers
@@ -134,12 +141,26 @@ class Downloader:
             return RangeNotSatisfiable(details=details, headers=headers)
         if status == 404:
             metrics.DRIFT.labels("missing_on_se").inc()
+            self.drift_detected += 1
             log.warning("download.catalog_drift", file_id=str(file.file_id),
                         storage_element_id=str(file.storage_element_id))
             return FileNotFound(details=details)
-        if status == 409:
-            return FileArchived(details=details)
         if status == 503:
             return StorageElementUnavailable(details=details)
+        code, message = _se_error(upstream)
+        if code == "FILE_ARCHIVED":
+            return FileArchived(details=details)
+        if 400 <= status < 500 and status not in (401, 403) and code:
+            # The caller's mistake or the file's state (INVALID_RANGE, FILE_QUARANTINED, …):
+            # relay the SE's code; its error bodies never carry its address.
+            return ArtStoreError(message, code=code, status_code=status, details=details)
         log.error("download.se_error", file_id=str(file.file_id), status=status)
         return StorageElementError(details={**details, "upstream_status": status})
+
+
+def _se_error(upstream: httpx.Response) -> tuple[str | None, str]:
+    try:
+        error = upstream.json().get("error") or {}
+        return str(error.get("code") or "") or None, str(error.get("message") or "")
+    except (ValueError, AttributeError):
+        return None, ""

@@ -81,6 +81,13 @@ class Reindexer:
         if self._task is not None:
             await asyncio.shield(self._task)
 
+    async def last_status(self) -> str:
+        async with session_scope(self.sessionmaker) as session:
+            run = await repo.latest_run(session)
+        if run is None:
+            return "never_run"
+        return run.status if self.running or run.status != "running" else "interrupted"
+
     async def status(self) -> dict[str, Any]:
         async with session_scope(self.sessionmaker) as session:
             run = await repo.latest_run(session)

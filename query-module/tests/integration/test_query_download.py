@@ -87,6 +87,13 @@ class TestDownload:
         assert response.status_code == 416
         assert response.json()["error"]["code"] == "RANGE_NOT_SATISFIABLE"
 
+    async def test_malformed_range_is_the_callers_mistake(self, with_ses, edit_se):
+        record = edit_se.upload(b"z" * 100)
+        await with_ses.wait_for_file(record["file_id"])
+        response = await download(with_ses, record["file_id"], {"Range": "bytes=zz"})
+        assert 400 <= response.status_code < 500 and response.status_code != 404
+        assert set(response.json()) == {"error"}
+
     async def test_if_none_match_304(self, with_ses, edit_se):
         record = edit_se.upload(b"cached body")
         await with_ses.wait_for_file(record["file_id"])
@@ -182,6 +189,17 @@ class TestLifecycle:
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "STORAGE_ELEMENT_UNAVAILABLE"
         assert "127.0.0.1:9" not in response.text
+
+    async def test_catalog_drift_answers_404_and_shows_in_readiness(
+        self, with_ses, builders, edit_se
+    ):
+        ghost = builders.attrs(original_filename="ghost.bin")
+        await with_ses.ingest(builders.event(ghost, edit_se.id))  # the SE never had it
+        response = await download(with_ses, ghost.file_id)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "FILE_NOT_FOUND"
+        ready = (await with_ses.client.get("/health/ready")).json()
+        assert ready["checks"]["catalog"]["detail"]["drift_detected"] == 1
 
     async def test_deleted_file_404(self, with_ses, edit_se):
         record = edit_se.upload(b"to delete")
