@@ -123,3 +123,28 @@ class TestConsumerLoop:
         finally:
             consumer.stop()
             await asyncio.wait_for(task, timeout=10)
+
+    async def test_lost_consumer_group_is_recreated(self, harness, builders):
+        import asyncio
+
+        consumer = EventConsumer(harness.settings, harness.redis, harness.app.state.sessionmaker)
+        task = asyncio.create_task(consumer.run())
+        try:
+            first = builders.attrs()
+            await harness.publish(builders.event(first, uuid.uuid4()))
+            for _ in range(200):
+                if consumer.applied_total:
+                    break
+                await asyncio.sleep(0.05)
+            # Redis restarted without persistence: the group is gone, the stream is new.
+            await harness.redis.delete(harness.settings.FILE_EVENTS_STREAM)
+            second = builders.attrs()
+            await harness.publish(builders.event(second, uuid.uuid4()))
+            for _ in range(400):
+                if (await get_meta(harness, second.file_id)).status_code == 200:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await get_meta(harness, second.file_id)).status_code == 200
+        finally:
+            consumer.stop()
+            await asyncio.wait_for(task, timeout=10)
