@@ -247,6 +247,31 @@ class ControlStack:
         assert response.status_code == 200, response.text
         return response.content
 
+    def start_saga(self, method: str, path: str, resource_id: str, **kwargs: Any) -> str:
+        """Start a saga; the process may die (crash hook) before its answer arrives, so the
+        saga is then looked up in the admin database."""
+        try:
+            response = self.api(method, path, **kwargs)
+        except httpx.HTTPError:
+            response = None
+        if response is not None:
+            assert response.status_code == 202, response.text
+            return str(response.json()["id"])
+
+        async def find() -> str | None:
+            conn = await asyncpg.connect(libpq(self.admin_db))
+            try:
+                row = await conn.fetchval(
+                    "SELECT id FROM sagas WHERE resource_id = $1 ORDER BY created_at DESC "
+                    "LIMIT 1", resource_id)
+            finally:
+                await conn.close()
+            return str(row) if row else None
+
+        saga_id = run_async(find)
+        assert saga_id, f"no saga was created for {resource_id}"
+        return saga_id
+
     def saga(self, saga_id: str) -> dict[str, Any]:
         response = self.api("GET", f"/api/v1/sagas/{saga_id}", role="ADMIN")
         assert response.status_code == 200, response.text

@@ -11,7 +11,8 @@
 5. ``delete_source`` — remove the edit copy.
 
 A checksum mismatch or refusal before step 3 compensates: nothing was changed on the source, so
-it stays intact and keeps its TTL.
+it stays intact and keeps its TTL. Steps 3–5 only move forward (retrying while an SE is away):
+undoing them could leave the file in two places or nowhere.
 """
 
 from __future__ import annotations
@@ -161,7 +162,8 @@ async def report_compensated(ctx: StepContext) -> None:
 FINALIZE = register(SagaType("finalize", [
     Step("copy", copy, compensate=report_compensated),
     Step("verify", verify),
-    Step("mark_source_finalized", mark_source_finalized),
-    Step("wait_safety_margin", wait_safety_margin),
-    Step("delete_source", delete_source),
+    # The verified copy is the pivot: from here the saga only moves forward.
+    Step("mark_source_finalized", mark_source_finalized, forward_only=True),
+    Step("wait_safety_margin", wait_safety_margin, forward_only=True),
+    Step("delete_source", delete_source, forward_only=True),
 ]))

@@ -74,9 +74,14 @@ CompensateFn = Callable[[StepContext], Awaitable[None]]
 
 @dataclass
 class Step:
+    """``forward_only`` marks steps after the pivot: what is done cannot be undone, so they
+    retry without limit and a permanent failure leaves the saga ``failed`` for an operator
+    instead of compensating."""
+
     name: str
     run: StepFn
     compensate: CompensateFn | None = None
+    forward_only: bool = False
 
 
 @dataclass
@@ -186,18 +191,26 @@ async def _run_step(ctx: StepContext, definition: SagaType) -> str | None:
     except Fail as exc:
         saga.payload = ctx.payload
         _log(saga, name, "run", "failed", str(exc))
-        _start_compensation(saga, definition, name, f"{name}: {exc}")
+        if step.forward_only:
+            saga.error = f"{name}: {exc}"[:2000]
+            _finish(saga, "failed", now)
+        else:
+            _start_compensation(saga, definition, name, f"{name}: {exc}")
         return None
     except (Retry, *TRANSIENT, SERejected) as exc:
         saga.payload = ctx.payload
         if isinstance(exc, SERejected) and not is_transient_rejection(exc):
             _log(saga, name, "run", "failed", str(exc))
-            _start_compensation(saga, definition, name, f"{name}: {exc}")
+            if step.forward_only:
+                saga.error = f"{name}: {exc}"[:2000]
+                _finish(saga, "failed", now)
+            else:
+                _start_compensation(saga, definition, name, f"{name}: {exc}")
             return None
         saga.attempts += 1
         saga.error = f"{name}: {type(exc).__name__}: {exc}"[:2000]
         _log(saga, name, "run", "retry", saga.error)
-        if saga.attempts >= settings.SAGA_MAX_ATTEMPTS:
+        if saga.attempts >= settings.SAGA_MAX_ATTEMPTS and not step.forward_only:
             _start_compensation(saga, definition, name, f"gave up after {saga.attempts} "
                                                         f"attempts: {saga.error}")
         else:

@@ -111,5 +111,5 @@ MODE_TRANSITION = register(SagaType("mode_transition", [
     Step("mark_draining", mark_draining, compensate=undrain),
     Step("wait_in_flight", wait_in_flight),
     Step("switch_mode", switch_mode),
-    Step("publish", publish_mode),
+    Step("publish", publish_mode, forward_only=True),  # after the one-way switch
 ]))

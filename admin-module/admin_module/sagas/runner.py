@@ -83,6 +83,7 @@ class SagaRunner:
             try:
                 finished = await engine.advance(ctx)
                 saga.updated_at = utcnow()
+                self._crash_hook(saga.type, finished, before_commit=True)
                 await session.commit()
             except Exception as exc:
                 await session.rollback()
@@ -105,12 +106,19 @@ class SagaRunner:
             saga.next_attempt_at = utcnow() + engine._backoff(self.plane.settings, saga.attempts)
             await session.commit()
 
-    def _crash_hook(self, saga_type: str, finished: str | None) -> None:
-        """Test-only: ``SAGA_CRASH_AFTER_STEP=<step>`` or ``<type>:<step>`` makes the process
-        die right after that step's log entry is committed, as a crash would."""
+    def _crash_hook(self, saga_type: str, finished: str | None,
+                    before_commit: bool = False) -> None:
+        """Test-only: ``SAGA_CRASH_AFTER_STEP=<type>:<step>`` makes the process die right after
+        that step's log entry is committed, as a crash between two steps would;
+        ``before-commit:<type>:<step>`` dies after the step did its work but before the log
+        says so (the step then runs again after the restart)."""
         wanted = self.plane.settings.SAGA_CRASH_AFTER_STEP
         if not wanted or finished is None or self.plane.settings.is_production:
             return
-        if wanted in (finished, f"{saga_type}:{finished}"):
-            log.warning("saga.crash_hook", type=saga_type, step=finished)
+        names = (finished, f"{saga_type}:{finished}")
+        if before_commit:
+            names = tuple(f"before-commit:{name}" for name in names)
+        if wanted in names:
+            log.warning("saga.crash_hook", type=saga_type, step=finished,
+                        before_commit=before_commit)
             os._exit(137)
