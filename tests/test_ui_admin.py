@@ -7,6 +7,8 @@ the tests at a suite that is already running instead of starting one.
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import re
 import socket
@@ -393,19 +395,32 @@ class TestFiles:
 
 
 class TestAudit:
-    def test_audit_log_shows_intact_chain_and_exports_csv(self, admin_page: Page, tmp_path):
+    def test_audit_log_shows_intact_chain_and_exports_filtered_rows(
+        self, admin_page: Page, tmp_path
+    ):
         page = admin_page
         page.get_by_test_id("nav-audit").click()
         expect(page.get_by_test_id("audit-verify")).to_contain_text("Chain intact")
         expect(page.get_by_test_id("audit-table")).to_contain_text("admin_auth.login")
+        shot(page, "09-audit")
+        page.get_by_label("Action").fill("admin_auth.login")
+        page.get_by_role("button", name="Search").click()
+        expect(page.get_by_test_id("audit-table")).not_to_contain_text("service_account.created")
+
         with page.expect_download() as info:
             page.get_by_test_id("audit-export-csv").click()
-        path = tmp_path / "audit.csv"
-        info.value.save_as(path)
-        text = path.read_text(encoding="utf-8-sig")
-        assert text.startswith("seq,created_at,action,actor")
-        assert "admin_auth.login" in text
-        shot(page, "09-audit")
+        assert info.value.suggested_filename.endswith(".csv")
+        info.value.save_as(tmp_path / "audit.csv")
+        rows = list(csv.DictReader((tmp_path / "audit.csv").open(encoding="utf-8")))
+        assert rows and {r["action"] for r in rows} == {"admin_auth.login"}
+        assert all(len(r["mac"]) == 64 for r in rows)
+
+        with page.expect_download() as info:
+            page.get_by_test_id("audit-export-jsonl").click()
+        info.value.save_as(tmp_path / "audit.jsonl")
+        lines = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines()]
+        assert [x["seq"] for x in lines] == [int(r["seq"]) for r in rows]
+
 
 class TestAdminUsers:
     def test_admin_creates_an_administrator_in_the_ui(self, admin_page: Page):

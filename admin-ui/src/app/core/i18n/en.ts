@@ -260,7 +260,7 @@ export const EN = {
 
   'audit.title': 'Audit log',
   'audit.exportCsv': 'Export CSV',
-  'audit.exportJson': 'Export JSON',
+  'audit.exportJson': 'Export JSON Lines',
   'audit.verify': 'Verify the chain',
   'audit.verifying': 'Verifying the chain…',
   'audit.chainValid': 'Chain intact',

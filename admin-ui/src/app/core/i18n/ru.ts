@@ -262,7 +262,7 @@ export const RU: Record<MessageKey, string> = {
 
   'audit.title': 'Журнал аудита',
   'audit.exportCsv': 'Экспорт CSV',
-  'audit.exportJson': 'Экспорт JSON',
+  'audit.exportJson': 'Экспорт JSON Lines',
   'audit.verify': 'Проверить цепочку',
   'audit.verifying': 'Проверка цепочки…',
   'audit.chainValid': 'Цепочка цела',

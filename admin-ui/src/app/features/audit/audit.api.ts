@@ -1,4 +1,4 @@
-import { HttpClient } from '@angular/common/http';
+import { HttpClient, HttpResponse } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable } from 'rxjs';
 
@@ -48,20 +48,14 @@ export class AuditApi {
   verify(): Observable<AuditVerify> {
     return this.http.get<AuditVerify>('/api/v1/audit/verify');
   }
-}
-
-const CSV_COLUMNS: (keyof AuditEvent)[] = [
-  'seq', 'created_at', 'action', 'actor', 'resource_type', 'resource_id', 'outcome', 'request_id', 'details', 'mac',
-];
-
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** RFC 4180 CSV of audit events (details as JSON), with a BOM so spreadsheet tools read UTF-8. */
-export function auditToCsv(events: AuditEvent[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const e of events) lines.push(CSV_COLUMNS.map((c) => csvCell(e[c])).join(','));
-  return '\ufeff' + lines.join('\r\n') + '\r\n';
+  /** The server's streamed export (oldest first, with prev_mac/mac so auditors can re-check the
+   * chain offline); fetched with the token in a header, then saved from a Blob. */
+  export(f: AuditFilter, format: 'csv' | 'jsonl'): Observable<HttpResponse<Blob>> {
+    const { limit: _l, offset: _o, ...filters } = f;
+    return this.http.get('/api/v1/audit/export', {
+      params: cleanParams({ ...filters, format }),
+      responseType: 'blob',
+      observe: 'response',
+    });
+  }
 }

@@ -8,16 +8,12 @@ import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSelectModule } from '@angular/material/select';
 import { MatTableModule } from '@angular/material/table';
-import { EMPTY, Observable, expand, map, reduce } from 'rxjs';
 
 import { I18N_PIPES } from '../../core/i18n/pipes';
+import { saveBlob } from '../../shared/download';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
-import { AuditApi, AuditEvent, AuditFilter, AuditVerify, auditToCsv } from './audit.api';
-
-/** Export fetches at most this many rows (pages of the server's maximum size). */
-const EXPORT_MAX = 10_000;
-const EXPORT_PAGE = 1000;
+import { AuditApi, AuditEvent, AuditFilter, AuditVerify } from './audit.api';
 
 @Component({
   selector: 'app-audit',
@@ -26,7 +22,7 @@ const EXPORT_PAGE = 1000;
     <div class="toolbar-row">
       <h1 class="page-title grow">{{ 'audit.title' | t }}</h1>
       <button mat-stroked-button (click)="export('csv')" [disabled]="exporting()" data-testid="audit-export-csv">{{ 'audit.exportCsv' | t }}</button>
-      <button mat-stroked-button (click)="export('json')" [disabled]="exporting()">{{ 'audit.exportJson' | t }}</button>
+      <button mat-stroked-button (click)="export('jsonl')" data-testid="audit-export-jsonl" [disabled]="exporting()">{{ 'audit.exportJson' | t }}</button>
     </div>
     <div class="panel verify" data-testid="audit-verify">
       @if (verify(); as v) {
@@ -160,36 +156,18 @@ export class AuditPage implements OnInit {
     });
   }
 
-  /** Exports every row matching the filters (up to EXPORT_MAX), not just the visible page. */
-  export(kind: 'csv' | 'json'): void {
+  /** Exports every row matching the filters (server-side stream), not just the visible page. */
+  export(kind: 'csv' | 'jsonl'): void {
     this.exporting.set(true);
-    this.fetchAll().subscribe({
-      next: (rows) => {
+    this.api.export(this.filter(), kind).subscribe({
+      next: (res) => {
         this.exporting.set(false);
-        const body = kind === 'csv' ? auditToCsv(rows) : JSON.stringify(rows, null, 2);
-        const blob = new Blob([body], { type: kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/json' });
-        const a = document.createElement('a');
-        a.href = URL.createObjectURL(blob);
-        a.download = `artstore-audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${kind}`;
-        a.click();
-        setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+        saveBlob(res, `artstore-audit.${kind}`);
       },
       error: (e) => {
         this.exporting.set(false);
         this.notify.error(e);
       },
     });
-  }
-
-  private fetchAll(): Observable<AuditEvent[]> {
-    const base = this.filter();
-    return this.api.list({ ...base, limit: EXPORT_PAGE, offset: 0 }).pipe(
-      expand((p) => {
-        const next = p.offset + p.items.length;
-        return p.items.length && next < p.total && next < EXPORT_MAX ? this.api.list({ ...base, limit: EXPORT_PAGE, offset: next }) : EMPTY;
-      }),
-      map((p) => p.items),
-      reduce((all, rows) => all.concat(rows), [] as AuditEvent[]),
-    );
   }
 }

@@ -14,7 +14,8 @@ import { confirm } from '../../shared/confirm-dialog';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
-import { FileMeta, FilesApi, saveBlob } from './files.api';
+import { saveBlob } from '../../shared/download';
+import { FileMeta, FilesApi } from './files.api';
 
 @Component({
   selector: 'app-file-details',

@@ -1,4 +1,5 @@
-import { dispositionFilename, highlightRuns, uploadFormData } from './files.api';
+import { dispositionFilename } from '../../shared/download';
+import { highlightRuns, uploadFormData } from './files.api';
 
 describe('uploadFormData', () => {
   it('puts every form field before the file part', () => {

@@ -1,4 +1,4 @@
-import { HttpClient, HttpEvent, HttpResponse } from '@angular/common/http';
+import { HttpClient, HttpEvent } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable } from 'rxjs';
 
@@ -124,21 +124,6 @@ export function uploadFormData(f: UploadForm): FormData {
   return fd;
 }
 
-/** The file name from a Content-Disposition header (RFC 6266 `filename*` preferred). */
-export function dispositionFilename(header: string | null, fallback: string): string {
-  if (!header) return fallback;
-  const star = /filename\*\s*=\s*([^']*)''([^;]+)/i.exec(header);
-  if (star) {
-    try {
-      return decodeURIComponent(star[2].trim().replace(/^"|"$/g, ''));
-    } catch {
-      /* fall through */
-    }
-  }
-  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(header);
-  return plain ? plain[1] : fallback;
-}
-
 @Injectable({ providedIn: 'root' })
 export class FilesApi {
   private readonly http = inject(HttpClient);
@@ -182,16 +167,4 @@ function cleanBody(req: SearchRequest): Record<string, unknown> {
     out[k] = v;
   }
   return out;
-}
-
-export function saveBlob(res: HttpResponse<Blob>, fallbackName: string): void {
-  const name = dispositionFilename(res.headers.get('Content-Disposition'), fallbackName);
-  const url = URL.createObjectURL(res.body as Blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
