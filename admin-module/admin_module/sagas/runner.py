@@ -9,10 +9,12 @@ after the commit.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from admin_module.models.base import utcnow
 from admin_module.models.saga import ACTIVE_STATES, Saga
@@ -79,9 +81,11 @@ class SagaRunner:
                 return False
             saga_id = saga.id
             ctx = engine.StepContext(saga=saga, session=session, plane=plane,
-                                     payload=dict(saga.payload or {}))
+                                     payload=copy.deepcopy(saga.payload or {}))
             try:
                 finished = await engine.advance(ctx)
+                flag_modified(saga, "payload")  # nested changes are invisible otherwise
+                flag_modified(saga, "steps")
                 saga.updated_at = utcnow()
                 self._crash_hook(saga.type, finished, before_commit=True)
                 await session.commit()
