@@ -6,6 +6,7 @@ Redis is down. Nothing acknowledged to a client is ever dropped: the row waits i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from datetime import timedelta
@@ -101,10 +102,9 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 30.0)
                 continue
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):  # not wait_for: it can swallow a cancel
+                    await self._wake.wait()
 
     def ping(self) -> None:
         self._redis.ping()

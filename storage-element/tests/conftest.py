@@ -1,0 +1,190 @@
+"""Storage-element fixtures: a migrated template database cloned per SE, both backends,
+and an in-process SE (real lifespan, real PostgreSQL/Redis/S3) driven through httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import redis
+
+from storage_element.config import Settings
+from storage_element.db import upgrade_database
+from storage_element.main import create_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for se_test_helpers
+
+TEST_REDIS_DB = 3  # keep SE test events away from the other services' streams
+
+
+def _db_url(pg_dsn: str, name: str) -> str:
+    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
+    return f"postgresql+asyncpg://{base}/{name}"
+
+
+def _admin(pg_dsn: str, sql: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(pg_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run()) if not _loop_running() else _in_thread(run)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        return False
+
+
+def _in_thread(coro_fn) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro_fn())
+        except BaseException as exc:  # re-raised below
+            errors.append(exc)
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="session")
+def se_template_db(pg_dsn) -> str:
+    name = f"se_template_{uuid.uuid4().hex[:8]}"
+    _admin(pg_dsn, f'CREATE DATABASE "{name}"')
+    upgrade_database(_db_url(pg_dsn, name))
+    yield name
+    _admin(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def clone_db(pg_dsn, se_template_db) -> Callable[[], str]:
+    """Factory: a fresh, migrated database for one SE (dropped at session end)."""
+    created: list[str] = []
+
+    def factory() -> str:
+        name = f"se_{uuid.uuid4().hex[:12]}"
+        _admin(pg_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{se_template_db}"')
+        created.append(name)
+        return _db_url(pg_dsn, name)
+
+    yield factory
+    for name in created:
+        try:
+            _admin(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except Exception:
+            pass
+
+
+@pytest.fixture(scope="session")
+def public_key_file(token_factory, tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("keys") / "jwt.pem"
+    path.write_bytes(token_factory.public_pem)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def se_redis_url(redis_url) -> str:
+    return redis_url.rsplit("/", 1)[0] + f"/{TEST_REDIS_DB}"
+
+
+@pytest.fixture(scope="session")
+def redis_client(se_redis_url):
+    client = redis.Redis.from_url(se_redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture()
+def se_env(backend, tmp_path, clone_db, public_key_file, se_redis_url, stack_env) -> dict:
+    """Settings for one fresh SE (a new volume and a new database)."""
+    env: dict[str, Any] = {
+        "SE_BACKEND": backend,
+        "SE_NAME": "test-se",
+        "SE_MODE": "edit",
+        "DATABASE_URL": clone_db(),
+        "SE_RUN_MIGRATIONS": False,
+        "REDIS_URL": se_redis_url,
+        "JWT_PUBLIC_KEY_FILE": public_key_file,
+        "SE_DATA_DIR": str(tmp_path / "volume"),
+        "SE_S3_ENDPOINT_URL": stack_env["S3_ENDPOINT_URL"],
+        "SE_S3_ACCESS_KEY": stack_env.get("S3_ACCESS_KEY", "testing"),
+        "SE_S3_SECRET_KEY": stack_env.get("S3_SECRET_KEY", "testing"),
+        "SE_S3_BUCKET": f"se-{uuid.uuid4().hex[:12]}",
+        "SE_S3_PREFIX": "vol",
+        "SE_OUTBOX_POLL_SECONDS": 0.2,
+        "SE_FIXITY_INTERVAL_SECONDS": 0,
+        "SE_RECONCILE_INTERVAL_SECONDS": 0,
+        "LOG_LEVEL": "WARNING",
+    }
+    return env
+
+
+class SEHandle:
+    def __init__(self, client: httpx.AsyncClient, app, env: dict) -> None:
+        self.client = client
+        self.app = app
+        self.env = env
+
+    @property
+    def ctx(self):
+        return self.app.state.se
+
+    def storage_objects(self) -> list[str]:
+        """Every object on the volume (including temps), as relative paths."""
+        backend = self.ctx.backend
+        if backend.kind == "local":
+            root = Path(backend.root)
+            return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                          if p.is_file() and p.name != ".se-state.json")
+        objs = backend.client.list_objects(backend.bucket, prefix=backend.prefix, recursive=True)
+        names = [o.object_name[len(backend.prefix):] for o in objs]
+        return sorted(n for n in names if n != ".se-state.json")
+
+
+@pytest.fixture()
+async def make_se(se_env) -> AsyncIterator[Callable[..., Any]]:
+    """``await make_se(**overrides)`` → a running in-process SE; stopped at teardown."""
+    async with AsyncExitStack() as stack:
+
+        async def factory(**overrides: Any) -> SEHandle:
+            env = {**se_env, **overrides}
+            app = create_app(Settings(**env))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            client = await stack.enter_async_context(httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://se"))
+            return SEHandle(client, app, env)
+
+        yield factory
+
+
+@pytest.fixture()
+def auth(token_factory) -> Callable[..., dict[str, str]]:
+    def headers(role: str = "ADMIN", **kwargs: Any) -> dict[str, str]:
+        return token_factory.headers(role, **kwargs)
+
+    return headers
