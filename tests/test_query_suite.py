@@ -1,0 +1,100 @@
+"""The query module inside the whole suite (admin, SEs, ingester, query as processes):
+re-index from the real SEs' listings with the query's own service account, compressed
+uploads downloaded as their original bytes, HEAD, facets, and no SE address ever leaking."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from e2e_support import Api, client_token, sha256, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def api(suite_env) -> Api:
+    token = client_token(suite_env["ADMIN_URL"], suite_env["ARTSTORE_CLIENT_ID"],
+                         suite_env["ARTSTORE_CLIENT_SECRET"])
+    return Api(suite_env, token)
+
+
+def query(api: Api, method: str, path: str, **kwargs) -> httpx.Response:
+    return httpx.request(method, api.env["QUERY_URL"] + path, headers={
+        **api.headers, **kwargs.pop("headers", {})}, timeout=120.0, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def uploaded(api) -> dict:
+    marker = "qs" + uuid.uuid4().hex[:8]
+    content = ("Счёт-фактура за поставку оборудования\n" * 4000).encode()
+    response = api.upload(f"Счёт {marker}.txt", content, tags=marker, compress="true",
+                          description="Счета поставщиков", retention_policy="temporary")
+    assert response.status_code == 201, response.text
+    record = response.json()
+    wait_for(lambda: api.search(tags=marker)["items"], "the upload in the catalog")
+    return {"marker": marker, "content": content, "record": record}
+
+
+def test_compressed_upload_downloads_original_bytes(api, uploaded):
+    record = uploaded["record"]
+    meta = api.metadata(record["file_id"]).json()
+    assert meta["compressed"] is record["compressed"]
+    response = api.download(record["file_id"])
+    assert response.status_code == 200
+    assert response.content == uploaded["content"]
+    assert sha256(response.content) == record["sha256"]
+
+
+def test_head_and_range_on_the_real_chain(api, uploaded):
+    file_id = uploaded["record"]["file_id"]
+    head = query(api, "HEAD", f"/api/v1/files/{file_id}/download")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(uploaded["content"]))
+    tail = query(api, "GET", f"/api/v1/files/{file_id}/download",
+                 headers={"Range": "bytes=-100"})
+    assert tail.status_code == 206 and tail.content == uploaded["content"][-100:]
+
+
+def test_search_facets_and_highlights(api, uploaded):
+    body = api.search(q="счета", tags=uploaded["marker"], facets="true")
+    assert [i["file_id"] for i in body["items"]] == [uploaded["record"]["file_id"]]
+    assert body["facets"]["content_type"][0]["count"] == 1
+    assert "<mark>" in body["items"][0]["highlights"]["description"]
+
+
+def test_no_storage_element_address_leaks(api, uploaded):
+    urls = [se["api_url"] for se in api.storage_elements()]
+    file_id = uploaded["record"]["file_id"]
+    responses = [
+        query(api, "GET", "/api/v1/search", params={"tags": uploaded["marker"]}),
+        api.metadata(file_id),
+        query(api, "GET", f"/api/v1/files/{file_id}/download", headers={"Range": "bytes=0-9"}),
+    ]
+    for response in responses:
+        seen = response.text + str(response.headers)
+        assert not any(url in seen for url in urls)
+
+
+def test_reindex_from_real_ses_keeps_every_file(api, uploaded):
+    before = api.search(limit=1)["total"]
+    started = query(api, "POST", "/api/v1/admin/reindex")
+    assert started.status_code == 202, started.text
+
+    def finished() -> dict | None:
+        status = query(api, "GET", "/api/v1/admin/reindex/status").json()
+        return status if not status["running"] and status["status"] != "running" else None
+
+    status = wait_for(finished, "the re-index to finish", timeout=120)
+    assert status["status"] == "completed", status
+    assert all(p["done"] and not p["error"] for p in status["storage_elements"])
+    assert status["totals"]["listed"] >= 1
+    assert api.search(limit=1)["total"] == before
+    assert api.search(tags=uploaded["marker"])["total"] == 1
+
+
+def test_reindex_needs_a_token(api):
+    response = httpx.post(api.env["QUERY_URL"] + "/api/v1/admin/reindex")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
