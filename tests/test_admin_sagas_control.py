@@ -395,3 +395,67 @@ class TestRetention:
             assert len(entries) == 1
         assert stack.se_file(stack.edit, fresh) is not None
         assert stack.se_file(stack.rw, permanent) is not None
+
+    def test_files_being_finalized_or_finalized_are_never_touched(self, stack):
+        import json
+
+        import asyncpg
+        from admin_control_stack import libpq, run_async
+
+        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        finalizing = stack.upload(stack.edit, b"copy in progress", expires_at=past)
+        finalized = stack.upload(stack.edit, b"already finalized", expires_at=past)
+        patched = httpx.patch(f"{stack.edit.url}/api/v1/files/{finalized}",
+                              json={"finalized_at": datetime.now(UTC).isoformat()},
+                              headers=stack.headers(), timeout=30)
+        assert patched.status_code == 200, patched.text
+        saga_id = uuid.uuid4()
+
+        async def set_saga(state: str) -> None:
+            conn = await asyncpg.connect(libpq(stack.admin_db))
+            try:
+                await conn.execute(
+                    "INSERT INTO sagas (id, type, state, resource_id, current_step, payload, "
+                    "steps, attempts, next_attempt_at, created_at, updated_at) VALUES "
+                    "($1, 'finalize', $2, $3, 'copy', $4, '[]', 0, '2100-01-01', now(), now()) "
+                    "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state",
+                    saga_id, state, str(finalizing), json.dumps({"file_id": str(finalizing)}))
+            finally:
+                await conn.close()
+
+        run_async(lambda: set_saga("running"))  # a finalize that has not copied yet
+        try:
+            response = stack.api("POST", "/api/v1/sagas/retention-cleanup")
+            assert response.status_code == 202, response.text
+            saga = stack.wait_saga(response.json()["id"])
+            assert saga["state"] == "completed", saga
+        finally:
+            run_async(lambda: set_saga("failed"))
+        assert stack.se_file(stack.edit, finalizing) is not None
+        assert stack.se_file(stack.edit, finalized) is not None
+        assert stack.audit(resource_id=str(finalizing), action="file.expired_deleted") == []
+
+
+class TestHealth:
+    def test_a_stopped_se_goes_offline_in_registry_and_discovery_and_comes_back(self, stack):
+        from artstore_common.testing import ServiceProcess
+
+        se = stack.start_se("cp-flaky", "edit", priority=99)
+        stack.register(se)
+        se.stop()
+
+        def status_is(expected: str):
+            read = stack.api("GET", f"/api/v1/storage-elements/{se.id}").json()
+            doc = discovery_doc(stack)
+            published = doc and next((s for s in doc.storage_elements if s.id == se.id), None)
+            return (read["status"] == expected and published is not None
+                    and published.status == expected and read)
+
+        offline = wait_for(lambda: status_is("offline"))
+        assert offline and offline["last_error"]
+        se.proc = ServiceProcess("storage_element.main:create_app", se.env, port=se.proc.port,
+                                 log_path=se.proc.log_path, name=se.name).start(120)
+        assert wait_for(lambda: status_is("online"))
+        metrics = httpx.get(stack.admin.url + "/metrics").text
+        assert 'artstore_storage_element_status{name="cp-flaky",' in metrics
+        se.stop()
