@@ -20,6 +20,26 @@ FACET_LIMIT = 50
 _HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2"
 
 
+def html_escaped(column: ColumnElement) -> ColumnElement:
+    """Escape before highlighting, so a snippet is safe HTML whose only tags are <mark>."""
+    return func.replace(func.replace(func.replace(column, "&", "&amp;"), "<", "&lt;"),
+                        ">", "&gt;")
+
+
+_ZWSP = "\u200b"
+
+
+def name_headline(tsq: ColumnElement) -> ColumnElement:
+    """Highlight words inside names like ``invoice_march.xlsx``: the parser reads such runs
+    as one file token, so a zero-width space after each separator splits them for the
+    headline and is removed again afterwards (the vector is built from the same split)."""
+    split = func.regexp_replace(html_escaped(F.original_filename), r"([._\-])", "\\1" + _ZWSP,
+                                "g")
+    marked = func.ts_headline(_config("russian"), split, tsq,
+                              "HighlightAll=true, StartSel=<mark>, StopSel=</mark>")
+    return func.replace(marked, _ZWSP, "")
+
+
 def _config(name: str) -> ColumnElement:
     return cast(literal(name), REGCONFIG)
 
@@ -139,10 +159,9 @@ def items_query(params: SearchParams, conds: list[ColumnElement]) -> Select:
     if params.q and params.mode == "fulltext":
         tsq = ts_query(params.q)
         columns += [
-            func.ts_headline(_config("russian"), F.original_filename, tsq,
-                             "HighlightAll=true, StartSel=<mark>, StopSel=</mark>")
-            .label("hl_name"),
-            func.ts_headline(_config("russian"), func.coalesce(F.description, ""), tsq,
+            name_headline(tsq).label("hl_name"),
+            func.ts_headline(_config("russian"), html_escaped(func.coalesce(F.description, "")),
+                             tsq,
                              _HEADLINE_OPTIONS).label("hl_description"),
         ]
     stmt = select(F, *columns).join(page, page.c.file_id == F.file_id)

@@ -63,6 +63,17 @@ class TestFulltext:
         assert "<mark>" in hit["highlights"]["original_filename"]
         assert "<mark>" in hit["highlights"]["description"]
 
+    async def test_highlights_are_safe_html(self, harness, builders, corpus):
+        evil = builders.attrs(original_filename="<script>alert(1)</script> invoice.txt",
+                              description="a <b>bold</b> invoice & more")
+        await harness.ingest(builders.event(evil, SE_RW))
+        body = (await harness.search(q="invoice", mode="fulltext")).json()
+        hit = next(i for i in body["items"] if i["file_id"] == str(evil.file_id))
+        name, description = hit["highlights"]["original_filename"], hit["highlights"]["description"]
+        assert "<script>" not in name and "&lt;script&gt;" in name
+        assert "<mark>invoice</mark>" in name
+        assert "<b>" not in description and "&amp;" in description
+
     async def test_ranked_by_relevance(self, harness, builders, corpus):
         # A name match (weight A) outranks a description-only match (weight B).
         weak = builders.attrs(original_filename="misc.txt", description="running")
