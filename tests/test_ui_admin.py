@@ -7,6 +7,7 @@ the tests at a suite that is already running instead of starting one.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import os
@@ -16,6 +17,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -23,6 +25,8 @@ import pytest
 
 pytest.importorskip("playwright", reason="playwright is a dev dependency (uv sync)")
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+from artstore_common.testing import ServiceProcess  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -118,8 +122,7 @@ def browser(ui_url) -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture
-def page(browser: Browser, ui_url: str) -> Iterator[Page]:
+def _new_page(browser: Browser, ui_url: str):
     context = browser.new_context(base_url=ui_url, locale="en-GB",
                                   viewport={"width": 1440, "height": 900},
                                   accept_downloads=True)
@@ -129,6 +132,12 @@ def page(browser: Browser, ui_url: str) -> Iterator[Page]:
     violations: list[str] = []
     pg.on("console", lambda m: violations.append(m.text)
           if "Content Security Policy" in m.text else None)
+    return context, pg, violations
+
+
+@pytest.fixture
+def page(browser: Browser, ui_url: str) -> Iterator[Page]:
+    context, pg, violations = _new_page(browser, ui_url)
     yield pg
     context.close()
     assert not violations, f"CSP violations: {violations}"
@@ -148,13 +157,26 @@ def login(page: Page, username: str, password: str) -> None:
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
+@pytest.fixture(scope="module")
+def admin_session(browser: Browser, ui_url: str, env) -> Iterator[Page]:
+    """One signed-in tab for the module: logins are rate limited (20 a minute), and the
+    session lives in this tab's sessionStorage, so every test reuses it."""
+    context, pg, violations = _new_page(browser, ui_url)
+    login(pg, env["ARTSTORE_ADMIN_USER"], env["ARTSTORE_ADMIN_PASSWORD"])
+    yield pg
+    context.close()
+    assert not violations, f"CSP violations: {violations}"
+
+
 @pytest.fixture
-def admin_page(page: Page, env) -> Page:
-    login(page, env["ARTSTORE_ADMIN_USER"], env["ARTSTORE_ADMIN_PASSWORD"])
-    return page
+def admin_page(admin_session: Page) -> Page:
+    admin_session.goto("/dashboard")
+    expect(admin_session.locator(".cdk-overlay-pane")).to_have_count(0)
+    return admin_session
 
 
-def admin_api_token(env) -> str:
+@pytest.fixture(scope="module")
+def api_token(env) -> str:
     r = httpx.post(env["ADMIN_URL"] + "/api/v1/admin-auth/login",
                    json={"username": env["ARTSTORE_ADMIN_USER"],
                          "password": env["ARTSTORE_ADMIN_PASSWORD"]})
@@ -180,21 +202,24 @@ class TestLogin:
         expect(page.get_by_test_id("login-error")).to_have_text("Wrong username or password")
         expect(page).to_have_url(re.compile(r"/login"))
 
-    def test_super_admin_logs_in_and_sees_dashboard(self, admin_page: Page, env):
+    def test_super_admin_logs_in_and_sees_dashboard(self, admin_page: Page, env, api_token):
         page = admin_page
         expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
         # The global stylesheet is applied (not left at media=print by a blocked handler).
         expect(page.locator("h1.page-title")).to_have_css("font-weight", "600")
-        # Both local SEs are registered and online.
-        expect(page.get_by_test_id("card-health")).to_contain_text("2 / 2")
+        ses = httpx.get(env["ADMIN_URL"] + "/api/v1/storage-elements",
+                        headers={"Authorization": f"Bearer {api_token}"}).json()
+        online = sum(1 for se in ses["items"] if se["status"] == "online")
+        assert online >= 2  # the suite's edit and rw SEs
+        expect(page.get_by_test_id("card-health")).to_contain_text(f"{online} / {ses['total']}")
         expect(page.get_by_test_id("recent-activity")).to_contain_text("admin_auth.login")
         expect(page.get_by_test_id("user-menu")).to_contain_text(env["ARTSTORE_ADMIN_USER"])
         expect(page.get_by_test_id("trend-chart")).to_be_visible()
         expect(page.get_by_test_id("keys-panel")).to_contain_text("Active key")
         shot(page, "02-dashboard")
 
-    def test_logout_returns_to_login_and_guards_pages(self, admin_page: Page):
-        page = admin_page
+    def test_logout_returns_to_login_and_guards_pages(self, page: Page, env):
+        login(page, env["ARTSTORE_ADMIN_USER"], env["ARTSTORE_ADMIN_PASSWORD"])
         page.get_by_test_id("user-menu").click()
         page.get_by_test_id("logout").click()
         expect(page).to_have_url(re.compile(r"/login"))
@@ -255,6 +280,90 @@ class TestStorageElementWizard:
         expect(page.get_by_test_id("se-preview")).to_have_count(0)
 
 
+@pytest.fixture
+def spare_se(env, api_token, tmp_path) -> Iterator[ServiceProcess]:
+    """A third, empty rw storage element (last in placement order) that a test may register,
+    switch to read-only and delete without disturbing the suite's own SEs."""
+    import asyncpg
+
+    name = f"se-ui-{uuid.uuid4().hex[:6]}"
+    db = "artstore_" + name.replace("-", "_")
+
+    async def create_db() -> None:
+        conn = await asyncpg.connect(env["PG_DSN"])
+        try:
+            await conn.execute(f'CREATE DATABASE "{db}"')
+        finally:
+            await conn.close()
+
+    # A worker thread: sync Playwright keeps an event loop running on this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, create_db()).result()
+    dsn = env["PG_DSN"].replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0]
+    admin_url = env["ADMIN_URL"]
+    se = ServiceProcess("storage_element.main:create_app", {
+        "ENVIRONMENT": "development", "SERVICE_NAME": name, "SE_NAME": name, "SE_MODE": "rw",
+        "SE_BACKEND": "local", "SE_DATA_DIR": str(tmp_path / "data"), "SE_PRIORITY": "100000",
+        "SE_CAPACITY_BYTES": str(1 << 30), "DATABASE_URL": f"{dsn}/{db}",
+        "JWKS_URL": admin_url + "/api/v1/auth/jwks", "REDIS_URL": env["REDIS_URL"],
+    }, name=name, log_path=str(tmp_path / "se.log"))
+    se.start()
+    info = httpx.get(se.url + "/api/v1/info",
+                     headers={"Authorization": f"Bearer {api_token}"})
+    se_id = info.json()["id"]
+    try:
+        yield se
+    finally:
+        # Leave the registry as it was even when the test failed half-way.
+        httpx.delete(f"{admin_url}/api/v1/storage-elements/{se_id}",
+                     headers={"Authorization": f"Bearer {api_token}"})
+        se.stop()
+
+
+class TestStorageElementLifecycle:
+    def test_register_switch_to_read_only_and_delete_through_the_ui(
+        self, spare_se: ServiceProcess, admin_page: Page
+    ):
+        page = admin_page
+        name = spare_se.name
+        page.goto("/storage-elements")
+        page.get_by_test_id("se-add").click()
+        page.get_by_test_id("se-api-url").fill(spare_se.url)
+        page.get_by_test_id("se-discover").click()
+        expect(page.get_by_test_id("se-preview")).to_contain_text(name)
+        expect(page.get_by_test_id("se-already")).to_have_count(0)
+        page.get_by_test_id("se-register").click()
+        row = page.get_by_test_id(f"se-row-{name}")
+        expect(row).to_contain_text("read-write")
+
+        mode_cell = page.get_by_test_id(f"se-modecell-{name}")
+        expect(mode_cell).to_have_text("read-write")
+        page.get_by_test_id(f"se-mode-{name}").click()
+        page.get_by_test_id("confirm-reason").fill("retention group closed (e2e)")
+        page.get_by_test_id("confirm-ok").click()
+        # The saga drains, waits for in-flight uploads, switches the SE and republishes.
+        for _ in range(120):
+            page.get_by_role("button", name="Refresh").click()
+            page.wait_for_load_state("networkidle")
+            if mode_cell.inner_text().strip() == "read-only":
+                break
+            time.sleep(0.5)
+        expect(mode_cell).to_have_text("read-only")
+        expect(page.get_by_test_id(f"se-mode-{name}")).to_have_text("Switch to archive")
+        shot(page, "17-se-read-only")
+
+        page.get_by_test_id("nav-sagas").click()
+        saga = page.locator("mat-expansion-panel", has_text="Mode transition").first
+        expect(saga).to_contain_text("completed")
+
+        page.goto("/storage-elements")
+        page.get_by_role("link", name=name).click()
+        page.get_by_role("button", name="Delete").click()
+        page.get_by_test_id("confirm-ok").click()
+        expect(page).to_have_url(re.compile(r"/storage-elements$"))
+        expect(page.get_by_test_id(f"se-row-{name}")).to_have_count(0)
+
+
 class TestServiceAccounts:
     def test_create_shows_one_time_secret_that_really_works(self, admin_page: Page, env):
         page = admin_page
@@ -282,8 +391,8 @@ class TestServiceAccounts:
         expect(row).not_to_contain_text(secret_text)
 
 
-    def test_rotate_then_suspend_from_the_actions_menu(self, admin_page: Page, env):
-        token = admin_api_token(env)
+    def test_rotate_then_suspend_from_the_actions_menu(self, admin_page: Page, env, api_token):
+        token = api_token
         created = httpx.post(env["ADMIN_URL"] + "/api/v1/service-accounts",
                              headers={"Authorization": f"Bearer {token}"},
                              json={"name": "rotate-me", "role": "READONLY"})
@@ -365,8 +474,10 @@ class TestFiles:
         shot(page, "08-file-details")
 
 
-    def test_finalize_starts_a_saga_shown_on_the_sagas_page(self, admin_page: Page, env):
-        token = admin_api_token(env)
+    def test_finalize_starts_a_saga_shown_on_the_sagas_page(
+        self, admin_page: Page, env, api_token
+    ):
+        token = api_token
         uploaded = httpx.post(
             env["INGESTER_URL"] + "/api/v1/files",
             headers={"Authorization": f"Bearer {token}"},
@@ -456,8 +567,8 @@ class TestLanguage:
 
 
 class TestRoles:
-    def test_readonly_admin_sees_no_write_actions(self, page: Page, env):
-        token = admin_api_token(env)
+    def test_readonly_admin_sees_no_write_actions(self, page: Page, env, api_token):
+        token = api_token
         username = f"viewer{uuid.uuid4().hex[:6]}"
         password = f"Rd-{uuid.uuid4().hex}-x9"
         created = httpx.post(env["ADMIN_URL"] + "/api/v1/admin-users",

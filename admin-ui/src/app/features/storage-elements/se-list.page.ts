@@ -40,7 +40,7 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
         </ng-container>
         <ng-container matColumnDef="mode">
           <th mat-header-cell *matHeaderCellDef>{{ 'se.mode' | t }}</th>
-          <td mat-cell *matCellDef="let se">
+          <td mat-cell *matCellDef="let se" [attr.data-testid]="'se-modecell-' + se.name">
             <app-status [value]="se.mode" prefix="mode" />
             @if (se.draining) { <app-status value="draining" /> }
           </td>
