@@ -22,6 +22,7 @@ from storage_element.errors import (
     StorageElementReadOnly,
 )
 from storage_element.events import build_event
+from storage_element.files.upload import reject_nul
 from storage_element.models import FileRow
 from storage_element.modes import WRITABLE
 
@@ -61,6 +62,7 @@ async def patch(
     if mode not in WRITABLE:
         raise StorageElementReadOnly(details={"mode": mode})
     given = changes.model_fields_set
+    reject_nul(changes.model_dump(mode="json", exclude_unset=True))
     if "finalized_at" in given and not principal.has("storage:admin"):
         raise Forbidden("Setting finalized_at needs storage:admin", code="INSUFFICIENT_SCOPE",
                         details={"required": ["storage:admin"]})

@@ -50,12 +50,27 @@ UPLOAD_BYTES = Counter("artstore_se_upload_bytes_total", "Original bytes stored"
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
+def reject_nul(value: Any) -> None:
+    """PostgreSQL cannot store U+0000 in text or JSONB; refuse it up front."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidAttributes("Text must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(key)
+            reject_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            reject_nul(item)
+
+
 def parse_attributes(header: str | None) -> UploadAttributes:
     if not header:
         raise InvalidAttributes(f"{HEADER_ATTRIBUTES} is required")
     try:
         padded = header + "=" * (-len(header) % 4)
         raw = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+        reject_nul(raw)
         return UploadAttributes.model_validate(raw)
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
