@@ -95,6 +95,24 @@ def _worker(base: str, headers: dict[str, str], ledger: Ledger, stop: threading.
                 time.sleep(0.01)
 
 
+def _kill_during_startup(se: ServiceProcess, rng: random.Random) -> None:
+    se.proc = None
+    starter = threading.Thread(target=_start_quietly, args=(se,))
+    starter.start()
+    time.sleep(rng.uniform(0.2, 2.5))
+    while se.proc is None:
+        time.sleep(0.01)
+    se.kill()
+    starter.join()
+
+
+def _start_quietly(se: ServiceProcess) -> None:
+    try:
+        se.start(timeout=120)
+    except RuntimeError:
+        pass  # killed before it became live: that was the point
+
+
 def _version(attrs: dict) -> int:
     return int(str(attrs.get("description") or "v0")[1:])
 
@@ -114,7 +132,12 @@ def test_sigkill_loop_loses_nothing_acknowledged(
     kills = 0
     try:
         for cycle in range(CYCLES):
+            if cycle % 5 == 4:  # now and then the crash hits startup and WAL recovery
+                _kill_during_startup(se, rng)
+                kills += 1
+                continue
             se.start(timeout=120)
+            se.env["SE_RUN_MIGRATIONS"] = "false"  # migrated by the first start
             stop = threading.Event()
             threads = [threading.Thread(target=_worker, args=(se.url, headers, ledger, stop,
                                                               cycle * 100 + i))
@@ -127,6 +150,9 @@ def test_sigkill_loop_loses_nothing_acknowledged(
             stop.set()
             for t in threads:
                 t.join()
+            if cycle % 10 == 9:
+                print(f"{backend}: {cycle + 1} cycles, {len(ledger.acked)} acknowledged",
+                      file=sys.stderr)
         se.start(timeout=120)
         _verify(se.url, headers, env, ledger)
     finally:
