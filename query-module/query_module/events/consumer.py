@@ -180,8 +180,9 @@ class EventConsumer:
         try:
             async with session.begin_nested():
                 outcome = await apply_event(session, event)
-        except (DataError, IntegrityError) as exc:
-            # The event itself is bad (value out of range, …): retrying cannot help.
+        except (DataError, IntegrityError, ValueError, TypeError, LookupError) as exc:
+            # The event itself is bad (value out of range, …): retrying cannot help, and
+            # leaving it pending would block every entry behind it.
             log.error("events.rejected", entry_id=entry_id, file_id=str(event.file_id),
                       error=str(exc)[:300])
             return Outcome.INVALID

@@ -106,6 +106,16 @@ class TestConsume:
         pending = await harness.redis.xpending(stream, harness.settings.CONSUMER_GROUP)
         assert pending["pending"] == 0
 
+    async def test_event_the_database_rejects_does_not_block_the_stream(self, harness, builders):
+        se = uuid.uuid4()
+        bad = builders.attrs(content_type="x/" + "y" * 300)  # longer than the column
+        good = builders.attrs()
+        await harness.ingest(builders.event(bad, se), builders.event(good, se))
+        assert await _row(harness, bad.file_id) is None
+        assert await _row(harness, good.file_id) is not None
+        stream, group = harness.settings.FILE_EVENTS_STREAM, harness.settings.CONSUMER_GROUP
+        assert (await harness.redis.xpending(stream, group))["pending"] == 0
+
 
 class TestDelivery:
     async def test_restart_resumes_without_gaps_or_duplicates(self, harness, builders):
