@@ -35,3 +35,10 @@ AUDIT_VERIFICATIONS = Counter(
 AUDIT_CHAIN_VALID = Gauge(
     "artstore_audit_chain_valid", "1 when the last audit chain verification passed, else 0"
 )
+ACTIVE_KEY_CREATED = Gauge(
+    "artstore_jwt_active_key_created_timestamp_seconds",
+    "When the active signing key started signing (unix time); alert when older than planned",
+)
+ROTATION_INTERVAL = Gauge(
+    "artstore_jwt_rotation_interval_seconds", "Configured signing-key rotation interval"
+)

@@ -20,6 +20,10 @@ log = structlog.get_logger(__name__)
 CONSISTENCY_ISSUES = Gauge("artstore_se_consistency_issues", "Issues in the last report", ["kind"])
 SE_USED = Gauge("artstore_se_used_bytes", "Bytes stored")
 SE_CAPACITY = Gauge("artstore_se_capacity_bytes", "Configured capacity")
+SE_MODE = Gauge("artstore_se_mode", "1 for the SE's current mode, 0 for the others", ["mode"])
+WAL_PENDING = Gauge("artstore_se_wal_pending", "WAL intents not yet committed or rolled back")
+MODES = ("edit", "rw", "ro", "ar")
+METRICS_REFRESH_SECONDS = 15.0
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
@@ -33,6 +37,28 @@ async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str)
             raise
         except Exception as exc:
             log.error("background.job_failed", job=name, error=str(exc))
+
+
+async def refresh_gauges(ctx: SEContext) -> None:
+    """Capacity, mode and WAL gauges for Prometheus (alerts: capacity, no writable SE, WAL)."""
+    used, _ = await ctx.capacity.usage()
+    SE_USED.set(used)
+    SE_CAPACITY.set(ctx.settings.SE_CAPACITY_BYTES)
+    for mode in MODES:
+        SE_MODE.labels(mode).set(1 if mode == ctx.modes.mode else 0)
+    async with ctx.sessionmaker() as session:
+        WAL_PENDING.set(len(await repo.wal_pending(session)))
+
+
+async def _gauges_loop(ctx: SEContext) -> None:
+    while True:
+        try:
+            await refresh_gauges(ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("background.metrics_failed", error=str(exc))
+        await asyncio.sleep(METRICS_REFRESH_SECONDS)
 
 
 def jobs(ctx: SEContext) -> list[Callable[[], Awaitable[None]]]:
@@ -61,4 +87,5 @@ def jobs(ctx: SEContext) -> list[Callable[[], Awaitable[None]]]:
         lambda: every(s.SE_RECONCILE_INTERVAL_SECONDS, reconcile, "reconcile"),
         lambda: every(s.SE_FIXITY_INTERVAL_SECONDS, scrub, "fixity"),
         lambda: every(300, housekeeping, "housekeeping"),
+        lambda: _gauges_loop(ctx),
     ]

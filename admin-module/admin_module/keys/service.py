@@ -22,7 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from admin_module.audit import service as audit
 from admin_module.config import Settings
 from admin_module.keys import crypto, repository
-from admin_module.metrics import KEY_ROTATIONS, SIGNING_KEYS_PUBLISHED
+from admin_module.metrics import (
+    ACTIVE_KEY_CREATED,
+    KEY_ROTATIONS,
+    ROTATION_INTERVAL,
+    SIGNING_KEYS_PUBLISHED,
+)
 from admin_module.models.base import utcnow
 from admin_module.models.signing_key import SigningKey
 
@@ -42,6 +47,10 @@ class RotationResult:
     previous_publish_until: datetime | None
 
 
+def _observe_active(key: SigningKey) -> None:
+    ACTIVE_KEY_CREATED.set((key.activated_at or key.created_at).timestamp())
+
+
 class KeyManager:
     def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
                  encryption_keys: str) -> None:
@@ -52,6 +61,7 @@ class KeyManager:
         self._active_loaded = 0.0
         self._public: dict[str, rsa.RSAPublicKey] = {}
         self._public_loaded = 0.0
+        ROTATION_INTERVAL.set(settings.JWT_ROTATION_INTERVAL_HOURS * 3600)
 
     @property
     def publish_grace(self) -> timedelta:
@@ -106,6 +116,7 @@ class KeyManager:
                      "next_kid": upcoming.kid},
         )
         KEY_ROTATIONS.labels(reason).inc()
+        _observe_active(promoted)
         log.info("jwt_key.rotated", kid=promoted.kid, previous_kid=prev.kid if prev else None,
                  next_kid=upcoming.kid, reason=reason)
         return RotationResult(promoted.kid, prev.kid if prev else None,
@@ -132,7 +143,9 @@ class KeyManager:
                     reason = "undecryptable"
             if reason:
                 await self.rotate(session, reason=reason, actor="system")
-            elif await repository.next_key(session) is None:
+                return
+            _observe_active(key)
+            if await repository.next_key(session) is None:
                 await self._new_key(session, utcnow(), "next", "system", active=False)
 
     async def rotate_if_due(self) -> str | None:
@@ -143,6 +156,7 @@ class KeyManager:
                 return None
             key = await repository.active_key(session)
             if key is not None and not self.is_due(key, utcnow()):
+                _observe_active(key)
                 return None
             result = await self.rotate(session, reason="scheduled", actor="system")
             return result.kid
