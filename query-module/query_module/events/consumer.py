@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from artstore_common.contracts import FileEvent
@@ -180,7 +180,13 @@ class EventConsumer:
         try:
             async with session.begin_nested():
                 outcome = await apply_event(session, event)
-        except (DataError, IntegrityError, ValueError, TypeError, LookupError) as exc:
+        except DBAPIError as exc:
+            if not _bad_data(exc):
+                raise
+            log.error("events.rejected", entry_id=entry_id, file_id=str(event.file_id),
+                      error=str(exc.orig)[:300])
+            return Outcome.INVALID
+        except (ValueError, TypeError, LookupError) as exc:
             # The event itself is bad (value out of range, …): retrying cannot help, and
             # leaving it pending would block every entry behind it.
             log.error("events.rejected", entry_id=entry_id, file_id=str(event.file_id),
@@ -199,3 +205,12 @@ class EventConsumer:
         metrics.EVENTS_PENDING.labels("pending").set(backlog.pending)
         metrics.EVENTS_PENDING.labels("undelivered").set(backlog.undelivered)
         return backlog.as_dict()
+
+
+def _bad_data(exc: DBAPIError) -> bool:
+    """SQLSTATE class 22 (data exception) or 23 (integrity): the event, not the database."""
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str):
+            return code[:2] in ("22", "23")
+    return False
