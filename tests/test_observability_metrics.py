@@ -31,8 +31,9 @@ def names_used_by_monitoring() -> dict[str, set[str]]:
     for path in sorted((MON / "prometheus" / "rules").glob("*.yml")):
         for group in yaml.safe_load(path.read_text())["groups"]:
             for rule in group["rules"]:
+                label = f"{path.name}:{rule.get('alert') or rule.get('record')}"
                 for name in METRIC_NAME.findall(rule["expr"]):
-                    used.setdefault(name, set()).add(f"{path.name}:{rule.get('alert') or rule.get('record')}")
+                    used.setdefault(name, set()).add(label)
     for path in sorted((MON / "grafana" / "dashboards").glob("*.json")):
         for panel in json.loads(path.read_text())["panels"]:
             for target in panel.get("targets", []):
@@ -118,12 +119,22 @@ def test_domain_metrics_are_exported_by_their_service(scrapes, service, names):
     assert not [n for n in names if n not in exported], service
 
 
-def test_capacity_and_mode_describe_the_storage_element(scrapes):
-    for name in ("se1", "se2"):
-        samples = {s.name: s for f in text_string_to_metric_families(scrapes[name])
-                   for s in f.samples if s.name.startswith("artstore_se_")}
-        assert samples["artstore_se_capacity_bytes"].value > 0
-        assert samples["artstore_se_used_bytes"].value > 0
-        modes = [s for f in text_string_to_metric_families(scrapes[name])
-                 if f.name == "artstore_se_mode" for s in f.samples if s.value == 1]
+def _se_samples(url: str) -> dict[str, list]:
+    text = httpx.get(url + "/metrics", timeout=30.0).text
+    samples: dict[str, list] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append(sample)
+    return samples
+
+
+def test_capacity_and_mode_describe_the_storage_element(scrapes, suite_env):
+    # The SE refreshes these gauges every 15 s; wait for the refresh after the uploads.
+    for url in suite_env["SE_URLS"].split(","):
+        samples = wait_for(
+            lambda url=url: (s := _se_samples(url)) and s["artstore_se_used_bytes"][0].value > 0
+            and s, f"{url} to report the bytes it stores")
+        assert samples["artstore_se_capacity_bytes"][0].value > 0
+        modes = [s for s in samples["artstore_se_mode"] if s.value == 1]
         assert len(modes) == 1 and modes[0].labels["mode"] in {"edit", "rw"}
+        assert samples["artstore_se_wal_pending"][0].value == 0
