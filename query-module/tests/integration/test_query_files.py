@@ -148,3 +148,29 @@ class TestConsumerLoop:
         finally:
             consumer.stop()
             await asyncio.wait_for(task, timeout=10)
+
+
+class TestCacheWithoutRedis:
+    async def test_cache_degrades_to_local_when_redis_is_unreachable(self, query_settings):
+        from redis.asyncio import Redis
+
+        from artstore_common.testing import free_port
+        from query_module.cache import MetadataCache
+        from query_module.catalog.schemas import FileRead
+
+        dead = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5)
+        cache = MetadataCache(query_settings, dead)
+        file_id = uuid.uuid4()
+        assert await cache.get(file_id) is None
+        value = FileRead.model_validate({
+            "file_id": file_id, "original_filename": "a.txt", "extension": "txt", "size": 1,
+            "content_type": "text/plain", "sha256": "0" * 64,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+            "uploaded_by": {"id": "u", "name": "u"}, "tags": [], "retention_policy": "permanent",
+            "status": "active", "compressed": False, "custom": {},
+            "storage_element_id": uuid.uuid4()})
+        await cache.put(value)
+        assert (await cache.get(file_id)) == value
+        await cache.invalidate([file_id])
+        assert await cache.get(file_id) is None
+        await dead.aclose()
