@@ -115,6 +115,26 @@ class TestRegistry:
         audit = stack.audit(action="storage_element.updated")
         assert any(e["resource_id"] == str(stack.rw2.id) for e in audit)
 
+    def test_a_discovery_client_follows_what_the_admin_publishes(self, stack, tmp_path):
+        from artstore_common.discovery import DiscoveryClient
+
+        client = DiscoveryClient(with_db(stack.redis_url, ADMIN_REDIS_DB),
+                                 tmp_path / "discovery.json", refresh_interval=1)
+        client.start()
+        try:
+            assert client.wait_for(lambda d: d is not None and any(
+                s.id == stack.rw.id for s in d.storage_elements), 60)
+            assert stack.rw.id in [s.id for s in client.writable("rw")]
+            assert [s.id for s in client.writable("edit")][:1] == [stack.edit.id]
+            version = client.version
+            response = stack.api("PATCH", f"/api/v1/storage-elements/{stack.edit.id}",
+                                 json={"priority": 11})
+            assert response.status_code == 200
+            assert client.wait_for(lambda d: d.version > version
+                                   and client.get(stack.edit.id).priority == 11, 60)
+        finally:
+            client.stop()
+
     def test_sync_one_and_all(self, stack):
         one = stack.api("POST", f"/api/v1/storage-elements/{stack.edit.id}/sync")
         assert one.status_code == 200 and one.json()["status"] == "online"
@@ -258,6 +278,16 @@ class TestRbac:
                 if denied == (role in allowed) or response.status_code >= 500:
                     failures.append((method, path, role, response.status_code))
         assert failures == []
+        assert snapshot(stack) == before
+
+    def test_only_storage_admins_start_a_retention_run(self, stack):
+        before = snapshot(stack)
+        for role in set(ROLES) - STORAGE_ADMIN_ROLES:
+            ptype = "admin_user" if role.islower() else "service_account"
+            response = stack.api("POST", "/api/v1/sagas/retention-cleanup", role=None,
+                                 headers=stack.headers(role, ptype=ptype))
+            assert response.status_code == 403, (role, response.text)
+        assert stack.api("POST", "/api/v1/sagas/retention-cleanup", role=None).status_code == 401
         assert snapshot(stack) == before
 
 
