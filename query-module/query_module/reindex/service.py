@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from artstore_common.contracts import DiscoveredStorageElement, FileAttributes
 from artstore_common.discovery import DiscoveryClient
+from artstore_common.errors import ArtStoreError
+from artstore_common.resilience import UpstreamServerError, retrying
 from query_module import metrics
 from query_module.catalog import repository as catalog
 from query_module.catalog.rules import Outcome
@@ -105,7 +107,8 @@ class Reindexer:
         for se in targets:
             try:
                 await self._index_se(run_id, started, se)
-            except (ListingFailed, httpx.HTTPError, ValidationError) as exc:
+            except (ListingFailed, UpstreamServerError, ArtStoreError, httpx.HTTPError,
+                    ValidationError) as exc:
                 failures += 1
                 log.warning("reindex.se_failed", storage_element_id=str(se.id),
                             error=str(exc)[:300])
@@ -163,12 +166,23 @@ class Reindexer:
         if cursor:
             params["cursor"] = cursor
         url = f"{se.api_url.rstrip('/')}/api/v1/files"
-        for attempt in (1, 2):
+        # A busy SE (timeouts, 5xx) gets a few tries before the run records it as failed.
+        async for attempt in retrying(attempts=4, initial=0.5, maximum=5.0):
+            with attempt:
+                return await self._get_page(se, url, params)
+        raise AssertionError("unreachable")
+
+    async def _get_page(
+        self, se: DiscoveredStorageElement, url: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        for auth_attempt in (1, 2):
             headers = {"Authorization": f"Bearer {await self.tokens.get()}"}
             response = await self.http.get(url, params=params, headers=headers, timeout=60.0)
-            if response.status_code == 401 and attempt == 1:
+            if response.status_code == 401 and auth_attempt == 1:
                 self.tokens.invalidate()
                 continue
+            if response.status_code >= 500:
+                raise UpstreamServerError(str(se.id), response.status_code, response.text)
             if response.status_code != 200:
                 raise ListingFailed(f"listing answered {response.status_code}")
             return response.json()
