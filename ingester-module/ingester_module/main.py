@@ -7,7 +7,6 @@ token cache; the ingester keeps no other state.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +21,7 @@ from artstore_common.discovery import DiscoveryClient
 from artstore_common.health import CheckResult, HealthCheck
 from artstore_common.logging import configure_logging
 from artstore_common.resilience import BreakerRegistry, build_async_client
+from artstore_common.tls import client_verify
 from ingester_module import __version__
 from ingester_module.config import Settings
 from ingester_module.service_token import ServiceTokenProvider
@@ -33,16 +33,10 @@ from ingester_module.uploads.service import IngestService
 log = structlog.get_logger(__name__)
 
 
-def _ssl_context(settings: Settings) -> ssl.SSLContext | bool:
-    if settings.TLS_CA_FILE:
-        return ssl.create_default_context(cafile=settings.TLS_CA_FILE)
-    return True
-
-
 def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        verify = _ssl_context(settings)
+        verify = client_verify(settings)
         http = build_async_client(timeout=settings.ADMIN_TIMEOUT_SECONDS, verify=verify)
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=200, ssl=verify),
@@ -90,6 +84,7 @@ def _lifespan(settings: Settings):
                 None if settings.JWT_PUBLIC_KEY_FILE
                 else settings.ADMIN_URL.rstrip("/") + "/api/v1/auth/jwks"),
             public_key_file=settings.JWT_PUBLIC_KEY_FILE,
+            verify=verify,
             cache_seconds=settings.JWKS_CACHE_SECONDS,
             min_refetch_seconds=settings.JWKS_MIN_REFETCH_SECONDS,
             leeway_seconds=settings.JWT_LEEWAY_SECONDS,

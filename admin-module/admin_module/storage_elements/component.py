@@ -16,6 +16,7 @@ from admin_module.storage_elements.client import SEClient
 from admin_module.storage_elements.context import ControlPlane, ServiceTokens
 from admin_module.storage_elements.service import poll_health
 from artstore_common.resilience import BreakerRegistry, ResilientHttp, build_async_client
+from artstore_common.tls import client_verify
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +41,7 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
         timeout=settings.SE_REQUEST_TIMEOUT_SECONDS,
     )
     http_client = build_async_client(timeout=settings.SE_REQUEST_TIMEOUT_SECONDS,
-                                     verify=settings.TLS_CA_FILE or True)
+                                     verify=client_verify(settings))
     plane = ControlPlane(
         settings=settings,
         sessionmaker=app.state.sessionmaker,
