@@ -112,6 +112,12 @@ STORAGE = [
          ('sum(rate(artstore_se_uploads_total[5m])) * 60', "uploads"), w=6),
     stat("Bytes stored / s", ("sum(rate(artstore_se_upload_bytes_total[5m]))", "bytes"),
          unit="Bps", w=6),
+    table("Health of each SE (admin registry)",
+          ("artstore_storage_element_status == 1", "{{name}} {{status}}"),
+          description="online / degraded / offline, from the admin module's health polling"),
+    ts("Sagas by type and state (per hour)",
+       ("sum by (type, state) (increase(artstore_saga_total[1h]))", "{{type}} {{state}}"),
+       description="Mode transitions, finalize and retention cleanup"),
     row("Write path"),
     ts("Outbox backlog (events not yet in Redis)", ("artstore_se_outbox_backlog", "{{se}}")),
     ts("WAL intents pending", ("artstore_se_wal_pending", "{{se}}")),
@@ -178,6 +184,9 @@ INGEST_SEARCH = [
        ("sum by (kind) (increase(artstore_query_catalog_drift_total[1h]))", "drift {{kind}}"),
        ("sum by (result) (increase(artstore_query_reindex_files_total[1h]))",
         "reindex {{result}}")),
+    ts("Discovery publications (admin → Redis)",
+       ("sum by (outcome) (rate(artstore_discovery_publish_total[5m]))", "{{outcome}}"),
+       unit="reqps", w=24),
 ]
 
 SECURITY = [
