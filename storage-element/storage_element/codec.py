@@ -16,6 +16,9 @@ import zstandard
 from storage_element.backends.base import Writer
 
 SAMPLE_BYTES = 256 * 1024
+# A stored stream that fails to decode is damaged data (quarantine); I/O errors are not.
+DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    zlib.error, brotli.error, zstandard.ZstdError, ValueError)
 MIN_SAVING = 0.10
 PIECE = 1024 * 1024
 

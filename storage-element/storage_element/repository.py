@@ -15,7 +15,7 @@ from storage_element.models import FileRow, OutboxRow, WalRow
 from storage_element.naming import now_utc
 
 
-def _parse_dt(value: Any) -> datetime | None:
+def parse_dt(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -31,9 +31,9 @@ def row_values(attrs: dict[str, Any], storage_path: str) -> dict[str, Any]:
         "sha256": attrs["sha256"],
         "status": attrs.get("status", "active"),
         "retention_policy": attrs["retention_policy"],
-        "created_at": _parse_dt(attrs["created_at"]),
-        "updated_at": _parse_dt(attrs["updated_at"]),
-        "expires_at": _parse_dt(attrs.get("expires_at")),
+        "created_at": parse_dt(attrs["created_at"]),
+        "updated_at": parse_dt(attrs["updated_at"]),
+        "expires_at": parse_dt(attrs.get("expires_at")),
     }
 
 

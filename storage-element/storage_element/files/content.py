@@ -20,7 +20,7 @@ from prometheus_client import Counter
 
 from storage_element import repository as repo
 from storage_element.backends import StorageBackend, chunked
-from storage_element.codec import decompress, slice_stream
+from storage_element.codec import DECODE_ERRORS, decompress, slice_stream
 from storage_element.context import SEContext
 from storage_element.errors import FileArchived, FileQuarantined, InvalidRange, RangeNotSatisfiable
 from storage_element.files.service import load
@@ -142,9 +142,9 @@ async def _verified(
             if held is not None:
                 yield held
             held = piece
-    except Exception as exc:
+    except DECODE_ERRORS as exc:
         await quarantine(ctx, file_id, "unreadable", "download")
-        raise IntegrityError(f"stored data of {file_id} is unreadable: {exc}") from exc
+        raise IntegrityError(f"stored data of {file_id} does not decode: {exc}") from exc
     if digest.hexdigest() != attrs["sha256"] or size != attrs["size"]:
         await quarantine(ctx, file_id, "mismatch", "download")
         raise IntegrityError(f"stored data of {file_id} fails its checksum")

@@ -140,7 +140,8 @@ async def upload(
         {"algorithm": attrs.compression, "stored_size": limit, "stored_sha256": "0" * 64}
         if attrs.compression else None))
     sidecar.encode(probe)  # 422 SIDECAR_TOO_LARGE before a byte of the body is read
-    storage_path = f"{naming.directory_for(_dt(meta['created_at']))}/{meta['storage_filename']}"
+    directory = naming.directory_for(repo.parse_dt(meta["created_at"]))
+    storage_path = f"{directory}/{meta['storage_filename']}"
 
     with ctx.claim(file_id):
         async with ctx.sessionmaker() as session:
@@ -152,10 +153,6 @@ async def upload(
                                 body, limit, content_length, expected)
         finally:
             ctx.capacity.release(token)
-
-
-def _dt(value: str):
-    return repo._parse_dt(value)
 
 
 async def _store(

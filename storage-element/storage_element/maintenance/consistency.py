@@ -65,7 +65,7 @@ async def report(ctx: SEContext, *, verify_checksums: bool = False) -> dict[str,
                 continue
             outcome = await anyio.to_thread.run_sync(verify_one, ctx.backend, row.storage_path,
                                                      row.attrs, 0)
-            if outcome != "ok":
+            if outcome not in ("ok", "error"):
                 issues["checksum_mismatch"].append({"file_id": str(file_id), "outcome": outcome})
     counts = {k: len(v) for k, v in issues.items()}
     return {"ok": not any(counts.values()), "counts": counts,

@@ -13,6 +13,7 @@ import structlog
 
 from storage_element import repository as repo
 from storage_element.backends import StorageBackend
+from storage_element.codec import DECODE_ERRORS
 from storage_element.context import SEContext
 from storage_element.files.content import FIXITY_RESULTS, original_bytes, quarantine
 from storage_element.naming import now_utc
@@ -21,7 +22,8 @@ log = structlog.get_logger(__name__)
 
 
 def verify_one(backend: StorageBackend, path: str, attrs: dict[str, Any], rate: int) -> str:
-    """``ok``, ``mismatch``, ``missing`` or ``unreadable``; sleeps to stay under ``rate`` B/s."""
+    """``ok``, ``mismatch``, ``missing``, ``unreadable`` (does not decode) or ``error`` (I/O
+    trouble: not the file's fault, not quarantined); sleeps to stay under ``rate`` B/s."""
     if backend.size(path) is None:
         return "missing"
     digest = hashlib.sha256()
@@ -35,8 +37,11 @@ def verify_one(backend: StorageBackend, path: str, attrs: dict[str, Any], rate: 
                 ahead = size / rate - (time.monotonic() - started)
                 if ahead > 0:
                     time.sleep(ahead)
-    except Exception:
+    except DECODE_ERRORS:
         return "unreadable"
+    except Exception as exc:
+        log.warning("fixity.read_failed", path=path, error=str(exc))
+        return "error"
     return "ok" if digest.hexdigest() == attrs["sha256"] and size == attrs["size"] else "mismatch"
 
 
@@ -48,7 +53,8 @@ async def scrub(ctx: SEContext, *, limit: int, force: bool, rate_limited: bool) 
     async with ctx.sessionmaker() as session:
         rows = await repo.fixity_candidates(session, before, limit)
     rate = ctx.settings.SE_FIXITY_RATE_BYTES_PER_SECOND if rate_limited else 0
-    outcomes: dict[str, int] = {"ok": 0, "mismatch": 0, "missing": 0, "unreadable": 0}
+    outcomes: dict[str, int] = {"ok": 0, "mismatch": 0, "missing": 0, "unreadable": 0,
+                                "error": 0}
     quarantined: list[str] = []
     for row in rows:
         if row.file_id in ctx.busy:
@@ -56,6 +62,8 @@ async def scrub(ctx: SEContext, *, limit: int, force: bool, rate_limited: bool) 
         outcome = await anyio.to_thread.run_sync(
             verify_one, ctx.backend, row.storage_path, row.attrs, rate)
         outcomes[outcome] += 1
+        if outcome == "error":
+            continue
         if outcome == "ok":
             FIXITY_RESULTS.labels("scrubber", "ok").inc()
             async with ctx.sessionmaker() as session:
