@@ -458,6 +458,9 @@ class TestFiles:
                 break
             time.sleep(0.5)
         expect(link).to_be_visible()
+        # Highlighted runs render as the exact name: no stray spaces, entities decoded.
+        expect(link).to_have_text(name)
+        expect(link.locator("mark").first).to_be_visible()
         expect(page.get_by_test_id("files-total")).to_have_text("Found: 1")
         expect(page.get_by_test_id("facet-retention_policy")).to_contain_text("Temporary")
         shot(page, "07-files-search")

@@ -1,5 +1,5 @@
 import { dispositionFilename } from '../../shared/download';
-import { highlightRuns, uploadFormData } from './files.api';
+import { uploadFormData } from './files.api';
 
 describe('uploadFormData', () => {
   it('puts every form field before the file part', () => {
@@ -18,17 +18,6 @@ describe('uploadFormData', () => {
   it('sends no ttl for permanent files and omits empty fields', () => {
     const fd = uploadFormData({ file: new File(['x'], 'x.txt'), retention_policy: 'permanent', ttl_days: 30, tags: [], metadata: {} });
     expect([...fd.keys()]).toEqual(['retention_policy', 'file']);
-  });
-});
-
-describe('highlightRuns', () => {
-  it('splits <mark> runs and keeps any other markup as text', () => {
-    expect(highlightRuns('a <mark>b</mark> <img src=x onerror=alert(1)> <mark>c</mark>')).toEqual([
-      { text: 'a ', mark: false },
-      { text: 'b', mark: true },
-      { text: ' <img src=x onerror=alert(1)> ', mark: false },
-      { text: 'c', mark: true },
-    ]);
   });
 });
 

@@ -94,21 +94,6 @@ export interface UploadResult {
   created_at: string;
 }
 
-/** Splits a ts_headline string into plain and <mark>ed runs, so the template renders text only
- * (the file name inside the headline is not HTML-escaped by PostgreSQL). */
-export function highlightRuns(s: string): { text: string; mark: boolean }[] {
-  const runs: { text: string; mark: boolean }[] = [];
-  const re = /<mark>([\s\S]*?)<\/mark>/g;
-  let last = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    if (m.index > last) runs.push({ text: s.slice(last, m.index), mark: false });
-    runs.push({ text: m[1], mark: true });
-    last = m.index + m[0].length;
-  }
-  if (last < s.length) runs.push({ text: s.slice(last), mark: false });
-  return runs;
-}
-
 /** The multipart body of an upload: form fields first, the file part last, because the ingester
  * streams and must know the options before the bytes arrive. */
 export function uploadFormData(f: UploadForm): FormData {

@@ -17,7 +17,8 @@ import { I18N_PIPES } from '../../core/i18n/pipes';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
-import { FacetValue, FilesApi, SearchHit, SearchMode, SearchRequest, highlightRuns } from './files.api';
+import { Highlight } from '../../shared/highlight';
+import { FacetValue, FilesApi, SearchHit, SearchMode, SearchRequest } from './files.api';
 import { UploadDialog } from './upload.dialog';
 
 const FACET_FIELDS = ['content_type', 'retention_policy', 'storage_element_id'] as const;
@@ -27,7 +28,7 @@ type FacetField = (typeof FACET_FIELDS)[number];
   selector: 'app-files',
   imports: [
     FormsModule, RouterLink, MatButtonModule, MatButtonToggleModule, MatFormFieldModule, MatInputModule, MatSelectModule,
-    MatTableModule, MatPaginatorModule, MatProgressBarModule, MatExpansionModule, StatusChip, ...I18N_PIPES,
+    MatTableModule, MatPaginatorModule, MatProgressBarModule, MatExpansionModule, StatusChip, Highlight, ...I18N_PIPES,
   ],
   templateUrl: './files.page.html',
   styleUrl: './files.page.scss',
@@ -48,7 +49,6 @@ export class FilesPage implements OnInit {
   readonly loading = signal(false);
   readonly seNames = signal<Record<string, string>>({});
   readonly searched = signal(false);
-  readonly runs = highlightRuns;
 
   q = '';
   mode: SearchMode = 'fulltext';
