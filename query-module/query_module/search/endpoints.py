@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from artstore_common.auth import Principal, require_scopes
 from query_module.catalog.schemas import SearchPage
@@ -17,14 +18,20 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
 
 
-@router.get("/search", response_model=SearchPage, response_model_exclude_none=False)
+def _render(page: SearchPage) -> JSONResponse:
+    # The list shape, plus "facets" only when they were asked for.
+    exclude = {"facets"} if page.facets is None else None
+    return JSONResponse(page.model_dump(mode="json", exclude=exclude))
+
+
+@router.get("/search", response_model=SearchPage)
 async def search_get(
     params: Annotated[SearchParams, Query()],
     principal: FilesRead,
     session: DbSession,
     request: Request,
-) -> SearchPage:
-    return await service.search(session, params, request.app.state.discovery.current())
+) -> JSONResponse:
+    return _render(await service.search(session, params, request.app.state.discovery.current()))
 
 
 @router.post("/search", response_model=SearchPage)
@@ -33,5 +40,5 @@ async def search_post(
     principal: FilesRead,
     session: DbSession,
     request: Request,
-) -> SearchPage:
-    return await service.search(session, params, request.app.state.discovery.current())
+) -> JSONResponse:
+    return _render(await service.search(session, params, request.app.state.discovery.current()))

@@ -148,6 +148,7 @@ class TestSortPagingFacets:
         second = (await harness.search(sort="created_at", limit=2, offset=2)).json()
         assert first["total"] == second["total"] == 4
         assert (first["limit"], first["offset"], second["offset"]) == (2, 0, 2)
+        assert set(first) == {"items", "total", "limit", "offset"}
         assert len({i["file_id"] for i in first["items"] + second["items"]}) == 4
 
     async def test_facets(self, harness, corpus):
