@@ -29,7 +29,7 @@ class _Aborted(Exception):
 class _QueueStream(io.RawIOBase):
     def __init__(self, q: queue.Queue) -> None:
         self._q = q
-        self._buf = b""
+        self._buf = bytearray()
         self._done = False
 
     def readable(self) -> bool:
@@ -46,7 +46,8 @@ class _QueueStream(io.RawIOBase):
                 self._buf += item
         if size < 0:
             size = len(self._buf)
-        out, self._buf = self._buf[:size], self._buf[size:]
+        out = bytes(self._buf[:size])
+        del self._buf[:size]
         return out
 
 
