@@ -16,7 +16,7 @@ from uuid import UUID
 SIDECAR_SUFFIX = ".attr.json"
 TEMP_MARKER = ".part"
 STATE_NAME = ".se-state.json"
-MAX_NAME_CHARS = 200
+MAX_NAME_CHARS = 200 - len(SIDECAR_SUFFIX)  # the sidecar name stays within 200 too
 MAX_NAME_BYTES = 255 - len(SIDECAR_SUFFIX) - len(TEMP_MARKER) - 1
 _EXT_RE = re.compile(r"^\.[^\W_]{1,16}$")
 
