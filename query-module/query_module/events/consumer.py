@@ -128,11 +128,17 @@ class EventConsumer:
             response = await self.redis.xreadgroup(
                 self.group, self.name, {self.stream: start}, count=self.batch
             )
-            entries = [e for _s, batch in response or [] for e in batch if e[1]]
-            if not entries:
+            batch = [e for _s, entries in response or [] for e in entries]
+            if not batch:
                 return handled
-            handled += await self.handle(entries)
-            start = entries[-1][0].decode()
+            # An entry trimmed from the stream while pending comes back without fields.
+            gone = [entry_id for entry_id, fields in batch if not fields]
+            if gone:
+                await self.redis.xack(self.stream, self.group, *gone)
+            live = [e for e in batch if e[1]]
+            if live:
+                handled += await self.handle(live)
+            start = batch[-1][0].decode()
 
     async def claim_stuck(self) -> int:
         handled, start = 0, "0-0"
