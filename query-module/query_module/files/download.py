@@ -68,8 +68,9 @@ class Downloader:
         for attempt in (1, 2):
             headers = {**forwarded, "Authorization": f"Bearer {await self.tokens.get()}",
                        "Accept-Encoding": "identity"}
-            if request.headers.get("x-request-id"):
-                headers["X-Request-ID"] = request.headers["x-request-id"]
+            request_id = request.scope.get("state", {}).get("request_id")
+            if request_id:
+                headers["X-Request-ID"] = request_id
             try:
                 upstream = await self.http.send(
                     self.http.build_request(method, url, headers=headers), stream=True
