@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import secrets
 import shutil
 import ssl
+import subprocess
 import sys
 import threading
 import types
@@ -287,3 +289,35 @@ def test_download_is_one_trace_across_query_and_storage_element(tls_suite, clien
     assert download.status_code == 200
     found = _one_trace(collector, trace_id, "se-")
     assert found["parent"]["kind"] == CLIENT and found["parent"]["service"] == "query-module"
+
+
+def test_compose_bootstrap_step_registers_ses_and_writes_working_credentials(
+        tls_suite, pki, tmp_path):
+    """scripts/compose-init.py (the compose `bootstrap` step), run twice against this suite."""
+    env = tls_suite.env
+    admin_state = tmp_path / "admin-bootstrap.env"
+    admin_state.write_text(f"ARTSTORE_CLIENT_SECRET={env['ARTSTORE_CLIENT_SECRET']}\n")
+    out = tmp_path / "bootstrap"
+    run_env = {**os.environ, "ADMIN_URL": env["ADMIN_URL"], "SE_URLS": env["SE_URLS"],
+               "ARTSTORE_CLIENT_ID": env["ARTSTORE_CLIENT_ID"], "ARTSTORE_CLIENT_SECRET": "",
+               "ARTSTORE_BOOTSTRAP_FILE": str(admin_state), "BOOTSTRAP_DIR": str(out),
+               "TLS_CA_FILE": str(pki["ca"])}
+    script = [sys.executable, str(REPO / "scripts" / "compose-init.py")]
+    first = subprocess.run(script, env=run_env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.stdout.count("already registered") == len(env["SE_URLS"].split(","))
+    context = ssl.create_default_context(cafile=str(pki["ca"]))
+    saved = {}
+    for prefix, filename in (("INGESTER", "ingester.json"), ("QUERY", "query.json")):
+        path = out / filename
+        assert path.stat().st_mode & 0o077 == 0
+        saved[filename] = creds = json.loads(path.read_text())
+        response = httpx.post(env["ADMIN_URL"] + "/api/v1/auth/token", verify=context, data={
+            "grant_type": "client_credentials", "client_id": creds[f"{prefix}_CLIENT_ID"],
+            "client_secret": creds[f"{prefix}_CLIENT_SECRET"]})
+        assert response.status_code == 200, response.text
+    second = subprocess.run(script, env=run_env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.stdout.count("credentials still valid") == 2
+    for filename, creds in saved.items():
+        assert json.loads((out / filename).read_text()) == creds
