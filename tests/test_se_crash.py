@@ -150,7 +150,7 @@ def test_sigkill_loop_loses_nothing_acknowledged(
             stop.set()
             for t in threads:
                 t.join()
-            if cycle % 10 == 9:
+            if cycle % 10 == 8:
                 print(f"{backend}: {cycle + 1} cycles, {len(ledger.acked)} acknowledged",
                       file=sys.stderr)
         se.start(timeout=120)
