@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS = Counter(
     "artstore_query_events_total", "File events consumed, by type and outcome", ["type", "result"]
@@ -32,3 +32,19 @@ CACHE = Counter(
 REINDEX_FILES = Counter(
     "artstore_query_reindex_files_total", "Files seen by re-index, by outcome", ["result"]
 )
+DOWNLOAD_DURATION = Histogram(
+    "artstore_query_download_duration_seconds",
+    "Duration of complete downloads (first byte from the SE to last byte out) by file size",
+    ["size_bucket"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
+
+_SIZE_BUCKETS = ((1 << 20, "lt_1mib"), (10 << 20, "lt_10mib"), (100 << 20, "lt_100mib"))
+
+
+def size_bucket(size: int) -> str:
+    """The ingester's buckets, so upload and download durations line up on a dashboard."""
+    for limit, label in _SIZE_BUCKETS:
+        if size < limit:
+            return label
+    return "ge_100mib"

@@ -7,6 +7,7 @@ Content-Disposition. No DB session is held while streaming.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -117,6 +118,7 @@ class Downloader:
 
     async def _relay(self, upstream: httpx.Response, file: FileRead) -> AsyncIterator[bytes]:
         result = "aborted"
+        started = time.perf_counter()
         try:
             async for chunk in upstream.aiter_raw(self.chunk_size):
                 metrics.DOWNLOAD_BYTES.inc(len(chunk))
@@ -129,6 +131,9 @@ class Downloader:
             raise
         finally:
             metrics.DOWNLOADS.labels(result).inc()
+            if result == "ok":
+                metrics.DOWNLOAD_DURATION.labels(metrics.size_bucket(file.size)).observe(
+                    time.perf_counter() - started)
             await upstream.aclose()
 
     def _error_for(self, file: FileRead, upstream: httpx.Response) -> Exception:
