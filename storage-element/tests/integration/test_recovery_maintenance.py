@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -190,3 +191,21 @@ class TestFixity:
         assert_error(r, 409, "FILE_QUARANTINED")
         report = (await se.client.get("/api/v1/maintenance/consistency", headers=auth())).json()
         assert report["issues"]["checksum_mismatch"][0]["file_id"] == bad["file_id"]
+
+
+class TestScheduled:
+    async def test_reconciliation_and_scrubber_run_on_their_own(self, make_se, auth):
+        se = await make_se(SE_RECONCILE_INTERVAL_SECONDS=0.2, SE_FIXITY_INTERVAL_SECONDS=0.2)
+        meta = (await put(se.client, auth(), b"scheduled")).json()
+        async with se.ctx.sessionmaker() as session:
+            await session.execute(text("DELETE FROM files"))
+            await session.commit()
+        got = None
+        for _ in range(200):
+            r = await se.client.get(f"/api/v1/files/{meta['file_id']}", headers=auth())
+            if r.status_code == 200 and r.json()["last_verified_at"]:
+                got = r.json()
+                break
+            await asyncio.sleep(0.05)
+        assert got is not None, "index row not restored and verified by the background jobs"
+        assert got["sha256"] == meta["sha256"]
