@@ -16,6 +16,7 @@ import anyio
 import structlog
 from prometheus_client import Counter
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from artstore_common.auth import Principal
 from artstore_common.contracts import (
@@ -212,6 +213,8 @@ async def _store(
         with anyio.CancelScope(shield=True):
             await _rollback(ctx, wal_id, storage_path, pipeline, data_written, sidecar_written)
         UPLOADS.labels(type(exc).__name__).inc()
+        if isinstance(exc, ClientDisconnect):
+            raise IncompleteBody("The client went away before the body was complete") from exc
         raise
     ctx.relay.notify()
     UPLOADS.labels("stored").inc()
