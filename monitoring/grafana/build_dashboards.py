@@ -169,6 +169,10 @@ INGEST_SEARCH = [
                                "{{result}}"), unit="reqps", stack=True),
     ts("Download throughput", ("sum(rate(artstore_query_download_bytes_total[5m]))",
                                "bytes/s"), unit="Bps"),
+    ts("Download duration p95 by size bucket",
+       ("histogram_quantile(0.95, sum by (size_bucket, le) "
+        "(rate(artstore_query_download_duration_seconds_bucket[5m])))", "{{size_bucket}}"),
+       unit="s"),
     ts("Metadata cache hit ratio by layer",
        ('sum by (layer) (rate(artstore_query_metadata_cache_total{result="hit"}[5m]))'
         " / sum by (layer) (rate(artstore_query_metadata_cache_total[5m]))", "{{layer}}"),
