@@ -1,7 +1,6 @@
 import { Injectable, inject } from '@angular/core';
 import { MatSnackBar } from '@angular/material/snack-bar';
 
-import { errorMessage } from '../core/api/api-error';
 import { I18nService } from '../core/i18n/i18n.service';
 
 /** Short feedback after an action: a translated success line or the server's error message. */
@@ -15,6 +14,6 @@ export class Notifier {
   }
 
   error(err: unknown): void {
-    this.snack.open(errorMessage(err), this.i18n.t('common.close'), { duration: 8000, panelClass: 'snack-error' });
+    this.snack.open(this.i18n.error(err), this.i18n.t('common.close'), { duration: 8000, panelClass: 'snack-error' });
   }
 }

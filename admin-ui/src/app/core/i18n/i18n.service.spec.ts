@@ -1,3 +1,4 @@
+import { HttpErrorResponse } from '@angular/common/http';
 import { TestBed } from '@angular/core/testing';
 
 import { EN } from './en';
@@ -41,5 +42,18 @@ describe('I18nService', () => {
     i18n.setLang('ru');
     expect(i18n.formatBytes(1536)).toBe('1,5 КиБ');
     expect(i18n.formatBytes(null)).toBe('—');
+  });
+
+  it('localizes known error codes and keeps the server message otherwise', () => {
+    const i18n = TestBed.inject(I18nService);
+    const err = (code: string, message: string, status = 400) =>
+      new HttpErrorResponse({ status, error: { error: { code, message, details: {} } } });
+    i18n.setLang('ru');
+    expect(i18n.error(err('RATE_LIMITED', 'Too many', 429))).toBe('Слишком много попыток; подождите минуту и повторите');
+    expect(i18n.error(err('VALIDATION_ERROR', 'ttl_days: must be ≤ 365', 422))).toBe(
+      'Некоторые поля заполнены неверно (VALIDATION_ERROR: ttl_days: must be ≤ 365)',
+    );
+    expect(i18n.error(err('SOMETHING_NEW', 'Details here'))).toBe('SOMETHING_NEW: Details here');
+    expect(i18n.error(new HttpErrorResponse({ status: 0 }))).toContain('Сервис недоступен');
   });
 });

@@ -1,6 +1,7 @@
 import { DOCUMENT } from '@angular/common';
 import { Injectable, computed, inject, signal } from '@angular/core';
 
+import { errorCode, errorMessage } from '../api/api-error';
 import { EN, MessageKey } from './en';
 import { RU } from './ru';
 
@@ -45,6 +46,18 @@ export class I18nService {
       }
     }
     return text;
+  }
+
+  /** A failed call in the user's language: the error code's message when we have one (with the
+   * server's own words where they carry specifics), else the server's message as it is. */
+  error(err: unknown): string {
+    const code = errorCode(err) ?? (err && (err as { status?: number }).status === 0 ? 'NETWORK' : null);
+    const key = code ? `error.${code}` : null;
+    if (key && key in EN) {
+      const text = this.t(key);
+      return code === 'VALIDATION_ERROR' || code === 'PASSWORD_POLICY' ? `${text} (${errorMessage(err)})` : text;
+    }
+    return errorMessage(err);
   }
 
   formatDate(value: string | Date | null | undefined, withTime = true): string {

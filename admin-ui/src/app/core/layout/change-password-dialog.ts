@@ -5,8 +5,8 @@ import { MatDialogModule, MatDialogRef } from '@angular/material/dialog';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 
-import { errorMessage } from '../api/api-error';
 import { AuthService } from '../auth/auth.service';
+import { I18nService } from '../i18n/i18n.service';
 import { TranslatePipe } from '../i18n/pipes';
 import { Notifier } from '../../shared/notify';
 
@@ -39,6 +39,7 @@ export class ChangePasswordDialog {
   private readonly auth = inject(AuthService);
   private readonly ref = inject(MatDialogRef<ChangePasswordDialog>);
   private readonly notify = inject(Notifier);
+  private readonly i18n = inject(I18nService);
   readonly busy = signal(false);
   readonly error = signal('');
   readonly form = inject(FormBuilder).nonNullable.group({
@@ -56,7 +57,7 @@ export class ChangePasswordDialog {
       },
       error: (e) => {
         this.busy.set(false);
-        this.error.set(errorMessage(e));
+        this.error.set(this.i18n.error(e));
       },
     });
   }

@@ -7,7 +7,7 @@ import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
 import { Observable } from 'rxjs';
 
-import { errorMessage } from '../../core/api/api-error';
+import { I18nService } from '../../core/i18n/i18n.service';
 import { TranslatePipe } from '../../core/i18n/pipes';
 import { ADMIN_ROLES, AdminRole, AdminUser, AdminUsersApi } from './admin-users.api';
 
@@ -68,6 +68,7 @@ export class AdminUserDialog {
   private readonly api = inject(AdminUsersApi);
   private readonly ref = inject(MatDialogRef<AdminUserDialog, AdminUser>);
   readonly roles = ADMIN_ROLES;
+  private readonly i18n = inject(I18nService);
   readonly busy = signal(false);
   readonly error = signal('');
   readonly form = inject(FormBuilder).nonNullable.group({
@@ -93,7 +94,7 @@ export class AdminUserDialog {
       next: (u) => this.ref.close(u),
       error: (e) => {
         this.busy.set(false);
-        this.error.set(errorMessage(e));
+        this.error.set(this.i18n.error(e));
       },
     });
   }

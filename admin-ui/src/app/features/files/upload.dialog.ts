@@ -10,7 +10,7 @@ import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatRadioModule } from '@angular/material/radio';
 import { Subscription } from 'rxjs';
 
-import { errorMessage } from '../../core/api/api-error';
+import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { FilesApi, UploadResult } from './files.api';
 
@@ -99,6 +99,7 @@ export class UploadDialog {
   private readonly ref = inject(MatDialogRef<UploadDialog, UploadResult | null>);
   readonly file = signal<File | null>(null);
   readonly progress = signal<number | null>(null);
+  private readonly i18n = inject(I18nService);
   readonly busy = signal(false);
   readonly error = signal('');
   readonly result = signal<UploadResult | null>(null);
@@ -151,7 +152,7 @@ export class UploadDialog {
         error: (e) => {
           this.busy.set(false);
           this.progress.set(null);
-          this.error.set(errorMessage(e));
+          this.error.set(this.i18n.error(e));
         },
       });
   }

@@ -7,7 +7,6 @@ import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { ActivatedRoute, Router } from '@angular/router';
 
-import { errorCode, errorMessage } from '../../core/api/api-error';
 import { AuthService } from '../../core/auth/auth.service';
 import { I18nService, LANGS, Lang } from '../../core/i18n/i18n.service';
 import { TranslatePipe } from '../../core/i18n/pipes';
@@ -85,12 +84,7 @@ export class LoginPage {
       },
       error: (e) => {
         this.busy.set(false);
-        const code = errorCode(e);
-        this.error.set(
-          code === 'INVALID_CREDENTIALS' ? this.i18n.t('login.invalid')
-          : code === 'ACCOUNT_LOCKED' ? this.i18n.t('login.locked')
-          : errorMessage(e),
-        );
+        this.error.set(this.i18n.error(e));
       },
     });
   }

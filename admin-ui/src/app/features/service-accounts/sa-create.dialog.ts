@@ -6,7 +6,7 @@ import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
 
-import { errorMessage } from '../../core/api/api-error';
+import { I18nService } from '../../core/i18n/i18n.service';
 import { TranslatePipe } from '../../core/i18n/pipes';
 import { SA_ROLES, SaRole, ServiceAccountWithSecret, ServiceAccountsApi } from './service-accounts.api';
 
@@ -53,6 +53,7 @@ export class SaCreateDialog {
   private readonly api = inject(ServiceAccountsApi);
   private readonly ref = inject(MatDialogRef<SaCreateDialog, ServiceAccountWithSecret>);
   readonly roles = SA_ROLES;
+  private readonly i18n = inject(I18nService);
   readonly busy = signal(false);
   readonly error = signal('');
   readonly form = inject(FormBuilder).nonNullable.group({
@@ -78,7 +79,7 @@ export class SaCreateDialog {
         next: (acc) => this.ref.close(acc),
         error: (e) => {
           this.busy.set(false);
-          this.error.set(errorMessage(e));
+          this.error.set(this.i18n.error(e));
         },
       });
   }

@@ -7,7 +7,7 @@ import { MatInputModule } from '@angular/material/input';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatStepperModule } from '@angular/material/stepper';
 
-import { errorMessage } from '../../core/api/api-error';
+import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
@@ -89,6 +89,7 @@ export class SeWizardDialog {
   private readonly notify = inject(Notifier);
   private readonly fb = inject(FormBuilder).nonNullable;
   readonly info = signal<DiscoveredInfo | null>(null);
+  private readonly i18n = inject(I18nService);
   readonly busy = signal(false);
   readonly error = signal('');
   readonly urlForm = this.fb.group({ api_url: ['', [Validators.required, Validators.pattern(/^https?:\/\/.+/)]] });
@@ -111,7 +112,7 @@ export class SeWizardDialog {
       },
       error: (e) => {
         this.busy.set(false);
-        this.error.set(errorMessage(e));
+        this.error.set(this.i18n.error(e));
       },
     });
   }
@@ -135,7 +136,7 @@ export class SeWizardDialog {
         },
         error: (e) => {
           this.busy.set(false);
-          this.error.set(errorMessage(e));
+          this.error.set(this.i18n.error(e));
         },
       });
   }
