@@ -287,6 +287,7 @@ class StorageElementProcess:
         self.id = se_id
         self.stream = stream
         self.tokens = token_factory
+        self.data_dir: Path | None = None
 
     @property
     def url(self) -> str:
@@ -330,7 +331,9 @@ def start_storage_element(
     }
     process = ServiceProcess("storage_element.main:create_app", env, log_path=log_path,
                              name=f"se-{mode}")
-    return StorageElementProcess(process.start(), se_id, stream, token_factory)
+    se = StorageElementProcess(process.start(), se_id, stream, token_factory)
+    se.data_dir = data_dir
+    return se
 
 
 @pytest.fixture(scope="module")

@@ -119,6 +119,20 @@ class TestDownload:
         response = await download(with_ses, record["file_id"])
         assert response.content == body
 
+    async def test_corrupted_bytes_are_never_served_silently(self, with_ses, edit_se):
+        body = os.urandom(200_000)
+        record = edit_se.upload(body, original_filename="fragile.bin")
+        await with_ses.wait_for_file(record["file_id"])
+        (stored,) = [p for p in edit_se.data_dir.rglob(f"*{record['file_id']}*")
+                     if not p.name.endswith(".attr.json")]
+        data = bytearray(stored.read_bytes())
+        data[100_000] ^= 0xFF
+        stored.write_bytes(bytes(data))
+        # The SE aborts when the bytes do not match their SHA-256; the query module aborts
+        # its own response too, so the client sees a broken transfer, never a whole file.
+        with pytest.raises(httpx.HTTPError):
+            await download(with_ses, record["file_id"])
+
     async def test_unknown_file_404(self, with_ses):
         response = await download(with_ses, uuid.uuid4())
         assert response.status_code == 404
