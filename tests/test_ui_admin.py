@@ -548,6 +548,9 @@ class TestAdminUsers:
         dialog.get_by_role("button", name="Create").click()
         expect(dialog).to_have_count(0)
         expect(page.get_by_role("row", name=re.compile(username))).to_contain_text("read-only")
+        page.get_by_label("Search").fill(username)
+        page.get_by_label("Search").press("Enter")
+        expect(page.locator("tr.mat-mdc-row")).to_have_count(1)
         shot(page, "10-admin-users")
 
 

@@ -1,5 +1,9 @@
 import { Component, OnInit, inject, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
+import { MatSelectModule } from '@angular/material/select';
 import { MatDialog } from '@angular/material/dialog';
 import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
@@ -13,15 +17,36 @@ import { confirm } from '../../shared/confirm-dialog';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
 import { AdminUserDialog } from './admin-user.dialog';
-import { AdminUser, AdminUsersApi } from './admin-users.api';
+import { ADMIN_ROLES, AdminUser, AdminUsersApi } from './admin-users.api';
 
 @Component({
   selector: 'app-admin-users',
-  imports: [MatTableModule, MatButtonModule, MatPaginatorModule, MatProgressBarModule, StatusChip, ...I18N_PIPES],
+  imports: [FormsModule, MatFormFieldModule, MatInputModule, MatSelectModule, MatTableModule, MatButtonModule, MatPaginatorModule, MatProgressBarModule, StatusChip, ...I18N_PIPES],
   template: `
     <div class="toolbar-row">
       <h1 class="page-title grow">{{ 'users.title' | t }}</h1>
       @if (canAdmin()) { <button mat-flat-button (click)="edit(null)" data-testid="user-add">{{ 'users.create' | t }}</button> }
+    </div>
+    <div class="toolbar-row">
+      <mat-form-field subscriptSizing="dynamic" class="grow">
+        <mat-label>{{ 'common.search' | t }}</mat-label>
+        <input matInput [(ngModel)]="q" (keyup.enter)="reload()" />
+      </mat-form-field>
+      <mat-form-field subscriptSizing="dynamic">
+        <mat-label>{{ 'users.role' | t }}</mat-label>
+        <mat-select [(ngModel)]="role" (selectionChange)="reload()">
+          <mat-option value="">{{ 'common.all' | t }}</mat-option>
+          @for (r of roles; track r) { <mat-option [value]="r">{{ 'role.' + r | t }}</mat-option> }
+        </mat-select>
+      </mat-form-field>
+      <mat-form-field subscriptSizing="dynamic">
+        <mat-label>{{ 'common.status' | t }}</mat-label>
+        <mat-select [(ngModel)]="status" (selectionChange)="reload()">
+          <mat-option value="">{{ 'common.all' | t }}</mat-option>
+          @for (s of statuses; track s) { <mat-option [value]="s">{{ 'status.' + s | t }}</mat-option> }
+        </mat-select>
+      </mat-form-field>
+      <button mat-stroked-button (click)="reload()">{{ 'common.search' | t }}</button>
     </div>
     <div class="panel">
       @if (loading()) { <mat-progress-bar mode="indeterminate" /> }
@@ -75,8 +100,18 @@ export class AdminUsersPage implements OnInit {
   readonly total = signal(0);
   readonly loading = signal(false);
   readonly canAdmin = () => this.auth.can('accounts:admin');
+  readonly roles = ADMIN_ROLES;
+  readonly statuses = ['active', 'disabled', 'deleted'];
+  q = '';
+  role = '';
+  status = '';
   limit = 20;
   page = 0;
+
+  reload(): void {
+    this.page = 0;
+    this.load();
+  }
 
   ngOnInit(): void {
     this.load();
@@ -90,7 +125,7 @@ export class AdminUsersPage implements OnInit {
 
   load(): void {
     this.loading.set(true);
-    this.api.list({ limit: this.limit, offset: this.page * this.limit }).subscribe({
+    this.api.list({ q: this.q.trim(), role: this.role, status: this.status, limit: this.limit, offset: this.page * this.limit }).subscribe({
       next: (p) => {
         this.items.set(p.items);
         this.total.set(p.total);
