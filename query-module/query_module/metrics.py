@@ -48,3 +48,7 @@ def size_bucket(size: int) -> str:
         if size < limit:
             return label
     return "ge_100mib"
+
+
+for _label in (*(label for _, label in _SIZE_BUCKETS), "ge_100mib"):
+    DOWNLOAD_DURATION.labels(_label)  # every series is exported from the start

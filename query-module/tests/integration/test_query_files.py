@@ -101,7 +101,8 @@ class TestHealthAndMetrics:
         text = (await harness.client.get("/metrics")).text
         for name in ("artstore_query_events_total", "artstore_query_searches_total",
                      "artstore_query_index_lag_seconds", "artstore_query_downloads_total",
-                     "artstore_query_download_bytes_total"):
+                     "artstore_query_download_bytes_total",
+                     "artstore_query_download_duration_seconds_bucket"):
             assert name in text
         assert 'artstore_query_events_total{result="applied",type="file.created"}' in text
 
