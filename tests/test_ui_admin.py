@@ -242,6 +242,16 @@ class TestStorageElements:
         expect(page.get_by_test_id("se-mode-se-edit-1")).to_have_count(0)
         shot(page, "03-storage-elements")
 
+    def test_details_show_the_registry_record_and_sync_refreshes_it(self, admin_page: Page, env):
+        page = admin_page
+        page.goto("/storage-elements")
+        page.get_by_role("link", name="se-edit-1").click()
+        expect(page.get_by_role("heading", name=re.compile("se-edit-1"))).to_be_visible()
+        expect(page.locator("dl.kv")).to_contain_text(env["SE_URLS"].split(",")[0])
+        page.get_by_role("button", name="Sync").click()
+        expect(page.locator("simple-snack-bar")).to_contain_text("se-edit-1 synchronized")
+        shot(page, "18-se-details")
+
     def test_mode_change_dialog_requires_a_reason_and_cancel_changes_nothing(
         self, admin_page: Page
     ):
@@ -332,9 +342,13 @@ class TestStorageElementLifecycle:
         page.get_by_test_id("se-discover").click()
         expect(page.get_by_test_id("se-preview")).to_contain_text(name)
         expect(page.get_by_test_id("se-already")).to_have_count(0)
+        page.get_by_label("Retention period, days").fill("400")
         page.get_by_test_id("se-register").click()
         row = page.get_by_test_id(f"se-row-{name}")
         expect(row).to_contain_text("read-write")
+        # The retention countdown runs from registration.
+        expect(row.locator("app-retention")).to_contain_text(re.compile(r"39[89] days left"))
+        expect(row.locator("app-retention")).to_contain_text("period 400 days")
 
         mode_cell = page.get_by_test_id(f"se-modecell-{name}")
         expect(mode_cell).to_have_text("read-write")
