@@ -24,7 +24,8 @@ async def get_file(file_id: UUID, principal: FilesRead, request: Request) -> Fil
     return with_mode(value, state.discovery)
 
 
-@router.api_route("/{file_id}/download", methods=["GET", "HEAD"], response_class=Response)
+@router.get("/{file_id}/download", response_class=Response, operation_id="download_file")
+@router.head("/{file_id}/download", response_class=Response, operation_id="head_file_download")
 async def download_file(file_id: UUID, principal: FilesRead, request: Request) -> Response:
     state = request.app.state
     value = await load_file(file_id, state.metadata_cache, state.sessionmaker)
