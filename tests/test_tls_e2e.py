@@ -291,6 +291,16 @@ def test_download_is_one_trace_across_query_and_storage_element(tls_suite, clien
     assert found["parent"]["kind"] == CLIENT and found["parent"]["service"] == "query-module"
 
 
+def test_admin_sync_is_one_trace_across_admin_and_storage_element(tls_suite, client, collector):
+    env = tls_suite.env
+    se = client.get(env["ADMIN_URL"] + "/api/v1/storage-elements").json()["items"][0]
+    trace_id = secrets.token_hex(16)
+    response = client.post(f"{env['ADMIN_URL']}/api/v1/storage-elements/{se['id']}/sync",
+                           headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+    assert response.status_code == 200, response.text
+    found = _one_trace(collector, trace_id, "se-")
+    assert found["parent"]["kind"] == CLIENT and found["parent"]["service"] == "admin-module"
+
 def test_compose_bootstrap_step_registers_ses_and_writes_working_credentials(
         tls_suite, pki, tmp_path):
     """scripts/compose-init.py (the compose `bootstrap` step), run twice against this suite."""
