@@ -13,7 +13,7 @@ const TONES: Record<string, string> = {
 @Component({
   selector: 'app-status',
   imports: [TranslatePipe],
-  template: `<span class="chip" [class]="tone()">{{ prefix() + '.' + value() | t }}</span>`,
+  template: `<span class="chip" [class]="tone()">{{ prefix() + '.' + value() | t: null : value() }}</span>`,
   styles: `
     .chip { display: inline-block; padding: 2px 8px; border-radius: 10px; font-size: 12px; line-height: 18px; white-space: nowrap; }
     .good { background: #e3f4e4; color: #1b5e20; } .warn { background: #fff4d6; color: #7a5300; }

@@ -8,8 +8,11 @@ import { I18nService } from './i18n.service';
 @Pipe({ name: 't', pure: false })
 export class TranslatePipe implements PipeTransform {
   private readonly i18n = inject(I18nService);
-  transform(key: string, params?: Record<string, string | number | null | undefined>): string {
-    return this.i18n.t(key, params);
+  /** `fallback` is shown instead of the key when there is no message (e.g. a status value the
+   * UI does not know yet). */
+  transform(key: string, params?: Record<string, string | number | null | undefined> | null, fallback?: string): string {
+    const text = this.i18n.t(key, params ?? undefined);
+    return text === key && fallback !== undefined ? fallback : text;
   }
 }
 

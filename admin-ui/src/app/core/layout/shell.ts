@@ -47,7 +47,7 @@ const NAV: NavItem[] = [
         }
       </mat-button-toggle-group>
       <button mat-button [matMenuTriggerFor]="userMenu" data-testid="user-menu">
-        {{ auth.username() }} · {{ 'role.' + (auth.role() ?? 'none') | t }}
+        {{ auth.username() }} · {{ 'role.' + (auth.role() ?? 'none') | t: null : (auth.role() ?? '') }}
       </button>
       <mat-menu #userMenu="matMenu">
         <button mat-menu-item (click)="changePassword()">{{ 'auth.changePassword' | t }}</button>

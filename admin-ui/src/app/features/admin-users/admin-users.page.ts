@@ -59,7 +59,7 @@ import { ADMIN_ROLES, AdminUser, AdminUsersApi } from './admin-users.api';
         </ng-container>
         <ng-container matColumnDef="role">
           <th mat-header-cell *matHeaderCellDef>{{ 'users.role' | t }}</th>
-          <td mat-cell *matCellDef="let u">{{ 'role.' + u.role | t }}</td>
+          <td mat-cell *matCellDef="let u">{{ 'role.' + u.role | t: null : u.role }}</td>
         </ng-container>
         <ng-container matColumnDef="status">
           <th mat-header-cell *matHeaderCellDef>{{ 'common.status' | t }}</th>

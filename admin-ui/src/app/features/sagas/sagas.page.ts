@@ -43,7 +43,7 @@ import { Saga, SagasApi, sagaProgress } from './sagas.api';
           <mat-expansion-panel-header class="hdr">
             <div class="line">
               <app-status [value]="s.state" />
-              <strong>{{ 'saga.type.' + s.type | t }}</strong>
+              <strong>{{ 'saga.type.' + s.type | t: null : s.type }}</strong>
               <span class="mono muted">{{ s.resource_id }}</span>
               <mat-progress-bar class="bar" mode="determinate" [value]="progress(s)" [class.failed]="s.state === 'failed' || s.state === 'compensated'" />
               <span class="muted">{{ s.created_at | dt }}</span>

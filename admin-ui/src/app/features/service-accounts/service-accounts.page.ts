@@ -70,7 +70,7 @@ import { SA_ROLES, ServiceAccount, ServiceAccountWithSecret, ServiceAccountsApi 
         </ng-container>
         <ng-container matColumnDef="role">
           <th mat-header-cell *matHeaderCellDef>{{ 'sa.role' | t }}</th>
-          <td mat-cell *matCellDef="let a">{{ 'saRole.' + a.role | t }}</td>
+          <td mat-cell *matCellDef="let a">{{ 'saRole.' + a.role | t: null : a.role }}</td>
         </ng-container>
         <ng-container matColumnDef="status">
           <th mat-header-cell *matHeaderCellDef>{{ 'common.status' | t }}</th>

@@ -64,7 +64,7 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
       <div class="panel">
         <h3>{{ 'nav.sagas' | t }}</h3>
         @for (sg of sagas(); track sg.id) {
-          <div class="saga"><app-status [value]="sg.state" /> {{ 'saga.type.' + sg.type | t }} · {{ sg.current_step ?? '' }} · {{ sg.created_at | dt }}
+          <div class="saga"><app-status [value]="sg.state" /> {{ 'saga.type.' + sg.type | t: null : sg.type }} · {{ sg.current_step ?? '' }} · {{ sg.created_at | dt }}
             @if (sg.error) { <span class="error-text">{{ sg.error }}</span> }</div>
         } @empty { <p class="muted">{{ 'saga.empty' | t }}</p> }
       </div>
