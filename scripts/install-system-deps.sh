@@ -12,10 +12,12 @@ if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
     missing+=(postgresql postgresql-contrib)
 fi
 
-# --- monitoring config checks (tests/test_observability_monitoring.py): promtool, amtool ---
+# --- packaging/monitoring checks: promtool, amtool (tests/test_observability_monitoring.py),
+# --- nginx for the admin UI's nginx.conf (tests/test_tls_e2e.py) ---
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
-# --- end monitoring block ---
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+# --- end packaging/monitoring block ---
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-system-deps: redis-server and PostgreSQL already present"

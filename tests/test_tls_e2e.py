@@ -18,6 +18,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import ssl
@@ -34,10 +35,13 @@ import pytest
 from e2e_support import wait_for
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from artstore_common.testing import free_port
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICE_NAMES = ("admin", "se-edit-1", "se-rw-1", "ingester", "query")
+COMPOSE_NAMES = {"admin": "admin-module", "ingester": "ingester-module", "query": "query-module"}
 
 
 def _load(name: str, path: Path) -> types.ModuleType:
@@ -119,7 +123,8 @@ class _VerifyingHttpx(types.ModuleType):
 def pki(tmp_path_factory):
     gen = _load("gen_certs_e2e", REPO / "scripts" / "gen-certs.py")
     good, other = tmp_path_factory.mktemp("pki"), tmp_path_factory.mktemp("other-pki")
-    gen.generate(good, list(SERVICE_NAMES))
+    # The compose names too, so the admin UI's nginx (which checks those) can be tested here.
+    gen.generate(good, list(SERVICE_NAMES), sans=list(COMPOSE_NAMES.values()))
     gen.generate(other, ["intruder"])
     return {"dir": good, "ca": good / "ca.crt", "other_ca": other / "ca.crt"}
 
@@ -300,6 +305,93 @@ def test_admin_sync_is_one_trace_across_admin_and_storage_element(tls_suite, cli
     assert response.status_code == 200, response.text
     found = _one_trace(collector, trace_id, "se-")
     assert found["parent"]["kind"] == CLIENT and found["parent"]["service"] == "admin-module"
+
+@pytest.fixture(scope="module")
+def ui_nginx(tls_suite, pki, tmp_path_factory):
+    """admin-ui/nginx.conf as shipped, with the compose hosts pointed at this suite."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        message = "nginx not installed (apt-get install nginx-light)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    work = tmp_path_factory.mktemp("nginx")
+    env = tls_suite.env
+    site = (REPO / "admin-ui" / "nginx.conf").read_text()
+    for key, host in (("ADMIN_URL", "admin-module"), ("INGESTER_URL", "ingester-module"),
+                      ("QUERY_URL", "query-module")):
+        port = env[key].rsplit(":", 1)[1]
+        site, count = re.subn(rf"server {host}:\d+;", f"server 127.0.0.1:{port};", site)
+        assert count == 1, host
+    port = free_port()
+    dist = REPO / "admin-ui" / "dist" / "admin-ui" / "browser"
+    site = (site.replace("listen 4200;", f"listen 127.0.0.1:{port};")
+            .replace("listen [::]:4200;", "")
+            .replace("/certs/ca.crt", str(pki["ca"]))
+            .replace("/usr/share/nginx/html", str(dist)))
+    (work / "site.conf").write_text(site)
+    temp = "".join(f"{kind}_temp_path {work}/{kind};\n"
+                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (work / "nginx.conf").write_text(
+        f"user root;\ndaemon off;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
+        f"events {{}}\nhttp {{\n include /etc/nginx/mime.types;\n access_log off;\n{temp}"
+        f" include {work}/site.conf;\n}}\n")
+    proc = subprocess.Popen([nginx, "-c", str(work / "nginx.conf"), "-p", str(work)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: proc.poll() is None and _answers(url + "/healthz"), "nginx to listen")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_admin_ui_nginx_routes_the_api_to_each_service_over_verified_tls(ui_nginx, tls_suite):
+    env = tls_suite.env
+    token = httpx.post(ui_nginx + "/api/v1/auth/token", data={
+        "grant_type": "client_credentials", "client_id": env["ARTSTORE_CLIENT_ID"],
+        "client_secret": env["ARTSTORE_CLIENT_SECRET"]}, timeout=30.0)
+    assert token.status_code == 200, token.text
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    assert token.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in token.headers["content-security-policy"]
+    word = f"ui{uuid.uuid4().hex[:10]}"
+    content = word.encode() * 4096
+    upload = httpx.post(ui_nginx + "/api/v1/files", headers=headers, timeout=60.0,
+                        data={"retention_policy": "temporary", "description": word},
+                        files={"file": (f"{word}.bin", content, "application/octet-stream")})
+    assert upload.status_code == 201, upload.text  # POST /api/v1/files → ingester
+    file_id = upload.json()["file_id"]
+    wait_for(lambda: httpx.get(ui_nginx + "/api/v1/search", headers=headers, timeout=30.0,
+                               params={"q": word, "mode": "partial"}).json()["total"] >= 1,
+             "search through nginx → query")
+    download = httpx.get(f"{ui_nginx}/api/v1/files/{file_id}/download", headers=headers,
+                         timeout=60.0)
+    assert download.status_code == 200 and download.content == content
+    listing = httpx.get(ui_nginx + "/api/v1/storage-elements", headers=headers, timeout=30.0)
+    assert listing.status_code == 200 and listing.json()["total"] >= 2  # → admin
+    jwks = httpx.get(ui_nginx + "/.well-known/jwks.json", timeout=30.0)
+    assert jwks.status_code == 200 and jwks.json()["keys"]
+
+
+def test_admin_ui_nginx_serves_the_app_with_spa_fallback(ui_nginx):
+    index = REPO / "admin-ui" / "dist" / "admin-ui" / "browser" / "index.html"
+    if not index.exists():
+        pytest.skip("admin UI not built (make install-ui)")
+    for path in ("/", "/storage-elements/some-id"):
+        response = httpx.get(ui_nginx + path, timeout=10.0)
+        assert response.status_code == 200
+        assert response.text == index.read_text()
+        assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["x-frame-options"] == "DENY"
 
 def test_compose_bootstrap_step_registers_ses_and_writes_working_credentials(
         tls_suite, pki, tmp_path):
