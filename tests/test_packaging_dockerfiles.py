@@ -185,7 +185,10 @@ def _replay_build(name: str, workdir: Path) -> Path:
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never",
            "UV_NO_PROGRESS": "1"}
     env.pop("VIRTUAL_ENV", None)
-    uv = shutil.which("uv") or pytest.fail("uv not found")
+    bootstrapped = REPO / ".artstore" / "tools" / "bin" / "uv"  # scripts/bootstrap-python.sh
+    uv = shutil.which("uv") or (str(bootstrapped) if bootstrapped.exists() else None)
+    if uv is None:
+        pytest.fail("uv not found")
     result = subprocess.run(
         [uv, "sync", "--frozen", "--no-dev", "--offline", "--package", name,
          "--python", sys.executable],
