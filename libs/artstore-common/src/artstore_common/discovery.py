@@ -99,7 +99,8 @@ class DiscoveryClient:
         self._source: Source | None = None
         self._last_updated: datetime | None = None
         self._connected = False
-        self._lock = threading.Lock()
+        # Re-entrant: a wait_for predicate may call current()/get() while the lock is held.
+        self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -62,3 +62,14 @@ class TestFallbackFile:
             assert client.writable("rw") == []
         finally:
             client.stop()
+
+    def test_wait_for_may_read_the_view_inside_its_predicate(self, tmp_path):
+        path = tmp_path / "discovery.json"
+        write_atomically(path, doc(se("rw-a"), version=3).model_dump_json().encode())
+        client = DiscoveryClient(f"redis://127.0.0.1:{free_port()}/0", path, socket_timeout=0.5)
+        client.start()
+        try:
+            assert client.wait_for(lambda d: client.version == 3 and bool(client.writable("rw")),
+                                   timeout=5)
+        finally:
+            client.stop()
