@@ -141,6 +141,8 @@ class TestRegistry:
         every = stack.api("POST", "/api/v1/storage-elements/sync")
         assert every.status_code == 200
         assert every.json()["online"] >= 3
+        assert any(e["resource_id"] == str(stack.edit.id)
+                   for e in stack.audit(action="storage_element.synced"))
 
     def test_delete_only_when_empty(self, stack):
         empty = stack.start_se("cp-empty", "edit")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
 
+from admin_module.audit import service as audit
 from admin_module.db import DbSession
 from admin_module.sagas import service as sagas
 from admin_module.sagas.schemas import SagaRead
@@ -78,6 +79,9 @@ async def sync_all(
     principal: StorageAdmin, session: DbSession, plane: Plane, background: BackgroundTasks
 ) -> SyncAllRead:
     elements = await service.sync_all(session, plane)
+    await audit.record(session, action="storage_element.synced", actor=actor(principal),
+                       resource_type="storage_element", resource_id="*",
+                       details={se.name: se.status for se in elements})
     background.add_task(plane.publish)
     items = [StorageElementRead.of(se) for se in elements]
     return SyncAllRead(items=items, **{s: sum(1 for i in items if i.status == s)
@@ -118,6 +122,9 @@ async def sync_one(
     se = await service.get_or_404(session, se_id, lock=True)
     if await service.sync(session, plane, se):
         background.add_task(plane.publish)
+    await audit.record(session, action="storage_element.synced", actor=actor(principal),
+                       resource_type="storage_element", resource_id=se.id,
+                       details={"status": se.status, "mode": se.mode, "error": se.last_error})
     return StorageElementRead.of(se)
 
 
