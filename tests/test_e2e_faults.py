@@ -98,9 +98,14 @@ def test_storage_element_killed_mid_upload_leaves_nothing_visible(suite, api):
     assert outcome.get("status", 0) >= 500 or "error" in outcome, outcome
     suite.restart("se-edit-1")
 
-    # a later upload to the same SE shows up; the killed one never does
-    marker = api.upload(f"marker-{tag}.txt", b"after the crash", tags=tag)
-    assert marker.status_code == 201, marker.text
+    # once placement trusts the SE again (breaker half-open, health poll), a later upload
+    # shows up; the killed one never does
+    def marker_upload() -> httpx.Response | None:
+        response = api.upload(f"marker-{tag}.txt", b"after the crash", tags=tag)
+        assert response.status_code in (201, 503), response.text
+        return response if response.status_code == 201 else None
+
+    marker = wait_for(marker_upload, "uploads to the restarted SE", timeout=180, interval=2)
     wait_for(lambda: api.in_catalog(marker.json()["file_id"]), "the marker in the catalog")
     items = tagged(api, tag)
     assert [item["original_filename"] for item in items] == [f"marker-{tag}.txt"]
