@@ -583,6 +583,13 @@ class TestLanguage:
         shot(page, "12-storage-elements-ru")
         page.reload()
         expect(page.get_by_test_id("nav-files")).to_have_text("Файлы")
+        for nav, heading, name in (("files", "Файлы", "19-files-ru"),
+                                   ("service-accounts", "Сервисные аккаунты", "20-accounts-ru"),
+                                   ("audit", "Журнал аудита", "21-audit-ru"),
+                                   ("sagas", "Саги", "22-sagas-ru")):
+            page.get_by_test_id(f"nav-{nav}").click()
+            expect(page.get_by_role("heading", name=heading)).to_be_visible()
+            shot(page, name)
         page.get_by_test_id("lang-en").click()
         expect(page.get_by_test_id("nav-files")).to_have_text("Files")
 
