@@ -1,6 +1,7 @@
 """Tracing: server spans per app, W3C traceparent across an httpx hop, OTLP export, log ids."""
 
 import json
+import logging
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -126,7 +127,16 @@ async def test_health_and_metrics_make_no_spans(spans):
             if s.resource.attributes["service.name"] == "unit-quiet"] == []
 
 
-async def test_request_log_line_carries_the_trace_id(upstream, spans, capsys):
+@pytest.fixture()
+def restore_logging():
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+async def test_request_log_line_carries_the_trace_id(upstream, spans, capsys, restore_logging):
     configure_logging("unit-ingester", fmt="json")
     headers = {"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
     await _call(upstream, "/api/v1/files/logged", headers)
