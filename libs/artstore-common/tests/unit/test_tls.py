@@ -140,3 +140,16 @@ def test_healthcheck_probe_uses_https_and_ca(https_server, pki, monkeypatch):
     assert probe() == 1
     monkeypatch.delenv("TLS_CERT_FILE")
     assert probe() == 1  # plain HTTP against an HTTPS port
+
+
+def test_gen_certs_rerun_keeps_the_ca_and_issues_only_missing_certificates(tmp_path):
+    gen = _gen_certs()
+    gen.main([str(tmp_path), "a"])
+    ca, cert_a = (tmp_path / "ca.crt").read_bytes(), (tmp_path / "a.crt").read_bytes()
+    gen.main([str(tmp_path), "a", "b"])
+    assert (tmp_path / "ca.crt").read_bytes() == ca
+    assert (tmp_path / "a.crt").read_bytes() == cert_a
+    assert (tmp_path / "b.crt").exists()
+    gen.main([str(tmp_path), "a", "--force"])
+    assert (tmp_path / "a.crt").read_bytes() != cert_a
+    assert (tmp_path / "ca.key").stat().st_mode & 0o077 == 0
