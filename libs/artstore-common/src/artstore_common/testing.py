@@ -102,7 +102,16 @@ class ServiceProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.env.get("TLS_CERT_FILE") else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> Any:
+        """What an httpx client needs to talk to this process (its ``TLS_CA_FILE``, if any)."""
+        import ssl
+
+        ca_file = self.env.get("TLS_CA_FILE")
+        return ssl.create_default_context(cafile=ca_file) if ca_file else True
 
     def start(self, timeout: float = 60.0) -> ServiceProcess:
         import os
@@ -124,7 +133,8 @@ class ServiceProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.tail()}")
             try:
-                if httpx.get(self.url + "/health/live", timeout=1.0).status_code == 200:
+                live = httpx.get(self.url + "/health/live", timeout=1.0, verify=self.verify)
+                if live.status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

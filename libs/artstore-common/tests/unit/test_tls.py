@@ -153,3 +153,37 @@ def test_gen_certs_rerun_keeps_the_ca_and_issues_only_missing_certificates(tmp_p
     gen.main([str(tmp_path), "a", "--force"])
     assert (tmp_path / "a.crt").read_bytes() != cert_a
     assert (tmp_path / "ca.key").stat().st_mode & 0o077 == 0
+
+
+TINY_APP = '''
+from artstore_common.app import create_base_app
+from artstore_common.settings import ArtStoreSettings
+
+
+def create_app():
+    return create_base_app(ArtStoreSettings(SERVICE_NAME="tiny"), title="tiny", version="0")
+'''
+
+
+def test_serve_entry_point_runs_https_with_tls13_floor(pki, tmp_path):
+    """``python -m artstore_common.serve`` (what every image runs) with TLS_CERT_FILE set."""
+    from artstore_common.testing import ServiceProcess
+
+    (tmp_path / "tinyapp.py").write_text(TINY_APP)
+    process = ServiceProcess("tinyapp:create_app", name="tiny", log_path=str(tmp_path / "log"),
+                             env={"PYTHONPATH": str(tmp_path), "TLS_CERT_FILE": str(pki["cert"]),
+                                  "TLS_KEY_FILE": str(pki["key"]), "TLS_CA_FILE": str(pki["ca"])})
+    try:
+        process.start()
+        assert process.url.startswith("https://")
+        with httpx.Client(verify=process.verify) as client:
+            response = client.get(process.url + "/health/ready")
+            assert response.status_code == 200
+            ssl_object = response.extensions["network_stream"].get_extra_info("ssl_object")
+            assert ssl_object.version() == "TLSv1.3"
+        old = ssl.create_default_context(cafile=str(pki["ca"]))
+        old.maximum_version = ssl.TLSVersion.TLSv1_2
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(process.url + "/health/live", verify=old)
+    finally:
+        process.stop()
