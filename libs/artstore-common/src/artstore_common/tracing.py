@@ -73,9 +73,11 @@ def build_tracer_provider(settings: ArtStoreSettings, version: str = "") -> Trac
             "deployment.environment": settings.ENVIRONMENT,
         }
     )
-    provider = TracerProvider(resource=resource)
-    if settings.OTEL_EXPORTER_OTLP_ENDPOINT:
-        processor = _otlp_processor(settings.OTEL_EXPORTER_OTLP_ENDPOINT, settings)
+    # Only an exporting provider needs flushing at exit; tests build hundreds of apps.
+    exporting = bool(settings.OTEL_EXPORTER_OTLP_ENDPOINT)
+    provider = TracerProvider(resource=resource, shutdown_on_exit=exporting)
+    if exporting:
+        processor = _otlp_processor(settings.OTEL_EXPORTER_OTLP_ENDPOINT or "", settings)
         if processor is not None:
             provider.add_span_processor(processor)
             log.info("tracing.otlp_enabled", endpoint=settings.OTEL_EXPORTER_OTLP_ENDPOINT)
