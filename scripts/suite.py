@@ -65,12 +65,13 @@ class StorageElementPlan:
     mode: str
     priority: int
     port: int
+    retention_days: int
     capacity_bytes: int = 10 * 1024**3
 
 
 LOCAL_STORAGE_ELEMENTS = [
-    StorageElementPlan("se-edit-1", "edit", 100, 8010),
-    StorageElementPlan("se-rw-1", "rw", 100, 8011),
+    StorageElementPlan("se-edit-1", "edit", 100, 8010, retention_days=365),
+    StorageElementPlan("se-rw-1", "rw", 100, 8011, retention_days=5 * 365),
 ]
 
 
@@ -271,6 +272,7 @@ class Suite:
                     "SE_DATA_DIR": str(data_dir),
                     "SE_PRIORITY": str(plan.priority),
                     "SE_CAPACITY_BYTES": str(plan.capacity_bytes),
+                    "SE_RETENTION_DAYS": str(plan.retention_days),
                     "DATABASE_URL": database_url(pg_dsn, se_dbs[plan.name]),
                     "JWKS_URL": jwks_url,
                 }
