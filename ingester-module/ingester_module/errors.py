@@ -70,11 +70,6 @@ class ChecksumMismatch(ArtStoreError):
     message = "The storage element reported a different checksum than the ingester computed"
 
 
-class UpstreamAuthFailed(ArtStoreError):
-    status_code, code = 503, "UPSTREAM_AUTH_FAILED"
-    message = "The ingester could not obtain its service token"
-
-
 class ClientStalled(ArtStoreError):
     status_code, code = 408, "REQUEST_TIMEOUT"
     message = "The client stopped sending the file"

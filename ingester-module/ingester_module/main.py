@@ -21,10 +21,10 @@ from artstore_common.discovery import DiscoveryClient
 from artstore_common.health import CheckResult, HealthCheck
 from artstore_common.logging import configure_logging
 from artstore_common.resilience import BreakerRegistry, build_async_client
+from artstore_common.service_token import ServiceTokenProvider
 from artstore_common.tls import client_verify
 from ingester_module import __version__
 from ingester_module.config import Settings
-from ingester_module.service_token import ServiceTokenProvider
 from ingester_module.storage.client import StorageClient, Timeouts
 from ingester_module.storage.placement import Placer
 from ingester_module.uploads.endpoints import router as files_router

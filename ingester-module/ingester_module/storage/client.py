@@ -24,8 +24,8 @@ from artstore_common.contracts import (
 )
 from artstore_common.errors import ArtStoreError
 from artstore_common.resilience import BreakerRegistry, CircuitOpenError, UpstreamServerError
+from artstore_common.service_token import ServiceTokenProvider
 from ingester_module.errors import ClientStalled, StorageFailed
-from ingester_module.service_token import ServiceTokenProvider
 from ingester_module.storage.body import FileBody
 
 log = structlog.get_logger(__name__)

@@ -10,9 +10,8 @@ import pytest
 
 from artstore_common.auth import TokenVerifier
 from artstore_common.resilience import BreakerRegistry
+from artstore_common.service_token import CachedToken, ServiceTokenProvider, UpstreamAuthFailed
 from artstore_common.testing import free_port
-from ingester_module.errors import UpstreamAuthFailed
-from ingester_module.service_token import CachedToken, ServiceTokenProvider
 
 pytestmark = pytest.mark.integration
 

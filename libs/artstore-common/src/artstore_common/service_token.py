@@ -1,7 +1,9 @@
-"""The ingester's own access token (client credentials), cached and refreshed ahead of expiry.
+"""A service's own access token (client credentials), cached and refreshed ahead of expiry.
 
-One refresh runs at a time; callers keep using the cached token while it is still valid even
-if a refresh fails, so a short admin outage does not stop uploads.
+Used by the ingester and the query module to call storage elements. One refresh runs at a
+time; callers keep using the cached token while it is still valid even if a refresh fails, so
+a short admin outage does not stop uploads or downloads. ``token(rejected=...)`` forces a new
+token when a storage element refused the current one (e.g. right after a key rotation).
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ from dataclasses import dataclass
 import httpx
 import structlog
 
+from artstore_common.errors import ServiceUnavailable
 from artstore_common.resilience import BreakerRegistry, UpstreamServerError
-from ingester_module.errors import UpstreamAuthFailed
 
 log = structlog.get_logger(__name__)
 
 ADMIN_TARGET = "admin"
+
+
+class UpstreamAuthFailed(ServiceUnavailable):
+    code = "UPSTREAM_AUTH_FAILED"
+    message = "The service could not obtain its own access token from the admin module"
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ class ServiceTokenProvider:
 
     async def _fetch(self) -> CachedToken:
         if not self.configured:
-            raise RuntimeError("INGESTER_CLIENT_ID / INGESTER_CLIENT_SECRET are not set")
+            raise RuntimeError("the service's client id / client secret are not configured")
         started = time.monotonic()
         async with self.breakers.guard(ADMIN_TARGET, time_limit=self.timeout):
             response = await self.http.post(
