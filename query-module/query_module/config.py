@@ -24,7 +24,8 @@ class Settings(ArtStoreSettings):
     ADMIN_URL: str = "http://localhost:8000"
     QUERY_CLIENT_ID: str | None = None
     QUERY_CLIENT_SECRET: str | None = None
-    SERVICE_TOKEN_REFRESH_MARGIN_SECONDS: int = Field(default=120, ge=0)
+    TOKEN_REFRESH_AT: float = Field(default=0.8, gt=0.1, lt=1.0)  # fraction of expires_in
+    ADMIN_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
 
     DISCOVERY_FALLBACK_FILE: str | None = None
     DISCOVERY_REFRESH_SECONDS: float = Field(default=30.0, gt=0)

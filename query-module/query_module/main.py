@@ -19,7 +19,8 @@ from artstore_common.app import create_base_app
 from artstore_common.auth import TokenVerifier
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.logging import configure_logging
-from artstore_common.resilience import build_async_client
+from artstore_common.resilience import BreakerRegistry, build_async_client
+from artstore_common.service_token import ServiceTokenProvider
 from artstore_common.tls import client_verify
 from query_module import __version__
 from query_module.api import api_router
@@ -30,7 +31,6 @@ from query_module.events.consumer import EventConsumer
 from query_module.files.download import Downloader
 from query_module.health import health_checks
 from query_module.reindex.service import Reindexer
-from query_module.se_client import ServiceTokenProvider
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         connect_timeout=settings.SE_CONNECT_TIMEOUT_SECONDS,
         verify=client_verify(settings),
     )
-    tokens = ServiceTokenProvider(settings, http)
+    tokens = ServiceTokenProvider(
+        token_url=settings.ADMIN_URL.rstrip("/") + "/api/v1/auth/token",
+        client_id=settings.QUERY_CLIENT_ID,
+        client_secret=settings.QUERY_CLIENT_SECRET,
+        http=http,
+        breakers=BreakerRegistry(settings.SERVICE_NAME, timeout=settings.ADMIN_TIMEOUT_SECONDS),
+        refresh_at=settings.TOKEN_REFRESH_AT,
+        timeout=settings.ADMIN_TIMEOUT_SECONDS,
+    )
     cache = MetadataCache(settings, redis)
     app.state.metadata_cache = cache
     app.state.downloader = Downloader(http, tokens, discovery, settings.DOWNLOAD_CHUNK_BYTES)

@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.errors import ArtStoreError
+from artstore_common.service_token import ServiceTokenProvider
 from query_module import metrics
 from query_module.catalog.schemas import FileRead
 from query_module.errors import (
@@ -28,7 +29,6 @@ from query_module.errors import (
     StorageElementUnavailable,
 )
 from query_module.files.disposition import content_disposition
-from query_module.se_client import ServiceTokenProvider
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +67,7 @@ class Downloader:
             h: request.headers[h] for h in FORWARDED_REQUEST_HEADERS if h in request.headers
         }
         for attempt in (1, 2):
-            headers = {**forwarded, "Authorization": f"Bearer {await self.tokens.get()}",
+            headers = {**forwarded, "Authorization": f"Bearer {await self.tokens.token()}",
                        "Accept-Encoding": "identity"}
             request_id = request.scope.get("state", {}).get("request_id")
             if request_id:

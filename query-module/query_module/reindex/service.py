@@ -22,13 +22,13 @@ from artstore_common.contracts import DiscoveredStorageElement, FileAttributes
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.errors import ArtStoreError
 from artstore_common.resilience import UpstreamServerError, retrying
+from artstore_common.service_token import ServiceTokenProvider
 from query_module import metrics
 from query_module.catalog import repository as catalog
 from query_module.catalog.rules import Outcome
 from query_module.db import session_scope
 from query_module.models import ReindexRun
 from query_module.reindex import repository as repo
-from query_module.se_client import ServiceTokenProvider
 
 log = structlog.get_logger(__name__)
 
@@ -176,7 +176,7 @@ class Reindexer:
         self, se: DiscoveredStorageElement, url: str, params: dict[str, Any]
     ) -> dict[str, Any]:
         for auth_attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {await self.tokens.get()}"}
+            headers = {"Authorization": f"Bearer {await self.tokens.token()}"}
             response = await self.http.get(url, params=params, headers=headers, timeout=60.0)
             if response.status_code == 401 and auth_attempt == 1:
                 self.tokens.invalidate()
