@@ -7,12 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-import structlog
-from alembic import command
-from alembic.config import Config
 from fastapi import Depends, Request
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,9 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from artstore_common import migrations
 from query_module.config import Settings
-
-log = structlog.get_logger(__name__)
 
 QUERY_ROOT = Path(__file__).resolve().parent.parent
 MIGRATION_LOCK_ID = 0x4152_5453_0030  # "ARTS" + the query port
@@ -63,20 +57,5 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
-def alembic_config() -> Config:
-    cfg = Config(str(QUERY_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(QUERY_ROOT / "migrations"))
-    return cfg
-
-
-def _upgrade(connection: Connection, revision: str) -> None:
-    cfg = alembic_config()
-    cfg.attributes["connection"] = connection
-    command.upgrade(cfg, revision)
-
-
 async def run_migrations(engine: AsyncEngine, revision: str = "head") -> None:
-    async with engine.begin() as conn:
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-        await conn.run_sync(_upgrade, revision)
-    log.info("db.migrated", revision=revision)
+    await migrations.run_migrations(engine, QUERY_ROOT, MIGRATION_LOCK_ID, revision)

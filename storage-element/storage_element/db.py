@@ -21,10 +21,10 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
 def upgrade_database(url: str) -> None:
     """``alembic upgrade head`` (also: ``alembic -c storage-element/alembic.ini upgrade head``)."""
     from alembic import command
-    from alembic.config import Config
 
-    cfg = Config(str(PACKAGE_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(PACKAGE_ROOT / "migrations"))
+    from artstore_common.migrations import alembic_config
+
+    cfg = alembic_config(PACKAGE_ROOT)
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, "head")
 
