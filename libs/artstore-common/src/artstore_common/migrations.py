@@ -9,6 +9,7 @@ the whole body of a service's ``migrations/env.py``: it uses the connection hand
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable
 from logging.config import fileConfig
@@ -48,7 +49,10 @@ async def run_migrations(
 def run_env(target_metadata: MetaData, default_url: Callable[[], str]) -> None:
     config = context.config
     handed_over = config.attributes.get("connection")
-    if config.config_file_name is not None and handed_over is None:
+    # Only the bare alembic CLI takes logging from alembic.ini: inside a service (root handler
+    # already installed by configure_logging) it would drop every log line after migrating.
+    if (config.config_file_name is not None and handed_over is None
+            and not logging.getLogger().handlers):
         fileConfig(config.config_file_name, disable_existing_loggers=False)
 
     def url() -> str:
