@@ -7,11 +7,7 @@ facts that must persist even though the request fails (failed-login counters, th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Annotated
-
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +16,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from admin_module.config import Settings
+from artstore_common.db import DbSession, session_scope
+
+__all__ = ["DbSession", "create_engine", "create_sessionmaker", "independent_session",
+           "session_scope"]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -41,35 +41,6 @@ def create_sessionmaker(
         autoflush=False,
         info={"audit_hmac_secret": audit_hmac_secret},
     )
-
-
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with factory() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
-
-
-# scope="function": the commit happens after the endpoint returns and before the response is
-# sent, so a failed commit becomes an error response instead of a lie.
-DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-
-
-@asynccontextmanager
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    async with factory() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
 
 
 def independent_session(request: Request):
