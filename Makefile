@@ -11,6 +11,7 @@ UNIT_DIRS := libs/artstore-common/tests/unit admin-module/tests/unit storage-ele
 
 help:
 	@echo "make run        start the whole suite in the foreground (Ctrl-C stops it)"
+	@echo "                (SUITE_ARGS=--tls: HTTPS/TLS 1.3 between services, local CA)"
 	@echo "make up / down  start in the background / stop (data in .artstore/ is kept)"
 	@echo "make clean      stop and delete all local data (.artstore/)"
 	@echo "make test       install what is missing, start servers, run every test"
@@ -35,10 +36,10 @@ install-ui:
 	fi
 
 run: install
-	@$(PY) scripts/suite.py run
+	@$(PY) scripts/suite.py run $(SUITE_ARGS)
 
 up: install
-	@$(PY) scripts/suite.py up
+	@$(PY) scripts/suite.py up $(SUITE_ARGS)
 
 down:
 	@if [ -x $(PY) ]; then $(PY) scripts/suite.py down; else python3 scripts/stack.py stop; fi

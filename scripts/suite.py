@@ -23,11 +23,13 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,10 +55,11 @@ class Service:
     factory: str
     port: int
     env: dict[str, str] = field(default_factory=dict)
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
 
 @dataclass
@@ -164,14 +167,15 @@ def database_url(pg_dsn: str, name: str) -> str:
     return f"postgresql+asyncpg://{base}/{name}"
 
 
-def wait_ready(service: Service, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+def wait_ready(service: Service, proc: subprocess.Popen, log: Path, timeout: float,
+               verify: Any = True) -> None:
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{service.name} exited ({proc.returncode}):\n{tail(log)}")
         try:
-            response = httpx.get(service.url + "/health/ready", timeout=3.0)
+            response = httpx.get(service.url + "/health/ready", timeout=3.0, verify=verify)
             if response.status_code == 200:
                 return
             last = response.text[:300]
@@ -193,11 +197,18 @@ def tail(path: Path, lines: int = 30) -> str:
 
 class Suite:
     def __init__(self, root: Path | str = DEFAULT_ROOT, *, fast: bool = False,
-                 fixed_ports: bool = True, with_ui: bool = True) -> None:
+                 fixed_ports: bool = True, with_ui: bool = True, tls_dir: Path | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:
+        """``tls_dir``: serve every service over HTTPS (TLS 1.3) with ``<name>.crt``/``.key``
+        from that folder, all verified against its ``ca.crt`` (``scripts/gen-certs.py``)."""
         self.root = Path(root).resolve()
         self.fast = fast
         self.fixed_ports = fixed_ports
         self.with_ui = with_ui
+        self.tls_dir = Path(tls_dir).resolve() if tls_dir else None
+        self.extra_env = extra_env or {}
+        self.verify: Any = (ssl.create_default_context(cafile=str(self.tls_dir / "ca.crt"))
+                            if self.tls_dir else True)
         self.logs = self.root / "logs"
         self.state_file = self.root / "suite.json"
 
@@ -231,6 +242,8 @@ class Suite:
         query = Service("query", "query_module.main:create_app",
                         pick_port(8030, taken, self.fixed_ports))
         ui_port = pick_port(4200, taken, self.fixed_ports)
+        for service in (admin, ingester, query, *(s for _, s in ses)):
+            service.scheme = "https" if self.tls_dir else "http"
 
         pg_dsn = stack_env["PG_DSN"]
         se_dbs = {plan.name: "artstore_" + plan.name.replace("-", "_") for plan, _ in ses}
@@ -278,9 +291,9 @@ class Suite:
                 }
                 self._start(service, state)
             token = client_token(admin.url, creds["ARTSTORE_CLIENT_ID"],
-                                 creds["ARTSTORE_CLIENT_SECRET"])
-            register_storage_elements(admin.url, token, [s.url for _, s in ses])
-            internal = ensure_internal_accounts(self.root, admin.url, token, creds)
+                                 creds["ARTSTORE_CLIENT_SECRET"], self.verify)
+            register_storage_elements(admin.url, token, [s.url for _, s in ses], self.verify)
+            internal = ensure_internal_accounts(self.root, admin.url, token, creds, self.verify)
             ingester.env = {
                 **common,
                 "SERVICE_NAME": "ingester-module",
@@ -328,6 +341,11 @@ class Suite:
         return run_env
 
     def _start(self, service: Service, state: dict) -> None:
+        service.env.update(self.extra_env)
+        if self.tls_dir:
+            service.env.update(TLS_CERT_FILE=str(self.tls_dir / f"{service.name}.crt"),
+                               TLS_KEY_FILE=str(self.tls_dir / f"{service.name}.key"),
+                               TLS_CA_FILE=str(self.tls_dir / "ca.crt"))
         log = self.logs / f"{service.name}.log"
         env = {**os.environ, **service.env, "HOST": "127.0.0.1", "PORT": str(service.port)}
         with open(log, "ab") as out:
@@ -338,9 +356,10 @@ class Suite:
             )
         state["processes"][service.name] = {"pid": proc.pid, "url": service.url,
                                             "log": str(log), "factory": service.factory,
-                                            "port": service.port, "env": service.env}
+                                            "port": service.port, "env": service.env,
+                                            "scheme": service.scheme}
         self._save(state)
-        wait_ready(service, proc, log, READY_TIMEOUT)
+        wait_ready(service, proc, log, READY_TIMEOUT, self.verify)
         print(f"  {service.name:<10} {service.url}", flush=True)
 
     def _start_ui(self, port: int, admin: Service, ingester: Service, query: Service,
@@ -351,6 +370,8 @@ class Suite:
         log = self.logs / "ui.log"
         env = {**os.environ, "PORT": str(port), "ADMIN_URL": admin.url,
                "INGESTER_URL": ingester.url, "QUERY_URL": query.url}
+        if self.tls_dir:
+            env["NODE_EXTRA_CA_CERTS"] = str(self.tls_dir / "ca.crt")
         with open(log, "ab") as out:
             proc = subprocess.Popen(["node", str(serve_script)], env=env, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True,
@@ -390,7 +411,8 @@ class Suite:
         state = self._state()
         info = state["processes"][name]
         stop_process(info["pid"], timeout=20)
-        self._start(Service(name, info["factory"], info["port"], info["env"]), state)
+        self._start(Service(name, info["factory"], info["port"], info["env"],
+                            info.get("scheme", "http")), state)
 
     def alive(self) -> dict[str, bool]:
         return {name: pid_alive(info["pid"])
@@ -427,17 +449,19 @@ def stop_process(pid: int, timeout: float = 20.0) -> None:
 # --- talking to the admin module --------------------------------------------------------------
 
 
-def client_token(admin_url: str, client_id: str, client_secret: str) -> str:
-    response = httpx.post(admin_url + "/api/v1/auth/token", timeout=30.0, data={
+def client_token(admin_url: str, client_id: str, client_secret: str, verify: Any = True) -> str:
+    response = httpx.post(admin_url + "/api/v1/auth/token", timeout=30.0, verify=verify, data={
         "grant_type": "client_credentials", "client_id": client_id,
         "client_secret": client_secret})
     response.raise_for_status()
     return response.json()["access_token"]
 
 
-def register_storage_elements(admin_url: str, token: str, se_urls: list[str]) -> None:
+def register_storage_elements(admin_url: str, token: str, se_urls: list[str],
+                              verify: Any = True) -> None:
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=admin_url, headers=headers, timeout=30.0) as client:
+    with httpx.Client(base_url=admin_url, headers=headers, timeout=30.0,
+                      verify=verify) as client:
         registered = client.get("/api/v1/storage-elements", params={"limit": 1000})
         registered.raise_for_status()
         known = {item["api_url"].rstrip("/"): item for item in registered.json()["items"]}
@@ -451,7 +475,7 @@ def register_storage_elements(admin_url: str, token: str, se_urls: list[str]) ->
 
 
 def ensure_internal_accounts(root: Path, admin_url: str, token: str,
-                             creds: dict[str, str]) -> dict[str, str]:
+                             creds: dict[str, str], verify: Any = True) -> dict[str, str]:
     """Service accounts the ingester (USER) and query module (READONLY) use to call SEs.
 
     Their secrets live in ``<root>/secrets.env``; if the admin database no longer knows
@@ -465,9 +489,10 @@ def ensure_internal_accounts(root: Path, admin_url: str, token: str,
         cid, secret = values.get(f"{prefix}_CLIENT_ID"), values.get(f"{prefix}_CLIENT_SECRET")
         if cid and secret:
             with contextlib.suppress(httpx.HTTPStatusError):
-                client_token(admin_url, cid, secret)
+                client_token(admin_url, cid, secret, verify)
                 continue
-        with httpx.Client(base_url=admin_url, headers=headers, timeout=30.0) as client:
+        with httpx.Client(base_url=admin_url, headers=headers, timeout=30.0,
+                          verify=verify) as client:
             existing = client.get("/api/v1/service-accounts",
                                   params={"search": name, "limit": 100})
             existing.raise_for_status()
@@ -491,14 +516,29 @@ def ensure_internal_accounts(root: Path, admin_url: str, token: str,
 # --- command line -----------------------------------------------------------------------------
 
 
+def local_pki(root: Path) -> Path:
+    """A local CA and one certificate per service (kept across runs)."""
+    spec = importlib.util.spec_from_file_location("artstore_gen_certs",
+                                                  REPO / "scripts" / "gen-certs.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    names = ["admin", "ingester", "query", *(plan.name for plan in LOCAL_STORAGE_ELEMENTS)]
+    module.generate(root.resolve() / "pki", names)
+    return root.resolve() / "pki"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "up", "down", "status"])
     parser.add_argument("--root", default=str(DEFAULT_ROOT))
     parser.add_argument("--no-ui", action="store_true")
+    parser.add_argument("--tls", action="store_true",
+                        help="HTTPS (TLS 1.3) between every service, with a local CA in <root>/pki")
     args = parser.parse_args(argv)
-    suite = Suite(args.root, with_ui=not args.no_ui)
+    tls_dir = local_pki(Path(args.root)) if args.tls and args.command in ("run", "up") else None
+    suite = Suite(args.root, with_ui=not args.no_ui, tls_dir=tls_dir)
     if args.command == "down":
         suite.down()
         print("stopped")

@@ -106,26 +106,6 @@ def untraced():
     return suppress_http_instrumentation()
 
 
-class _VerifyingHttpx(types.ModuleType):
-    """httpx for the suite launcher, trusting the test CA."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        super().__init__("httpx")
-        self._context = context
-
-    def __getattr__(self, name):
-        return getattr(httpx, name)
-
-    def get(self, *args, **kwargs):
-        return httpx.get(*args, verify=self._context, **kwargs)
-
-    def post(self, *args, **kwargs):
-        return httpx.post(*args, verify=self._context, **kwargs)
-
-    def Client(self, *args, **kwargs):  # noqa: N802 - mirrors httpx.Client
-        return httpx.Client(*args, verify=self._context, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     gen = _load("gen_certs_e2e", REPO / "scripts" / "gen-certs.py")
@@ -147,25 +127,12 @@ def collector():
 @pytest.fixture(scope="module")
 def tls_suite(pki, collector):
     suite_module = _load("artstore_suite_tls", REPO / "scripts" / "suite.py")
-    context = ssl.create_default_context(cafile=str(pki["ca"]))
-    suite_module.httpx = _VerifyingHttpx(context)
-    suite_module.Service.url = property(lambda self: f"https://127.0.0.1:{self.port}")
-
-    class TlsSuite(suite_module.Suite):
-        def _start(self, service, state):
-            service.env.update({
-                "TLS_CERT_FILE": str(pki["dir"] / f"{service.name}.crt"),
-                "TLS_KEY_FILE": str(pki["dir"] / f"{service.name}.key"),
-                "TLS_CA_FILE": str(pki["ca"]),
-                "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
-                "OTEL_BSP_SCHEDULE_DELAY": "200",
-                "LOG_FORMAT": "json",
-            })
-            super()._start(service, state)
-
     root = REPO / ".artstore" / "test-suites" / f"tls-{os.getpid()}"
     shutil.rmtree(root, ignore_errors=True)
-    handle = TlsSuite(root, fast=True, fixed_ports=False, with_ui=False)
+    handle = suite_module.Suite(
+        root, fast=True, fixed_ports=False, with_ui=False, tls_dir=pki["dir"],
+        extra_env={"OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+                   "OTEL_BSP_SCHEDULE_DELAY": "200", "LOG_FORMAT": "json"})
     try:
         handle.env = handle.up()
         yield handle
