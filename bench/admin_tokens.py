@@ -14,36 +14,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 from cryptography.fernet import Fernet
+from support import ROOT, create_db, drop_dbs, load_stack
 
 from artstore_common.testing import ServiceProcess
 
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-admin-client-secret-0123456789abcdef"
-
-
-def load_stack():
-    spec = importlib.util.spec_from_file_location("artstore_stack", ROOT / "scripts" / "stack.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-async def admin_sql(pg_dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def pct(values: list[float], p: float) -> float:
@@ -80,11 +63,10 @@ async def main() -> None:
 
     env = load_stack().start(["postgres", "redis"], args.state_dir, fast=True)
     db = f"bench_admin_{uuid.uuid4().hex[:8]}"
-    await admin_sql(env["PG_DSN"], f'CREATE DATABASE "{db}"')
-    base = env["PG_DSN"].rsplit("/", 1)[0].split("://", 1)[1]
+    db_url = await create_db(env["PG_DSN"], db)
     service_env = {
         "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": f"postgresql+asyncpg://{base}/{db}", "REDIS_URL": env["REDIS_URL"],
+        "DATABASE_URL": db_url, "REDIS_URL": env["REDIS_URL"],
         "AUDIT_HMAC_SECRET": "bench-audit-secret-0123456789abcdefghij",
         "JWT_KEYS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ARTSTORE_ADMIN_PASSWORD": "Bench-Admin-Password-1", "ARTSTORE_CLIENT_SECRET": SECRET,
@@ -116,7 +98,7 @@ async def main() -> None:
         print(f"  JWKS: median {statistics.median(jwks) * 1000:.2f} ms")
     finally:
         proc.stop()
-        await admin_sql(env["PG_DSN"], f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await drop_dbs(env["PG_DSN"], [db])
 
 
 if __name__ == "__main__":

@@ -13,90 +13,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
-import json
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import httpx
 import psutil
-import redis
-from cryptography.fernet import Fernet
-
-from artstore_common.contracts import (
-    DISCOVERY_CHANNEL,
-    DISCOVERY_KEY,
-    DiscoveredStorageElement,
-    DiscoveryDocument,
+from support import (
+    ROOT,
+    MiB,
+    RssSampler,
+    create_db,
+    drop_dbs,
+    load_stack,
+    parse_size,
+    publish_discovery,
+    start_admin,
 )
+
 from artstore_common.testing import ServiceProcess, TokenFactory
 
-ROOT = Path(__file__).resolve().parents[1]
-MiB = 1024 * 1024
 SECRET = "bench-ingester-secret-0123456789abcdef"
-
-
-def parse_size(text: str) -> int:
-    units = {"K": 1024, "M": MiB, "G": 1024 * MiB}
-    text = text.strip().upper()
-    return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
-
-
-def load_stack():
-    spec = importlib.util.spec_from_file_location("artstore_stack", ROOT / "scripts" / "stack.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-async def create_db(pg_dsn: str, name: str) -> str:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
-    return f"postgresql+asyncpg://{base}/{name}"
-
-
-async def drop_dbs(pg_dsn: str, names: list[str]) -> None:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for name in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pids: dict[str, int], interval: float = 0.02) -> None:
-        super().__init__(daemon=True)
-        self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
-        self.peak = {name: 0 for name in pids}
-        self.interval = interval
-        self.stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop_event.is_set():
-            for name, proc in self.procs.items():
-                try:
-                    self.peak[name] = max(self.peak[name], proc.memory_info().rss)
-                except psutil.Error:
-                    pass
-            time.sleep(self.interval)
-
-    def finish(self) -> dict[str, int]:
-        self.stop_event.set()
-        self.join()
-        return self.peak
 
 
 def multipart_stream(size: int, boundary: str):
@@ -138,13 +79,8 @@ def main() -> None:
         from storage_element.db import upgrade_database
 
         upgrade_database(se_db)
-        admin = ServiceProcess("admin_module.main:create_app", {
-            "DATABASE_URL": admin_db, "REDIS_URL": f"{redis_base}/11", "ENVIRONMENT": "test",
-            "ARTSTORE_CLIENT_ID": "bench-ingester", "ARTSTORE_CLIENT_SECRET": SECRET,
-            "ARTSTORE_ADMIN_PASSWORD": "Bench-password-123!",
-            "AUDIT_HMAC_SECRET": "bench-audit-secret-0123456789abcdef",
-            "JWT_KEYS_ENCRYPTION_KEY": Fernet.generate_key().decode(), "LOG_LEVEL": "WARNING",
-        }, log_path=str(work / "admin.log"), name="admin").start(120)
+        admin = start_admin(admin_db, f"{redis_base}/11", "bench-ingester", SECRET,
+                            work / "admin.log")
         procs.append(admin)
         se_id = uuid.uuid4()
         se = ServiceProcess("storage_element.main:create_app", {
@@ -159,15 +95,7 @@ def main() -> None:
         }, log_path=str(work / "se.log"), name="se").start(120)
         procs.append(se)
         discovery = f"{redis_base}/13"
-        doc = DiscoveryDocument(version=1, published_at=datetime.now(UTC), storage_elements=[
-            DiscoveredStorageElement(id=se_id, name="bench-se", api_url=se.url, mode="edit",
-                                     status="online", priority=1,
-                                     capacity_bytes=4 * 1024 * MiB, used_bytes=0,
-                                     file_count=0)])
-        client = redis.Redis.from_url(discovery)
-        client.set(DISCOVERY_KEY, doc.model_dump_json())
-        client.publish(DISCOVERY_CHANNEL, json.dumps({"version": 1}))
-        client.close()
+        publish_discovery(discovery, se_id, se.url, "edit", 4 * 1024 * MiB)
         ingester = ServiceProcess("ingester_module.main:create_app", {
             "ADMIN_URL": admin.url, "INGESTER_CLIENT_ID": "bench-ingester",
             "INGESTER_CLIENT_SECRET": SECRET, "REDIS_URL": discovery,

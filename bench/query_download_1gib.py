@@ -16,90 +16,33 @@ import argparse
 import asyncio
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import httpx
 import psutil
-import redis
-from cryptography.fernet import Fernet
-
-from artstore_common.contracts import (
-    DISCOVERY_CHANNEL,
-    DISCOVERY_KEY,
-    DiscoveredStorageElement,
-    DiscoveryDocument,
+from support import (
+    ROOT,
+    MiB,
+    RssSampler,
+    create_db,
+    drop_dbs,
+    load_stack,
+    parse_size,
+    publish_discovery,
+    start_admin,
 )
+
 from artstore_common.testing import ServiceProcess, TokenFactory
 
-ROOT = Path(__file__).resolve().parents[1]
-MiB = 1024 * 1024
 SECRET = "bench-query-secret-0123456789abcdef"
 TIMEOUT = httpx.Timeout(900, connect=10)
-
-
-def parse_size(text: str) -> int:
-    units = {"K": 1024, "M": MiB, "G": 1024 * MiB}
-    text = text.strip().upper()
-    return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
-
-
-def load_stack():
-    spec = importlib.util.spec_from_file_location("artstore_stack", ROOT / "scripts" / "stack.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-async def create_db(pg_dsn: str, name: str) -> str:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
-    return f"postgresql+asyncpg://{base}/{name}"
-
-
-async def drop_dbs(pg_dsn: str, names: list[str]) -> None:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        for name in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
-        super().__init__(daemon=True)
-        self.proc = psutil.Process(pid)
-        self.peak = 0
-        self.interval = interval
-        self.stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                self.peak = max(self.peak, self.proc.memory_info().rss)
-            except psutil.Error:
-                pass
-            time.sleep(self.interval)
-
-    def finish(self) -> int:
-        self.stop_event.set()
-        self.join()
-        return self.peak
 
 
 def generated(size: int, digest):
@@ -158,13 +101,7 @@ def main() -> None:
     procs: list[ServiceProcess] = []
     try:
         admin_db, se_db, query_db = (asyncio.run(create_db(pg_dsn, n)) for n in db_names)
-        admin = ServiceProcess("admin_module.main:create_app", {
-            "DATABASE_URL": admin_db, "REDIS_URL": f"{redis_base}/15", "ENVIRONMENT": "test",
-            "ARTSTORE_CLIENT_ID": "bench-query", "ARTSTORE_CLIENT_SECRET": SECRET,
-            "ARTSTORE_ADMIN_PASSWORD": "Bench-password-123!",
-            "AUDIT_HMAC_SECRET": "bench-audit-secret-0123456789abcdef",
-            "JWT_KEYS_ENCRYPTION_KEY": Fernet.generate_key().decode(), "LOG_LEVEL": "WARNING",
-        }, log_path=str(work / "admin.log"), name="admin").start(120)
+        admin = start_admin(admin_db, f"{redis_base}/15", "bench-query", SECRET, work / "admin.log")
         procs.append(admin)
         jwks = admin.url + "/api/v1/auth/jwks"
         se_id = uuid.uuid4()
@@ -179,13 +116,7 @@ def main() -> None:
             "LOG_LEVEL": "WARNING",
         }, log_path=str(work / "se.log"), name="se").start(120)
         procs.append(se)
-        client = redis.Redis.from_url(redis_url)
-        doc = DiscoveryDocument(version=1, published_at=datetime.now(UTC), storage_elements=[
-            DiscoveredStorageElement(id=se_id, name="bench-se", api_url=se.url, mode="rw",
-                                     status="online", priority=1, capacity_bytes=capacity,
-                                     used_bytes=0, file_count=0)])
-        client.set(DISCOVERY_KEY, doc.model_dump_json())
-        client.publish(DISCOVERY_CHANNEL, json.dumps({"version": 1}))
+        publish_discovery(redis_url, se_id, se.url, "rw", capacity)
         query = ServiceProcess("query_module.main:create_app", {
             "DATABASE_URL": query_db, "REDIS_URL": redis_url, "FILE_EVENTS_STREAM": stream,
             "ADMIN_URL": admin.url, "QUERY_CLIENT_ID": "bench-query",
@@ -210,15 +141,14 @@ def main() -> None:
             else:
                 sys.exit("the file never reached the query module's catalog")
             direct, _, _ = timed_download(f"{se.url}/api/v1/files/{file_id}/content", headers)
-            sampler = RssSampler(query.proc.pid)
+            sampler = RssSampler({"query": query.proc.pid})
             sampler.start()
             took, received, got = timed_download(
                 f"{query.url}/api/v1/files/{file_id}/download", headers)
-            peak = sampler.finish()
+            peak = sampler.finish()["query"]
             ok = "ok" if received == size and got == expected else "MISMATCH"
             print(f"{size / MiB:>6.0f}Mi {took:>8.2f} {size / MiB / took:>8.1f} "
                   f"{size / MiB / direct:>16.1f} {peak / MiB:>12.1f}MiB {ok:>7}")
-        client.close()
     finally:
         for proc in reversed(procs):
             proc.stop()

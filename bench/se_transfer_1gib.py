@@ -15,69 +15,20 @@ import argparse
 import asyncio
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 import psutil
+from support import ROOT, MiB, RssSampler, create_db, drop_dbs, load_stack, parse_size
 
 from artstore_common.testing import ServiceProcess, TokenFactory
-
-ROOT = Path(__file__).resolve().parents[1]
-MiB = 1024 * 1024
-UNITS = {"K": 1024, "M": MiB, "G": 1024 * MiB}
-
-
-def load_stack():
-    spec = importlib.util.spec_from_file_location("artstore_stack", ROOT / "scripts" / "stack.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader
-    spec.loader.exec_module(module)
-    return module
-
-
-def parse_size(text: str) -> int:
-    text = text.strip().upper()
-    return int(float(text[:-1]) * UNITS[text[-1]]) if text[-1] in UNITS else int(text)
-
-
-async def admin_sql(pg_dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
-        super().__init__(daemon=True)
-        self.proc = psutil.Process(pid)
-        self.interval = interval
-        self.peak = 0
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            try:
-                self.peak = max(self.peak, self.proc.memory_info().rss)
-            except psutil.Error:
-                return
-            time.sleep(self.interval)
-
-    def finish(self) -> int:
-        self._halt.set()
-        self.join()
-        return self.peak
 
 
 def generated_body(size: int, compressible: bool):
@@ -112,14 +63,13 @@ def main() -> None:
     stack = load_stack()
     stack_env = stack.start(["postgres", "redis", "s3"], args.state_dir, fast=True)
     db = f"se_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(admin_sql(stack_env["PG_DSN"], f'CREATE DATABASE "{db}"'))
+    db_url = asyncio.run(create_db(stack_env["PG_DSN"], db))
     work = Path(tempfile.mkdtemp(prefix="se-bench-", dir=ROOT / ".artstore"))
     tokens = TokenFactory()
     (work / "jwt.pem").write_bytes(tokens.public_pem)
-    base = stack_env["PG_DSN"].rsplit("/", 1)[0].split("://", 1)[1]
     env = {
         "SE_BACKEND": args.backend, "SE_DATA_DIR": str(work / "volume"),
-        "DATABASE_URL": f"postgresql+asyncpg://{base}/{db}",
+        "DATABASE_URL": db_url,
         "REDIS_URL": stack_env["REDIS_URL"].rsplit("/", 1)[0] + "/3",
         "SE_EVENTS_STREAM": "artstore:file-events:bench",
         "JWT_PUBLIC_KEY_FILE": str(work / "jwt.pem"),
@@ -141,7 +91,7 @@ def main() -> None:
         if args.compression:
             attrs["compression"] = args.compression
         file_id = uuid.uuid4()
-        sampler = RssSampler(se.proc.pid)
+        sampler = RssSampler({"se": se.proc.pid})
         sampler.start()
         started = time.perf_counter()
         with httpx.Client(timeout=None) as client:
@@ -150,7 +100,7 @@ def main() -> None:
                 "X-ArtStore-Attributes": base64.urlsafe_b64encode(
                     json.dumps(attrs).encode()).decode()})
             up = time.perf_counter() - started
-            up_peak = sampler.finish()
+            up_peak = sampler.finish()["se"]
             r.raise_for_status()
             meta = r.json()
             assert meta["sha256"] == digest.hexdigest(), "upload checksum differs"
@@ -158,7 +108,7 @@ def main() -> None:
             print(f"upload:   {size / MiB / up:8.1f} MiB/s  ({up:.1f} s)  "
                   f"peak SE RSS {up_peak / MiB:.1f} MiB  stored {stored / MiB:.1f} MiB")
 
-            sampler = RssSampler(se.proc.pid)
+            sampler = RssSampler({"se": se.proc.pid})
             sampler.start()
             check = hashlib.sha256()
             got = 0
@@ -170,7 +120,7 @@ def main() -> None:
                     check.update(chunk)
                     got += len(chunk)
             down = time.perf_counter() - started
-            down_peak = sampler.finish()
+            down_peak = sampler.finish()["se"]
             assert got == size and check.hexdigest() == meta["sha256"], "download differs"
             print(f"download: {size / MiB / down:8.1f} MiB/s  ({down:.1f} s)  "
                   f"peak SE RSS {down_peak / MiB:.1f} MiB  (SHA-256 verified)")
@@ -179,7 +129,7 @@ def main() -> None:
     finally:
         se.stop()
         shutil.rmtree(work, ignore_errors=True)
-        asyncio.run(admin_sql(stack_env["PG_DSN"], f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        asyncio.run(drop_dbs(stack_env["PG_DSN"], [db]))
     sys.exit(0)
 
 
