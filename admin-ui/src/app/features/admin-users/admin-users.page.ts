@@ -1,11 +1,11 @@
-import { Component, OnInit, inject, signal } from '@angular/core';
+import { Component, inject } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
 import { MatDialog } from '@angular/material/dialog';
-import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
+import { MatPaginatorModule } from '@angular/material/paginator';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatTableModule } from '@angular/material/table';
 import { filter, switchMap } from 'rxjs';
@@ -14,10 +14,10 @@ import { AuthService } from '../../core/auth/auth.service';
 import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { confirm } from '../../shared/confirm-dialog';
-import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
 import { AdminUserDialog } from './admin-user.dialog';
 import { ADMIN_ROLES, AdminUser, AdminUsersApi } from './admin-users.api';
+import { PagedListPage } from '../../shared/paged-list';
 
 @Component({
   selector: 'app-admin-users',
@@ -89,53 +89,21 @@ import { ADMIN_ROLES, AdminUser, AdminUsersApi } from './admin-users.api';
     </div>
   `,
 })
-export class AdminUsersPage implements OnInit {
+export class AdminUsersPage extends PagedListPage<AdminUser> {
   private readonly api = inject(AdminUsersApi);
   private readonly dialog = inject(MatDialog);
-  private readonly notify = inject(Notifier);
   private readonly i18n = inject(I18nService);
   private readonly auth = inject(AuthService);
   readonly columns = ['username', 'role', 'status', 'last_login', 'actions'];
-  readonly items = signal<AdminUser[]>([]);
-  readonly total = signal(0);
-  readonly loading = signal(false);
   readonly canAdmin = () => this.auth.can('accounts:admin');
   readonly roles = ADMIN_ROLES;
   readonly statuses = ['active', 'disabled', 'deleted'];
   q = '';
   role = '';
   status = '';
-  limit = 20;
-  page = 0;
 
-  reload(): void {
-    this.page = 0;
-    this.load();
-  }
-
-  ngOnInit(): void {
-    this.load();
-  }
-
-  onPage(e: PageEvent): void {
-    this.page = e.pageIndex;
-    this.limit = e.pageSize;
-    this.load();
-  }
-
-  load(): void {
-    this.loading.set(true);
-    this.api.list({ q: this.q.trim(), role: this.role, status: this.status, limit: this.limit, offset: this.page * this.limit }).subscribe({
-      next: (p) => {
-        this.items.set(p.items);
-        this.total.set(p.total);
-        this.loading.set(false);
-      },
-      error: (e) => {
-        this.loading.set(false);
-        this.notify.error(e);
-      },
-    });
+  protected fetch(limit: number, offset: number) {
+    return this.api.list({ q: this.q.trim(), role: this.role, status: this.status, limit, offset });
   }
 
   edit(u: AdminUser | null): void {

@@ -1,19 +1,19 @@
 import { JsonPipe } from '@angular/common';
-import { Component, OnInit, inject, signal } from '@angular/core';
+import { Component, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
-import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
+import { MatPaginatorModule } from '@angular/material/paginator';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSelectModule } from '@angular/material/select';
 import { MatTableModule } from '@angular/material/table';
 
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { saveBlob } from '../../shared/download';
-import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
 import { AuditApi, AuditEvent, AuditFilter, AuditVerify } from './audit.api';
+import { PagedListPage } from '../../shared/paged-list';
 
 @Component({
   selector: 'app-audit',
@@ -78,14 +78,10 @@ import { AuditApi, AuditEvent, AuditFilter, AuditVerify } from './audit.api';
            .clickable { cursor: pointer; } .detail-row { height: 0; } .detail-row:not(.open) td { border-bottom-width: 0; padding: 0; }
            .json { background: #f6f7f9; padding: 8px; border-radius: 4px; font-size: 12px; overflow: auto; }`,
 })
-export class AuditPage implements OnInit {
+export class AuditPage extends PagedListPage<AuditEvent> {
   private readonly api = inject(AuditApi);
-  private readonly notify = inject(Notifier);
   readonly columns = ['seq', 'time', 'action', 'actor', 'resource', 'outcome'];
   readonly outcomes = ['success', 'failure', 'denied'];
-  readonly items = signal<AuditEvent[]>([]);
-  readonly total = signal(0);
-  readonly loading = signal(false);
   readonly exporting = signal(false);
   readonly verify = signal<AuditVerify | null>(null);
   readonly verifying = signal(false);
@@ -93,11 +89,10 @@ export class AuditPage implements OnInit {
   f: AuditFilter = { action: '', actor: '', resource_type: '', outcome: '' };
   since = '';
   until = '';
-  limit = 25;
-  page = 0;
+  override limit = 25;
 
-  ngOnInit(): void {
-    this.load();
+  override ngOnInit(): void {
+    super.ngOnInit();
     this.runVerify();
   }
 
@@ -112,34 +107,12 @@ export class AuditPage implements OnInit {
     };
   }
 
-  reload(): void {
-    this.page = 0;
-    this.load();
-  }
-
-  onPage(e: PageEvent): void {
-    this.page = e.pageIndex;
-    this.limit = e.pageSize;
-    this.load();
-  }
-
   toggle(e: AuditEvent): void {
     this.expanded.update((cur) => (cur === e.id ? null : e.id));
   }
 
-  load(): void {
-    this.loading.set(true);
-    this.api.list({ ...this.filter(), limit: this.limit, offset: this.page * this.limit }).subscribe({
-      next: (p) => {
-        this.items.set(p.items);
-        this.total.set(p.total);
-        this.loading.set(false);
-      },
-      error: (e) => {
-        this.loading.set(false);
-        this.notify.error(e);
-      },
-    });
+  protected fetch(limit: number, offset: number) {
+    return this.api.list({ ...this.filter(), limit, offset });
   }
 
   runVerify(): void {

@@ -1,18 +1,18 @@
-import { Component, DestroyRef, OnInit, inject, signal } from '@angular/core';
+import { Component, DestroyRef, inject } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatExpansionModule } from '@angular/material/expansion';
 import { MatFormFieldModule } from '@angular/material/form-field';
-import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
+import { MatPaginatorModule } from '@angular/material/paginator';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSelectModule } from '@angular/material/select';
 import { interval } from 'rxjs';
 
 import { I18N_PIPES } from '../../core/i18n/pipes';
-import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
 import { Saga, SagasApi, sagaProgress } from './sagas.api';
+import { PagedListPage } from '../../shared/paged-list';
 
 @Component({
   selector: 'app-sagas',
@@ -76,23 +76,17 @@ import { Saga, SagasApi, sagaProgress } from './sagas.api';
            .hdr { height: auto !important; min-height: 56px; } .steps { margin: 12px 0 0; padding-left: 20px; } .steps li { margin-bottom: 6px; } .steps li > app-status, .steps li > strong { margin-right: 8px; }
            .failed { --mat-progress-bar-active-indicator-color: #c62828; --mdc-linear-progress-active-indicator-color: #c62828; }`,
 })
-export class SagasPage implements OnInit {
+export class SagasPage extends PagedListPage<Saga> {
   private readonly api = inject(SagasApi);
-  private readonly notify = inject(Notifier);
   private readonly destroyRef = inject(DestroyRef);
   readonly types = ['mode_transition', 'finalize', 'retention_cleanup'];
   readonly states = ['running', 'compensating', 'completed', 'compensated', 'failed'];
-  readonly items = signal<Saga[]>([]);
-  readonly total = signal(0);
-  readonly loading = signal(false);
   readonly progress = sagaProgress;
   type = '';
   state = '';
-  limit = 20;
-  page = 0;
 
-  ngOnInit(): void {
-    this.load();
+  override ngOnInit(): void {
+    super.ngOnInit();
     // Running sagas move on their own; poll while any is visible.
     interval(5000)
       .pipe(takeUntilDestroyed(this.destroyRef))
@@ -101,29 +95,7 @@ export class SagasPage implements OnInit {
       });
   }
 
-  reload(): void {
-    this.page = 0;
-    this.load();
-  }
-
-  onPage(e: PageEvent): void {
-    this.page = e.pageIndex;
-    this.limit = e.pageSize;
-    this.load();
-  }
-
-  load(quiet = false): void {
-    if (!quiet) this.loading.set(true);
-    this.api.list({ type: this.type, state: this.state, limit: this.limit, offset: this.page * this.limit }).subscribe({
-      next: (p) => {
-        this.items.set(p.items);
-        this.total.set(p.total);
-        this.loading.set(false);
-      },
-      error: (e) => {
-        this.loading.set(false);
-        if (!quiet) this.notify.error(e);
-      },
-    });
+  protected fetch(limit: number, offset: number) {
+    return this.api.list({ type: this.type, state: this.state, limit, offset });
   }
 }

@@ -1,11 +1,11 @@
-import { Component, OnInit, inject, signal } from '@angular/core';
+import { Component, inject } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatDialog } from '@angular/material/dialog';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { MatMenuModule } from '@angular/material/menu';
-import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
+import { MatPaginatorModule } from '@angular/material/paginator';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSelectModule } from '@angular/material/select';
 import { MatTableModule } from '@angular/material/table';
@@ -15,11 +15,11 @@ import { AuthService } from '../../core/auth/auth.service';
 import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { confirm } from '../../shared/confirm-dialog';
-import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
 import { SaCreateDialog } from './sa-create.dialog';
 import { SecretDialog } from './secret.dialog';
 import { SA_ROLES, ServiceAccount, ServiceAccountWithSecret, ServiceAccountsApi } from './service-accounts.api';
+import { PagedListPage } from '../../shared/paged-list';
 
 @Component({
   selector: 'app-service-accounts',
@@ -110,53 +110,21 @@ import { SA_ROLES, ServiceAccount, ServiceAccountWithSecret, ServiceAccountsApi 
   `,
   styles: `.empty { padding: 24px; text-align: center; color: #6b6f76; }`,
 })
-export class ServiceAccountsPage implements OnInit {
+export class ServiceAccountsPage extends PagedListPage<ServiceAccount> {
   private readonly api = inject(ServiceAccountsApi);
   private readonly dialog = inject(MatDialog);
-  private readonly notify = inject(Notifier);
   private readonly i18n = inject(I18nService);
   private readonly auth = inject(AuthService);
   readonly roles = SA_ROLES;
   readonly statuses = ['active', 'suspended', 'deleted'];
   readonly columns = ['name', 'client_id', 'role', 'status', 'secret', 'last_used', 'actions'];
-  readonly items = signal<ServiceAccount[]>([]);
-  readonly total = signal(0);
-  readonly loading = signal(false);
   readonly canAdmin = () => this.auth.can('accounts:admin');
   q = '';
   role = '';
   status = '';
-  limit = 20;
-  page = 0;
 
-  ngOnInit(): void {
-    this.load();
-  }
-
-  reload(): void {
-    this.page = 0;
-    this.load();
-  }
-
-  onPage(e: PageEvent): void {
-    this.page = e.pageIndex;
-    this.limit = e.pageSize;
-    this.load();
-  }
-
-  load(): void {
-    this.loading.set(true);
-    this.api.list({ q: this.q.trim(), role: this.role, status: this.status, limit: this.limit, offset: this.page * this.limit }).subscribe({
-      next: (p) => {
-        this.items.set(p.items);
-        this.total.set(p.total);
-        this.loading.set(false);
-      },
-      error: (e) => {
-        this.loading.set(false);
-        this.notify.error(e);
-      },
-    });
+  protected fetch(limit: number, offset: number) {
+    return this.api.list({ q: this.q.trim(), role: this.role, status: this.status, limit, offset });
   }
 
   create(): void {
