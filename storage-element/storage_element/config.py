@@ -44,6 +44,10 @@ class Settings(ArtStoreSettings):
     SE_EVENTS_STREAM: str = FILE_EVENTS_STREAM
     SE_OUTBOX_POLL_SECONDS: float = 2.0
     SE_OUTBOX_RETENTION_HOURS: float = 72.0
+    # Trimming the shared stream (storage_element/stream_trim.py); 0 disables it on this SE.
+    SE_EVENTS_TRIM_INTERVAL_SECONDS: float = 30.0
+    SE_EVENTS_TRIM_SAFETY_SECONDS: float = 900.0  # acknowledged entries younger than this stay
+    SE_EVENTS_MAX_ENTRIES: int = 1_000_000  # the bound: a group further behind is overtaken
 
     SE_WAL_RETENTION_HOURS: float = 72.0
     SE_FIXITY_INTERVAL_SECONDS: float = 3600.0  # 0 disables the background scrubber

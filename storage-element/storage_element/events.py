@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage_element import repository as repo
 from storage_element.naming import now_utc
+from storage_element.stream_trim import StreamTrimmer, TrimResult
 
 log = structlog.get_logger(__name__)
 
@@ -43,12 +44,16 @@ class OutboxRelay:
     def __init__(
         self, sessionmaker: async_sessionmaker, redis_url: str, stream: str,
         poll_seconds: float = 2.0, retention_hours: float = 72.0,
+        trim_interval: float = 30.0, trim_safety: float = 900.0, max_entries: int = 1_000_000,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.stream = stream
         self.poll_seconds = poll_seconds
         self.retention = timedelta(hours=retention_hours)
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=3)
+        self.trim_interval = trim_interval
+        self.trimmer = StreamTrimmer(self._redis, stream, trim_safety, max_entries,
+                                     trim_interval or 1.0)
         self._wake = asyncio.Event()
         self.redis_ok = False
 
@@ -77,9 +82,12 @@ class OutboxRelay:
             await repo.outbox_purge(session, now_utc() - self.retention)
             await session.commit()
 
+    async def trim(self) -> TrimResult:
+        return await anyio.to_thread.run_sync(self.trimmer.trim)
+
     async def run(self) -> None:
         backoff = 0.5
-        purge_at = 0.0
+        purge_at = trim_at = 0.0
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -90,6 +98,9 @@ class OutboxRelay:
                 if loop.time() >= purge_at:
                     await self.purge()
                     purge_at = loop.time() + 3600
+                if self.trim_interval and loop.time() >= trim_at:
+                    await self.trim()
+                    trim_at = loop.time() + self.trim_interval
                 async with self.sessionmaker() as session:
                     OUTBOX_BACKLOG.set(await repo.outbox_backlog(session))
                 wait = self.poll_seconds

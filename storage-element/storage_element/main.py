@@ -47,7 +47,9 @@ def _lifespan(settings: Settings):
         modes = ModeKeeper(backend, sessionmaker)
         await modes.load(settings)
         relay = OutboxRelay(sessionmaker, settings.REDIS_URL, settings.SE_EVENTS_STREAM,
-                            settings.SE_OUTBOX_POLL_SECONDS, settings.SE_OUTBOX_RETENTION_HOURS)
+                            settings.SE_OUTBOX_POLL_SECONDS, settings.SE_OUTBOX_RETENTION_HOURS,
+                            settings.SE_EVENTS_TRIM_INTERVAL_SECONDS,
+                            settings.SE_EVENTS_TRIM_SAFETY_SECONDS, settings.SE_EVENTS_MAX_ENTRIES)
         ctx = SEContext(settings=settings, backend=backend, engine=engine,
                         sessionmaker=sessionmaker, modes=modes,
                         capacity=Capacity(sessionmaker, settings.SE_CAPACITY_BYTES),

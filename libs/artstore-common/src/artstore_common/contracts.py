@@ -17,6 +17,18 @@ DISCOVERY_KEY = "artstore:storage_elements"
 DISCOVERY_CHANNEL = "artstore:service_discovery"
 FILE_EVENTS_STREAM = "artstore:file-events"
 
+
+def stream_overtaken_key(stream: str) -> str:
+    """Hash group → first entry kept when a trim overtook that group (it lost events and must
+    re-index from the SEs); the group's owner deletes its field once the re-index is complete."""
+    return f"{stream}:overtaken"
+
+
+def stream_trim_lock_key(stream: str) -> str:
+    """Held by the one trimmer of the current interval (SET NX PX)."""
+    return f"{stream}:trim-lock"
+
+
 # --- storage element upload protocol (PUT /api/v1/files/{file_id}) -------------------------
 # The request body is the file's original bytes (streamed, chunked transfer allowed).
 HEADER_ATTRIBUTES = "X-ArtStore-Attributes"  # base64url(JSON of UploadAttributes)
