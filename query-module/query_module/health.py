@@ -26,7 +26,9 @@ def health_checks(app: FastAPI) -> list[HealthCheck]:
         )
         detail: dict[str, Any] = backlog.as_dict()
         slow = backlog.lag_seconds > settings.INDEX_LAG_DEGRADED_SECONDS
-        return CheckResult("degraded" if slow else "ok", detail)
+        overtaken = app.state.stream_recovery.overtaken
+        detail["overtaken"] = overtaken.as_dict() if overtaken else None
+        return CheckResult("degraded" if slow or overtaken else "ok", detail)
 
     async def discovery() -> CheckResult:
         client = app.state.discovery

@@ -28,6 +28,7 @@ from query_module.cache import MetadataCache
 from query_module.config import Settings
 from query_module.db import create_engine, create_sessionmaker, run_migrations
 from query_module.events.consumer import EventConsumer
+from query_module.events.recovery import StreamRecovery
 from query_module.files.download import Downloader
 from query_module.health import health_checks
 from query_module.reindex.service import Reindexer
@@ -76,9 +77,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     consumer = EventConsumer(settings, redis, sessionmaker, on_applied=cache.invalidate)
     app.state.consumer = consumer
+    app.state.stream_recovery = recovery = StreamRecovery(
+        redis, settings.FILE_EVENTS_STREAM, settings.CONSUMER_GROUP, reindexer)
     tasks = [asyncio.create_task(cache.follow_invalidations(), name="cache-invalidation")]
     if settings.CONSUMER_ENABLED:
         tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
+        tasks.append(asyncio.create_task(recovery.run(), name="stream-recovery"))
     log.info("query.started", consumer=settings.CONSUMER_NAME, stream=settings.FILE_EVENTS_STREAM)
     try:
         yield
@@ -86,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Ask the loops to stop and let them finish their current read; cancelling a
         # blocked redis-py read can hang shutdown.
         consumer.stop()
+        recovery.stop()
         cache.stop()
         await reindexer.stop()
         grace = settings.CONSUMER_BLOCK_MS / 1000 + 5.0

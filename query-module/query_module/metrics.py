@@ -18,6 +18,14 @@ LAST_EVENT = Gauge(
     "artstore_query_last_applied_event_timestamp_seconds",
     "occurred_at of the last event applied to the catalog",
 )
+STREAM_OVERTAKEN = Gauge(
+    "artstore_query_stream_overtaken",
+    "1 while a stream trim has overtaken the consumer group and the re-index has not completed",
+)
+STREAM_OVERTAKEN_TOTAL = Counter(
+    "artstore_query_stream_overtakes_total",
+    "Times the consumer group was found overtaken by a stream trim (events lost, re-index run)",
+)
 SEARCHES = Counter("artstore_query_searches_total", "Searches by mode", ["mode"])
 DOWNLOADS = Counter("artstore_query_downloads_total", "Downloads by result", ["result"])
 DOWNLOAD_BYTES = Counter("artstore_query_download_bytes_total", "Bytes streamed to clients")

@@ -27,7 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from artstore_common.contracts import FileEvent
+from artstore_common.contracts import FileEvent, stream_overtaken_key
 from query_module import metrics
 from query_module.catalog.rules import Outcome
 from query_module.config import Settings
@@ -102,6 +102,14 @@ class EventConsumer:
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+            return
+        # A group created on a stream that was already trimmed never saw the oldest events:
+        # it is overtaken from birth and recovers by re-indexing (events/recovery.py).
+        info = await self.redis.xinfo_stream(self.stream)
+        if int(info.get("entries-added") or 0) > int(info["length"]):
+            first = info.get("first-entry")
+            await self.redis.hset(stream_overtaken_key(self.stream), self.group,
+                                  first[0] if first else info["last-generated-id"])
 
     async def step(self) -> int:
         """One round: own pending entries, stuck entries of others, then new entries."""

@@ -21,7 +21,7 @@ async def latest_run(session: AsyncSession) -> ReindexRun | None:
 async def unfinished_run(session: AsyncSession) -> ReindexRun | None:
     stmt = (
         select(ReindexRun)
-        .where(ReindexRun.status != "completed")
+        .where(ReindexRun.status.not_in(("completed", "superseded")))
         .order_by(ReindexRun.started_at.desc())
         .limit(1)
     )

@@ -59,11 +59,17 @@ class Reindexer:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def start(self) -> dict[str, Any]:
-        """Start a run (or resume the unfinished one) in the background; idempotent."""
+    async def start(self, not_before: datetime | None = None) -> dict[str, Any]:
+        """Start a run (or resume the unfinished one) in the background; idempotent.
+
+        ``not_before``: an unfinished run that started earlier is superseded by a new one (its
+        finished SEs may predate what the caller needs, e.g. events trimmed from the stream).
+        """
         if not self.running:
             async with session_scope(self.sessionmaker) as session:
                 run = await repo.unfinished_run(session)
+                if run is not None and not_before is not None and run.started_at < not_before:
+                    run.status, run.finished_at, run = "superseded", datetime.now(UTC), None
                 if run is None:
                     run = await repo.create_run(session, datetime.now(UTC))
                 run.status = "running"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
+import redis
 
+from artstore_common.contracts import stream_overtaken_key, stream_trim_lock_key
 from query_module.config import Settings
 
 pytestmark = pytest.mark.e2e
@@ -93,3 +96,75 @@ class TestReindex:
         assert response.json()["status"] == "never_run"
 
 
+
+
+class TestOvertakenRecovery:
+    """A stream trim overtook the group: events are lost, the catalog re-indexes from the SEs."""
+
+    async def overtake(self, harness, builders, events: int) -> None:
+        from storage_element.stream_trim import StreamTrimmer
+
+        await harness.consumer.ensure_group()
+        for _ in range(events):
+            await harness.publish(builders.event(builders.attrs(), uuid.uuid4()))
+        client = redis.Redis.from_url(harness.settings.REDIS_URL)
+        try:  # the SEs' own trimmer, with a bound of one entry
+            client.delete(stream_trim_lock_key(harness.settings.FILE_EVENTS_STREAM))
+            result = StreamTrimmer(client, harness.settings.FILE_EVENTS_STREAM, 0, 1, 1.0).trim()
+        finally:
+            client.close()
+        assert result.overtaken == [harness.settings.CONSUMER_GROUP]
+
+    async def test_overtaken_group_reindexes_and_clears_the_mark(
+        self, harness, builders, edit_se
+    ):
+        records = [edit_se.upload(os.urandom(50), original_filename=f"lost-{i}.txt")
+                   for i in range(3)]
+        await harness.set_discovery(builders.se("edit", api_url=edit_se.url, id=edit_se.id))
+        await self.overtake(harness, builders, events=5)
+        recovery = harness.app.state.stream_recovery
+        key = stream_overtaken_key(harness.settings.FILE_EVENTS_STREAM)
+
+        await recovery.check_once()  # sees the mark, starts a re-index
+        ready = (await harness.client.get("/health/ready")).json()["checks"]["index_lag"]
+        assert ready["status"] == "degraded" and ready["detail"]["overtaken"]["reindex_run_id"]
+        await harness.app.state.reindexer.wait()
+        assert await harness.redis.hget(key, harness.settings.CONSUMER_GROUP) is not None
+        await recovery.check_once()  # the run completed: the mark goes
+
+        assert await harness.redis.hget(key, harness.settings.CONSUMER_GROUP) is None
+        ready = (await harness.client.get("/health/ready")).json()["checks"]["index_lag"]
+        assert ready["detail"]["overtaken"] is None
+        for record in records:
+            meta = await harness.client.get(f"/api/v1/files/{record['file_id']}",
+                                            headers=harness.headers())
+            assert meta.status_code == 200
+        metrics = (await harness.client.get("/metrics")).text
+        assert "artstore_query_stream_overtaken 0.0" in metrics
+
+    async def test_a_new_overtake_during_the_run_needs_another_run(
+        self, harness, builders, edit_se
+    ):
+        await harness.set_discovery(builders.se("edit", api_url=edit_se.url, id=edit_se.id))
+        await self.overtake(harness, builders, events=3)
+        recovery = harness.app.state.stream_recovery
+        await recovery.check_once()
+        first_run = recovery.overtaken.run_id
+        await harness.app.state.reindexer.wait()
+        await self.overtake(harness, builders, events=3)  # trimmed again meanwhile
+        await recovery.check_once()
+        await harness.app.state.reindexer.wait()
+        await recovery.check_once()
+        assert recovery.overtaken is None
+        status = await harness.app.state.reindexer.status()
+        assert status["run_id"] != first_run and status["status"] == "completed"
+
+    async def test_group_created_on_a_trimmed_stream_is_overtaken_from_birth(self, harness):
+        stream = harness.settings.FILE_EVENTS_STREAM
+        for i in range(3):
+            await harness.redis.xadd(stream, {"data": str(i)})
+        await harness.redis.xtrim(stream, maxlen=1, approximate=False)
+        await harness.consumer.ensure_group()
+        key = stream_overtaken_key(stream)
+        assert await harness.redis.hget(key, harness.settings.CONSUMER_GROUP) is not None
+        await harness.redis.delete(key)
