@@ -29,6 +29,9 @@ from artstore_common.contracts import stream_overtaken_key, stream_trim_lock_key
 log = structlog.get_logger(__name__)
 
 STREAM_ENTRIES = Gauge("artstore_se_event_stream_entries", "Entries in the file-event stream")
+STREAM_BOUND = Gauge(
+    "artstore_se_event_stream_max_entries", "The bound beyond which a consumer group is overtaken"
+)
 GROUP_BACKLOG = Gauge(
     "artstore_se_event_stream_group_backlog",
     "Stream entries a consumer group has not acknowledged (pending + not yet read)", ["group"],
@@ -144,6 +147,7 @@ class StreamTrimmer:
                 result.overtaken.append(name)
                 OVERTAKEN.labels(name).inc()
         STREAM_ENTRIES.set(length)
+        STREAM_BOUND.set(self.max_entries)
         TRIMMED.labels("acknowledged").inc(acked)
         TRIMMED.labels("bound").inc(capped)
         if capped:
