@@ -68,6 +68,14 @@ async def recent_password_hashes(session: AsyncSession, user_id: uuid.UUID, n: i
     return list(rows)
 
 
+async def trim_password_history(session: AsyncSession, user_id: uuid.UUID, keep: int) -> None:
+    """Only the newest ``keep`` hashes are ever compared; older ones would pile up forever."""
+    newest = (select(PasswordHistory.id).where(PasswordHistory.user_id == user_id)
+              .order_by(PasswordHistory.created_at.desc()).limit(keep))
+    await session.execute(delete(PasswordHistory).where(
+        PasswordHistory.user_id == user_id, PasswordHistory.id.not_in(newest)))
+
+
 async def refresh_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
     return await session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()

@@ -59,6 +59,9 @@ class AdminUsers:
         user.password_hash = hashed
         user.password_changed_at = utcnow()
         self.session.add(PasswordHistory(user_id=user.id, password_hash=hashed))
+        await self.session.flush()
+        await repository.trim_password_history(
+            self.session, user.id, max(self.settings.PASSWORD_HISTORY_SIZE, 1))
 
     async def create(self, data: AdminUserCreate, actor: str, *, is_system: bool = False,
                      enforce_policy: bool = True) -> AdminUser:

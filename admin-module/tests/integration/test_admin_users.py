@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import jwt
 import pytest
 from sqlalchemy import func, select
 
-from admin_module.models.admin_user import AdminUser
+from admin_module.models.admin_user import AdminUser, PasswordHistory
 from admin_module.models.audit import AuditEvent
 
 pytestmark = pytest.mark.integration
@@ -210,6 +212,26 @@ class TestPasswords:
         assert r.status_code == 422 and r.json()["error"]["code"] == "PASSWORD_POLICY"
         assert r.json()["error"]["details"]["problems"]
         await admin.login("frank", GOOD_PASSWORD)
+
+    async def test_password_history_keeps_only_what_is_compared(self, admin):
+        user = await make_user(admin, "hank")
+        tokens = await admin.login("hank", GOOD_PASSWORD)
+        size = admin.settings.PASSWORD_HISTORY_SIZE
+        passwords = [f"Rotating-Strong-Pass-{i}x" for i in range(size + 3)]
+        current = GOOD_PASSWORD
+        for new in passwords:
+            r = await admin.client.post(f"{AUTH}/change-password", headers=bearer(tokens),
+                                        json={"current_password": current, "new_password": new})
+            assert r.status_code == 204, r.text
+            tokens, current = await admin.login("hank", new), new
+        async with admin.session() as s:
+            kept = await s.scalar(select(func.count()).select_from(PasswordHistory)
+                                  .where(PasswordHistory.user_id == uuid.UUID(user["id"])))
+        assert kept == size
+        # The newest ones are what is kept: reusing one of them is still refused.
+        r = await admin.client.post(f"{AUTH}/change-password", headers=bearer(tokens), json={
+            "current_password": current, "new_password": passwords[-size]})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "SECRET_REUSED"
 
     async def test_passwords_are_stored_with_argon2(self, admin):
         await make_user(admin, "gina")
