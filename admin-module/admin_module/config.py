@@ -70,6 +70,7 @@ class Settings(ArtStoreSettings):
     SAGA_RETRY_BASE_SECONDS: float = Field(default=5.0, gt=0)
     SAGA_RETRY_MAX_SECONDS: float = Field(default=300.0, gt=0)
     SAGA_MAX_ATTEMPTS: int = Field(default=20, ge=1)
+    SAGA_RETENTION_DAYS: int = Field(default=90, ge=1)  # finished sagas are purged after this
     SAGA_CRASH_AFTER_STEP: str | None = None  # test only: os._exit after persisting this step
     MODE_DRAIN_SETTLE_SECONDS: float = Field(default=2.0, ge=0)
     MODE_DRAIN_TIMEOUT_SECONDS: float = Field(default=600.0, gt=0)

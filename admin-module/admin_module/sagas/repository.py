@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.models.saga import ACTIVE_STATES, Saga
@@ -38,6 +39,14 @@ async def list_page(
         .limit(limit).offset(offset)
     )
     return list(rows.scalars()), int(total or 0)
+
+
+async def purge_finished(session: AsyncSession, before: datetime) -> int:
+    """Sagas that ended well (completed, compensated) before ``before``; the audit log keeps
+    what they did. Failed sagas stay until an operator has looked at them."""
+    result = await session.execute(delete(Saga).where(
+        Saga.state.in_(("completed", "compensated")), Saga.completed_at < before))
+    return int(result.rowcount or 0)
 
 
 async def lock_resource(session: AsyncSession, key: str) -> None:

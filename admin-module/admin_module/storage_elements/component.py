@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -64,6 +65,15 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
             except Exception as exc:
                 log.warning("retention.schedule_failed", error=str(exc))
 
+    async def purge_sagas() -> None:
+        from admin_module.models.base import utcnow
+        from admin_module.sagas import repository as saga_repo
+
+        async with app.state.sessionmaker() as session, session.begin():
+            cutoff = utcnow() - timedelta(days=settings.SAGA_RETENTION_DAYS)
+            if removed := await saga_repo.purge_finished(session, cutoff):
+                log.info("sagas.purged", removed=removed)
+
     runner.start()
     retention_task = asyncio.create_task(retention_later(), name="retention-schedule")
     try:
@@ -71,6 +81,8 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
             await stack.enter_async_context(
                 periodic("discovery-republish", settings.DISCOVERY_REPUBLISH_SECONDS,
                          plane.publish))
+            await stack.enter_async_context(
+                periodic("saga-purge", 6 * 3600, purge_sagas, initial_delay=600))
             await stack.enter_async_context(
                 periodic("se-health", settings.SE_HEALTH_INTERVAL_SECONDS,
                          lambda: poll_health(plane)))

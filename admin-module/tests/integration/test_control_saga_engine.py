@@ -105,6 +105,36 @@ def statuses(saga: Saga) -> list[tuple[str, str, str]]:
     return [(e["step"], e["phase"], e["status"]) for e in saga.steps]
 
 
+class TestPurge:
+    async def test_only_old_finished_sagas_are_purged(self, plane):
+        from datetime import timedelta
+
+        from admin_module.sagas import repository as repo
+
+        now = utcnow()
+        cases = {  # (state, completed this long ago) → kept?
+            ("completed", 100): False, ("compensated", 100): False,
+            ("completed", 10): True, ("failed", 100): True, ("running", None): True,
+        }
+        ids = {}
+        for (state, days), _kept in cases.items():
+            saga_id = await create(plane)
+            completed = now - timedelta(days=days) if days is not None else None
+            async with plane.sessionmaker() as session:
+                await session.execute(update(Saga).where(Saga.id == saga_id).values(
+                    state=state, completed_at=completed))
+                await session.commit()
+            ids[(state, days)] = saga_id
+        async with plane.sessionmaker() as session:
+            removed = await repo.purge_finished(session, now - timedelta(days=90))
+            await session.commit()
+            left = set((await session.scalars(
+                select(Saga.id).where(Saga.id.in_(ids.values())))).all())
+        assert removed >= 2
+        assert {case for case, saga_id in ids.items() if saga_id in left} == {
+            case for case, kept in cases.items() if kept}
+
+
 class TestEngine:
     async def test_steps_run_in_order_and_complete(self, plane):
         saga_id = await create(plane)
