@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 import threading
 import time
 import uuid
@@ -111,3 +112,28 @@ class RssSampler(threading.Thread):
         self.stop_event.set()
         self.join()
         return self.peak
+
+
+def load_suite():
+    """scripts/suite.py as a module: the whole suite (admin, SEs, ingester, query) as processes."""
+    spec = importlib.util.spec_from_file_location("artstore_suite", ROOT / "scripts" / "suite.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+    assert spec.loader
+    spec.loader.exec_module(module)
+    return module
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def human_seconds(s: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{s / size:.1f} {unit}"
+    return f"{s:.0f} s"
