@@ -99,8 +99,11 @@ class OutboxRelay:
                     await self.purge()
                     purge_at = loop.time() + 3600
                 if self.trim_interval and loop.time() >= trim_at:
-                    await self.trim()
                     trim_at = loop.time() + self.trim_interval
+                    try:
+                        await self.trim()
+                    except redis.RedisError as exc:  # never let trimming stop the relay
+                        log.warning("events.stream_trim_failed", error=str(exc)[:300])
                 async with self.sessionmaker() as session:
                     OUTBOX_BACKLOG.set(await repo.outbox_backlog(session))
                 wait = self.poll_seconds

@@ -17,7 +17,6 @@ Two steps:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import redis
@@ -48,8 +47,10 @@ OVERTAKEN = Counter(
 
 TRIM_SCRIPT = """
 local stream, lock, overtaken = KEYS[1], KEYS[2], KEYS[3]
-local now_ms, safety_ms = tonumber(ARGV[1]), tonumber(ARGV[2])
-local max_entries, lock_ms = tonumber(ARGV[3]), tonumber(ARGV[4])
+local clock = redis.call('TIME')  -- Redis's clock, the one entry ids are made from
+local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local safety_ms = tonumber(ARGV[1])
+local max_entries, lock_ms = tonumber(ARGV[2]), tonumber(ARGV[3])
 if redis.call('EXISTS', stream) == 0 then return {0, 0, 0, {}} end
 
 local function parse(id)
@@ -136,7 +137,7 @@ class StreamTrimmer:
         keys = [self.stream, stream_trim_lock_key(self.stream), stream_overtaken_key(self.stream)]
         length, acked, capped, report = self._script(
             keys=keys,
-            args=[int(time.time() * 1000), self.safety_ms, self.max_entries, self.lock_ms],
+            args=[self.safety_ms, self.max_entries, self.lock_ms],
         )
         result = TrimResult(length=length, acknowledged=acked, over_bound=capped)
         for raw_name, backlog, overtaken in report:
