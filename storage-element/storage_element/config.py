@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
+from pydantic import Field
+
 from artstore_common.contracts import FILE_EVENTS_STREAM, Mode
 from artstore_common.settings import ArtStoreSettings
 
@@ -47,7 +49,7 @@ class Settings(ArtStoreSettings):
     # Trimming the shared stream (storage_element/stream_trim.py); 0 disables it on this SE.
     SE_EVENTS_TRIM_INTERVAL_SECONDS: float = 30.0
     SE_EVENTS_TRIM_SAFETY_SECONDS: float = 900.0  # acknowledged entries younger than this stay
-    SE_EVENTS_MAX_ENTRIES: int = 1_000_000  # the bound: a group further behind is overtaken
+    SE_EVENTS_MAX_ENTRIES: int = Field(default=1_000_000, ge=1)  # the bound: behind it, overtaken
 
     SE_WAL_RETENTION_HOURS: float = 72.0
     SE_FIXITY_INTERVAL_SECONDS: float = 3600.0  # 0 disables the background scrubber

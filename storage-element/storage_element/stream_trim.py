@@ -79,8 +79,10 @@ for _, raw in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
     local oldest = redis.call('XPENDING', stream, info['name'], first, '+', 1)
     if oldest[1] then bound = oldest[1][1] end
   end
-  groups[#groups + 1] = {name = info['name'], bound = bound, pending = pending,
-                         lag = info['lag'], overtaken = 0}
+  -- the oldest entry the group still needs, if any: only losing that one overtakes it
+  local need = redis.call('XRANGE', stream, bound, '+', 'COUNT', 1)
+  groups[#groups + 1] = {name = info['name'], bound = bound, need = need[1] and need[1][1],
+                         pending = pending, lag = info['lag'], overtaken = 0}
 end
 
 local acked, capped = 0, 0
@@ -96,7 +98,7 @@ if redis.call('SET', lock, '1', 'NX', 'PX', lock_ms) then
   if capped > 0 then
     first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1][1]
     for _, g in ipairs(groups) do
-      if less(g.bound, first) then
+      if g.need and less(g.need, first) then
         redis.call('HSET', overtaken, g.name, first)
         g.overtaken = 1
       end

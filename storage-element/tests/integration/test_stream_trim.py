@@ -91,6 +91,19 @@ def test_a_group_beyond_the_bound_is_overtaken_and_named(redis_client, stream):
     assert result.acknowledged == 8 and result.overtaken == []
 
 
+def test_the_bound_does_not_overtake_a_group_that_acknowledged_what_it_removes(
+    redis_client, stream
+):
+    add(redis_client, stream, 10)
+    redis_client.xgroup_create(stream, "a", id="0")
+    redis_client.xack(stream, "a", *read(redis_client, stream, "a", 6))
+    # The safety window keeps the acknowledged entries; the bound then removes four of them.
+    result = trim(trimmer(redis_client, stream, safety=3600, bound=6))
+    assert (result.acknowledged, result.over_bound, result.overtaken) == (0, 4, [])
+    result = trim(trimmer(redis_client, stream, safety=3600, bound=3))
+    assert result.over_bound == 3 and result.overtaken == ["a"]  # entry 7 was never read
+
+
 def test_without_any_group_only_the_bound_applies(redis_client, stream):
     add(redis_client, stream, 10)
     result = trim(trimmer(redis_client, stream, bound=4))
