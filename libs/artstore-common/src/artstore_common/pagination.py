@@ -7,6 +7,8 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from artstore_common.validation import MAX_OFFSET
+
 T = TypeVar("T")
 
 MAX_LIMIT = 1000
@@ -26,7 +28,7 @@ class PageParams(BaseModel):
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 
