@@ -20,6 +20,7 @@ INT64_MAX = 2**63 - 1
 MAX_OFFSET = 2**31 - 1
 MAX_JSON_DEPTH = 32
 
+_INTEGER = re.compile(r"^\s*[-+]?\d+\s*$")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
@@ -93,7 +94,7 @@ def loads_json(raw: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 def _integer_only(value: Any) -> Any:
     # Lax pydantic turns false into 0 and 2.0 into 2; a query or body field must say a number.
-    if isinstance(value, bool | float):
+    if isinstance(value, bool | float) or (isinstance(value, str) and not _INTEGER.match(value)):
         raise ValueError("must be an integer")
     return value
 
