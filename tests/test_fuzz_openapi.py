@@ -7,7 +7,7 @@ fuzzer creates accounts, rotates keys and switches SE modes.
 * Schemathesis generates positive and negative cases from each service's OpenAPI (taken from
   the app object, so it works whatever the docs settings) and sends them with a valid ADMIN
   token (an admin user's token on the admin-user-only routes). Every answer must be below 500,
-  and every error must be in the documented shape. ``ARTSTORE_FUZZ_EXAMPLES`` (default 8 per
+  and every error must be in the documented shape. ``ARTSTORE_FUZZ_EXAMPLES`` (default 25 per
   operation and mode) sizes the run; e.g. ``ARTSTORE_FUZZ_EXAMPLES=200`` for a long one.
 * The RBAC matrix: every route of every service × every role of the scope table plus an
   unknown role and no token; 401/403 exactly when ``artstore_common.auth.scopes`` says so.
@@ -40,7 +40,7 @@ from artstore_common.auth.scopes import ADMIN_USER_ROLES, ROLE_SCOPES, SERVICE_A
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = int(os.environ.get("ARTSTORE_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("ARTSTORE_FUZZ_EXAMPLES", "25"))
 SERVICES = {  # run.env key → app factory module
     "ADMIN_URL": "admin_module.main",
     "SE_URL": "storage_element.main",
@@ -54,6 +54,7 @@ PUBLIC_OPERATIONS = {
 }
 UNKNOWN_ROLE = "GHOST"
 ERROR_KEYS = {"code", "message", "details"}
+STATUSES: dict[int, int] = {}
 
 
 # --- the suite, its schemas and tokens -------------------------------------------------------
@@ -198,6 +199,7 @@ def _fuzz(operation: Any, base_url: str, headers: dict[str, str],
             problems.append(f"{label} [{mode}]: no answer ({type(exc).__name__}: {exc})")
             return
         counter[0] += 1
+        STATUSES[response.status_code] = STATUSES.get(response.status_code, 0) + 1
         problem = _error_problem(operation.method.upper(), operation.path, response)
         if problem:
             problems.append(f"{label} [{mode}]: {problem} <- {case.as_curl_command()[:300]}")
@@ -208,6 +210,7 @@ def _fuzz(operation: Any, base_url: str, headers: dict[str, str],
         pass  # nothing to make invalid (an operation without parameters in negative mode)
 
 
+@pytest.mark.timeout(max(600, EXAMPLES * 40))  # the size knob scales the run
 def test_fuzz_every_operation_finds_no_server_error(fuzz_env, schemas, principals):
     problems: list[str] = []
     sent = [0]
@@ -218,10 +221,14 @@ def test_fuzz_every_operation_finds_no_server_error(fuzz_env, schemas, principal
             details = raw["paths"][operation.path][operation.method.lower()]
             admin_user_only = details.get("x-principal-type") == "admin_user"
             headers = principals["super_admin" if admin_user_only else "ADMIN"]
+            started, before = time.monotonic(), sent[0]
             for mode in (schemathesis.GenerationMode.POSITIVE,
                          schemathesis.GenerationMode.NEGATIVE):
                 _fuzz(operation, fuzz_env[key], headers, mode, problems, sent)
-    print(f"fuzz: {sent[0]} requests, {len(problems)} problems")
+            print(f"fuzz: {operation.method.upper()} {operation.path}: {sent[0] - before}"
+                  f" requests, {time.monotonic() - started:.1f} s")
+    print(f"fuzz: {sent[0]} requests, {len(problems)} problems,",
+          f"statuses {sorted(STATUSES.items())}")
     assert sent[0] > 0
     assert not problems, "\n".join(problems[:40])
 
