@@ -7,7 +7,7 @@ fuzzer creates accounts, rotates keys and switches SE modes.
 * Schemathesis generates positive and negative cases from each service's OpenAPI (taken from
   the app object, so it works whatever the docs settings) and sends them with a valid ADMIN
   token (an admin user's token on the admin-user-only routes). Every answer must be below 500,
-  and every error must be in the documented shape. ``ARTSTORE_FUZZ_EXAMPLES`` (default 25 per
+  and every error must be in the documented shape. ``ARTSTORE_FUZZ_EXAMPLES`` (default 15 per
   operation and mode) sizes the run; e.g. ``ARTSTORE_FUZZ_EXAMPLES=200`` for a long one.
 * The RBAC matrix: every route of every service × every role of the scope table plus an
   unknown role and no token; 401/403 exactly when ``artstore_common.auth.scopes`` says so.
@@ -40,7 +40,7 @@ from artstore_common.auth.scopes import ADMIN_USER_ROLES, ROLE_SCOPES, SERVICE_A
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = int(os.environ.get("ARTSTORE_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("ARTSTORE_FUZZ_EXAMPLES", "15"))
 SERVICES = {  # run.env key → app factory module
     "ADMIN_URL": "admin_module.main",
     "SE_URL": "storage_element.main",
