@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from artstore_common.auth import Principal
+from artstore_common.validation import SAFE_TEXT
 
 
 def actor_of(principal: Principal) -> str:
@@ -19,6 +20,10 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-Description = Annotated[str, StringConstraints(max_length=1000)]
-SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), SAFE_TEXT
+]
+Description = Annotated[str, StringConstraints(max_length=1000), SAFE_TEXT]
+SearchText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), SAFE_TEXT
+]

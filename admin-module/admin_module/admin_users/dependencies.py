@@ -12,6 +12,7 @@ from admin_module.admin_users.service import AdminUsers
 from admin_module.db import DbSession
 from admin_module.models.admin_user import AdminUser
 from artstore_common.auth import Principal, authenticate
+from artstore_common.auth.dependencies import declare_auth
 from artstore_common.auth.scopes import ADMIN_USER_ROLES
 from artstore_common.errors import Forbidden, Unauthorized
 
@@ -39,6 +40,7 @@ async def _current_admin(request: Request, session: DbSession) -> CurrentAdmin:
     return CurrentAdmin(principal, user)
 
 
+declare_auth(_current_admin, principal_type="admin_user")
 CurrentAdminDep = Annotated[CurrentAdmin, Depends(_current_admin)]
 
 

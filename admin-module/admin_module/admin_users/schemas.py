@@ -7,15 +7,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from admin_module.common import Name
+from artstore_common.validation import SAFE_TEXT
 
 Role = Literal["super_admin", "admin", "readonly"]
 Status = Literal["active", "disabled", "deleted"]
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$")
 ]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256), SAFE_TEXT]
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"),
+    SAFE_TEXT,
 ]
 
 
@@ -64,7 +67,7 @@ class AdminUserRead(BaseModel):
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64), SAFE_TEXT]
     password: Password
 
 

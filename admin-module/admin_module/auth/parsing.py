@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote_plus
 
 from admin_module.errors import OAuthError
+from artstore_common.validation import text_problem
 
 MAX_BODY_BYTES = 8192
 MAX_CLIENT_ID = 64
@@ -125,4 +126,8 @@ def parse_token_request(
     scope = fields.get("scope")
     if scope is not None and len(scope) > MAX_SCOPE:
         raise _invalid("scope is too long")
+    for name, value in (("client_id", client_id), ("client_secret", secret), ("scope", scope)):
+        problem = text_problem(value or "")
+        if problem:
+            raise _invalid(f"{name} {problem}")
     return TokenRequest(grant_type, client_id, secret, scope or None, basic is not None)

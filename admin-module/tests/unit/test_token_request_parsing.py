@@ -70,3 +70,18 @@ def test_bad_requests(ctype, body, auth, error):
     assert info.value.error == error
     assert info.value.body() == {"error": error, "error_description": info.value.description}
     assert info.value.status_code == (401 if error == "invalid_client" else 400)
+
+
+# issue 14: values PostgreSQL cannot hold are an invalid_request, in every carrier -----------
+@pytest.mark.parametrize("content_type,body,authorization", [
+    (FORM, b"grant_type=client_credentials&client_id=a%00b&client_secret=s", None),
+    (FORM, b"grant_type=client_credentials&client_id=a&client_secret=s%00", None),
+    (JSON, b'{"client_id": "a\\u0000b", "client_secret": "s"}', None),
+    (JSON, b'{"client_id": "a\\ud800", "client_secret": "s"}', None),
+    (JSON, b'{"client_id": "a", "client_secret": "s", "scope": "x\\u0000"}', None),
+    (FORM, b"grant_type=client_credentials", basic("a%00b", "s")),
+])
+def test_unstorable_credentials_are_invalid_request(content_type, body, authorization):
+    with pytest.raises(OAuthError) as caught:
+        parse_token_request(content_type, body, authorization)
+    assert (caught.value.error, caught.value.status_code) == ("invalid_request", 400)

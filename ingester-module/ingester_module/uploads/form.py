@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from artstore_common.validation import UnsafeJson, loads_json, text_problem
 from ingester_module.errors import InvalidField, MetadataTooLarge
 
 FIELDS = ("retention_policy", "ttl_days", "description", "tags", "version", "metadata",
@@ -51,6 +52,9 @@ def _text(name: str, raw: str, limit: int) -> str | None:
     value = raw.strip()
     if len(value) > limit:
         raise _bad(name, f"'{name}' is longer than {limit} characters")
+    problem = text_problem(value)
+    if problem:
+        raise _bad(name, f"'{name}' {problem}")
     return value or None
 
 
@@ -74,6 +78,8 @@ def _tags(raw: str) -> list[str]:
             continue
         if len(item) > MAX_TAG_CHARS:
             raise _bad("tags", f"A tag is longer than {MAX_TAG_CHARS} characters")
+        if text_problem(item):
+            raise _bad("tags", f"A tag {text_problem(item)}")
         if item not in tags:
             tags.append(item)
     if len(tags) > MAX_TAGS:
@@ -89,7 +95,9 @@ def _metadata(raw: str, limit: int) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        parsed = json.loads(raw)
+        parsed = loads_json(raw)
+    except UnsafeJson as exc:
+        raise _bad("metadata", f"'metadata': {exc}") from exc
     except ValueError as exc:
         raise _bad("metadata", "'metadata' is not valid JSON") from exc
     if not isinstance(parsed, dict):

@@ -19,6 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ingester_module.errors import MalformedMultipart, NotMultipart
 
+MAX_BOUNDARY = 70  # RFC 2046 §5.1.1
 _FILENAME_STAR = re.compile(rb"filename\*\s*=\s*([A-Za-z0-9_-]+)'[^']*'([^;\s]+)", re.IGNORECASE)
 
 
@@ -42,14 +43,19 @@ def boundary_from(content_type: str | None) -> bytes:
     boundary = params.get(b"boundary")
     if not boundary:
         raise MalformedMultipart("The multipart/form-data content type has no boundary")
+    if len(boundary) > MAX_BOUNDARY:
+        raise MalformedMultipart(f"The multipart boundary is longer than {MAX_BOUNDARY} characters")
     return boundary
 
 
 def _decode(raw: bytes) -> str:
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedMultipart("Part headers must be UTF-8 (RFC 7578)") from exc
+    if "\x00" in text:
+        raise MalformedMultipart("Part headers must not contain NUL characters")
+    return text
 
 
 def _part_info(headers: dict[bytes, bytes]) -> PartInfo:
@@ -62,9 +68,14 @@ def _part_info(headers: dict[bytes, bytes]) -> PartInfo:
     filename: str | None = None
     star = _FILENAME_STAR.search(disposition)
     if star:
-        charset = star.group(1).decode("ascii", "replace")
-        filename = unquote(star.group(2).decode("ascii", "replace"), encoding=charset,
-                           errors="replace")
+        if star.group(1).lower() != b"utf-8":
+            raise MalformedMultipart("filename* must use the UTF-8 charset")
+        try:
+            filename = unquote(star.group(2).decode("ascii"), errors="strict")
+        except UnicodeError as exc:
+            raise MalformedMultipart("filename* is not valid percent-encoded UTF-8") from exc
+        if "\x00" in filename:
+            raise MalformedMultipart("Part headers must not contain NUL characters")
     elif b"filename" in params:
         filename = _decode(params[b"filename"])
     ctype = headers.get(b"content-type")

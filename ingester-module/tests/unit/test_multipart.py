@@ -121,3 +121,35 @@ class TestBoundary:
 
     def test_boundary(self) -> None:
         assert boundary_from(f"multipart/form-data; boundary={BOUNDARY}") == BOUNDARY.encode()
+
+
+# issue 14: strict multipart headers -------------------------------------------------------
+def test_boundary_longer_than_rfc_2046_allows_is_refused():
+    with pytest.raises(MalformedMultipart):
+        boundary_from("multipart/form-data; boundary=" + "b" * 71)
+    assert boundary_from("multipart/form-data; boundary=" + "b" * 70) == b"b" * 70
+
+
+def _single(disposition: bytes) -> bytes:
+    return (f"--{BOUNDARY}\r\nContent-Disposition: ".encode() + disposition
+            + f"\r\n\r\ndata\r\n--{BOUNDARY}--\r\n".encode())
+
+
+@pytest.mark.parametrize("disposition", [
+    b'form-data; name="file"; filename="caf\xe9.txt"',  # Latin-1, not UTF-8
+    b'form-data; name="file"; filename="\xff\xfe"',
+    b"form-data; name=\"file\"; filename*=latin-1''caf%E9.txt",
+    b"form-data; name=\"file\"; filename*=utf-8''caf%E9.txt",  # not UTF-8 once decoded
+    b"form-data; name=\"file\"; filename*=utf-8''a%00.txt",
+])
+async def test_filenames_that_are_not_utf8_are_refused(disposition):
+    reader = MultipartReader(chunks(_single(disposition), 7), BOUNDARY.encode())
+    with pytest.raises(MalformedMultipart):
+        await reader.next_part()
+
+
+async def test_utf8_filenames_are_kept():
+    for disposition in ('form-data; name="file"; filename="Счёт.txt"'.encode(),
+                        b"form-data; name=\"file\"; filename*=UTF-8''%D0%A1%D1%87%D1%91%D1%82.txt"):
+        reader = MultipartReader(chunks(_single(disposition), 5), BOUNDARY.encode())
+        assert (await reader.next_part()).filename == "Счёт.txt"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from artstore_common.contracts import FileStatus, Mode, RetentionPolicy
 from artstore_common.pagination import MAX_LIMIT
+from artstore_common.validation import INT64_MAX, IsoDateTime, SafeStr, StrictInt
 
 SearchMode = Literal["fulltext", "partial", "exact"]
 SortField = Literal["relevance", "created_at", "size", "name"]
@@ -26,27 +27,27 @@ _RANGES = (
 class SearchParams(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    q: str | None = Field(default=None, max_length=500)
+    q: SafeStr | None = Field(default=None, max_length=500)
     mode: SearchMode = "fulltext"
-    content_type: list[str] = Field(default_factory=list, max_length=50)
-    extension: list[str] = Field(default_factory=list, max_length=50)
-    tags: list[str] = Field(default_factory=list, max_length=50)
-    uploaded_by: str | None = Field(default=None, max_length=255)
-    size_min: int | None = Field(default=None, ge=0)
-    size_max: int | None = Field(default=None, ge=0)
-    created_from: datetime | None = None
-    created_to: datetime | None = None
+    content_type: list[SafeStr] = Field(default_factory=list, max_length=50)
+    extension: list[SafeStr] = Field(default_factory=list, max_length=50)
+    tags: list[SafeStr] = Field(default_factory=list, max_length=50)
+    uploaded_by: SafeStr | None = Field(default=None, max_length=255)
+    size_min: StrictInt | None = Field(default=None, ge=0, le=INT64_MAX)
+    size_max: StrictInt | None = Field(default=None, ge=0, le=INT64_MAX)
+    created_from: IsoDateTime | None = None
+    created_to: IsoDateTime | None = None
     retention_policy: RetentionPolicy | None = None
     status: list[FileStatus] = Field(default_factory=list)
-    expires_from: datetime | None = None
-    expires_to: datetime | None = None
+    expires_from: IsoDateTime | None = None
+    expires_to: IsoDateTime | None = None
     storage_element_id: list[UUID] = Field(default_factory=list, max_length=100)
     se_mode: list[Mode] = Field(default_factory=list)
     sort: SortField | None = None
     order: SortOrder | None = None
     facets: bool = False
-    limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(default=0, ge=0, le=1_000_000)
+    limit: StrictInt = Field(default=50, ge=1, le=MAX_LIMIT)
+    offset: StrictInt = Field(default=0, ge=0, le=1_000_000)
 
     @field_validator(*_LIST_FIELDS, mode="before")
     @classmethod

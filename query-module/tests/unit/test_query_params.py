@@ -89,3 +89,21 @@ class TestQueryBuilding:
 
     def test_stable_tiebreak_on_file_id(self):
         assert "catalog_files.file_id DESC" in sql(SearchParams(sort="size"))
+
+
+# issue 14: strict types, bounds and storable text ------------------------------------------
+@pytest.mark.parametrize("raw", [
+    {"offset": False}, {"limit": True}, {"offset": 2.0}, {"offset": "2.0"},
+    {"size_min": 2**63}, {"size_max": str(2**64)}, {"expires_to": 0.5},
+    {"created_from": "1700000000"}, {"q": "a\x00b"}, {"q": "a\ud800"}, {"tags": ["x\x00"]},
+    {"uploaded_by": "\x00"},
+])
+def test_search_params_refuse_loose_or_unstorable_values(raw):
+    with pytest.raises(ValidationError):
+        SearchParams.model_validate(raw)
+
+
+def test_search_params_accept_strict_values():
+    params = SearchParams.model_validate({"offset": "5", "size_max": 2**63 - 1,
+                                          "expires_to": "2026-01-01T00:00:00Z", "q": "Счёт"})
+    assert (params.offset, params.size_max, params.q) == (5, 2**63 - 1, "Счёт")

@@ -30,6 +30,11 @@ log = structlog.get_logger(__name__)
 FIXITY_RESULTS = Counter("artstore_se_fixity_results_total", "Checksum checks by outcome",
                          ["source", "outcome"])
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_HUGE = 10**18  # beyond any file; longer digit strings would hit Python's int-digit limit
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) <= 18 else _HUGE
 
 
 class IntegrityError(Exception):
@@ -49,12 +54,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         raise InvalidRange(details={"range": header[:100]})
     first, last = match.groups()
     if first == "":
-        length = int(last)
+        length = _position(last)
         if length == 0 or size == 0:
             raise RangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
         return max(size - length, 0), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if last and end < start:
         raise InvalidRange(details={"range": header[:100]})
     if start >= size:

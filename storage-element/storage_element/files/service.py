@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from artstore_common.auth import Principal
 from artstore_common.errors import Forbidden
+from artstore_common.validation import JsonObject
 from storage_element import naming, sidecar
 from storage_element import repository as repo
 from storage_element.context import SEContext
@@ -34,7 +35,7 @@ class FilePatch(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     version: str | None = Field(default=None, max_length=64)
     tags: list[str] | None = Field(default=None, max_length=50)
-    custom: dict[str, Any] | None = None
+    custom: JsonObject | None = None
     finalized_at: datetime | None = None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +26,7 @@ from artstore_common.contracts import (
     UploadAttributes,
     Uploader,
 )
+from artstore_common.validation import UnsafeJson, check_json, loads_json
 from storage_element import naming, sidecar
 from storage_element import repository as repo
 from storage_element.codec import WritePipeline
@@ -52,17 +52,12 @@ _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 def reject_nul(value: Any) -> None:
-    """PostgreSQL cannot store U+0000 in text or JSONB; refuse it up front."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidAttributes("Text must not contain NUL characters")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            reject_nul(key)
-            reject_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            reject_nul(item)
+    """PostgreSQL cannot store U+0000 or unpaired surrogates, and NaN, Infinity or very deep
+    nesting cannot be serialised faithfully; refuse such JSON up front."""
+    try:
+        check_json(value)
+    except UnsafeJson as exc:
+        raise InvalidAttributes(str(exc)) from exc
 
 
 def parse_attributes(header: str | None) -> UploadAttributes:
@@ -70,12 +65,13 @@ def parse_attributes(header: str | None) -> UploadAttributes:
         raise InvalidAttributes(f"{HEADER_ATTRIBUTES} is required")
     try:
         padded = header + "=" * (-len(header) % 4)
-        raw = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-        reject_nul(raw)
+        raw = loads_json(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
         return UploadAttributes.model_validate(raw)
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         raise InvalidAttributes(details={"errors": errors}) from exc
+    except UnsafeJson as exc:
+        raise InvalidAttributes(f"{HEADER_ATTRIBUTES}: {exc}") from exc
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise InvalidAttributes(f"{HEADER_ATTRIBUTES} is not base64url JSON") from exc
 

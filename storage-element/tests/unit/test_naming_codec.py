@@ -98,3 +98,30 @@ def test_sidecar_limit():
     with pytest.raises(ArtStoreError) as info:
         sidecar.encode({"custom": "x" * 5000})
     assert info.value.code == "SIDECAR_TOO_LARGE"
+
+
+def test_range_positions_with_thousands_of_digits():
+    """Issue 14: beyond Python's int-digit limit a position is simply past every file."""
+    huge = "9" * 5000
+    assert parse_range(f"bytes=0-{huge}", 100) == (0, 99)
+    assert parse_range(f"bytes=-{huge}", 100) == (0, 99)
+    with pytest.raises(ArtStoreError) as info:
+        parse_range(f"bytes={huge}-", 100)
+    assert info.value.status_code == 416
+    with pytest.raises(ArtStoreError) as info:
+        parse_range(f"bytes={huge}-{huge}", 100)
+    assert info.value.status_code == 416
+
+
+def test_upload_attributes_refuse_unstorable_json():
+    import base64
+
+    from storage_element.files.upload import parse_attributes
+
+    for custom in ['{"a": NaN}', '{"a": 1e999}', '{"a": "\\ud800"}', '{"a": "\\u0000"}',
+                   '{"a":' * 2000 + "1" + "}" * 2000]:
+        raw = '{"original_filename": "x.txt", "custom": ' + custom + "}"
+        header = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        with pytest.raises(ArtStoreError) as info:
+            parse_attributes(header)
+        assert info.value.status_code == 422

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from artstore_common.errors import install_error_handlers
 from artstore_common.health import HealthCheck, build_health_router
 from artstore_common.middleware import MetricsMiddleware, RequestContextMiddleware
+from artstore_common.openapi import install_openapi
 from artstore_common.settings import ArtStoreSettings
 from artstore_common.tracing import setup_tracing
 
@@ -37,6 +38,7 @@ def create_base_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_openapi(app)
     app.state.health_checks = health_checks if health_checks is not None else []
     app.include_router(build_health_router(settings.SERVICE_NAME, version, app.state.health_checks))
 

@@ -12,6 +12,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from artstore_common.validation import JsonObject
+
 # --- Redis keys and channels -------------------------------------------------------------
 DISCOVERY_KEY = "artstore:storage_elements"
 DISCOVERY_CHANNEL = "artstore:service_discovery"
@@ -73,7 +75,7 @@ class UploadAttributes(BaseModel):
     retention_policy: RetentionPolicy = "temporary"
     ttl_days: int | None = Field(default=None, ge=1, le=365)
     expires_at: datetime | None = None
-    custom: dict[str, Any] = Field(default_factory=dict)
+    custom: JsonObject = Field(default_factory=dict)
     uploaded_by: Uploader | None = None
     created_at: datetime | None = None  # kept on finalize copies; set by the SE otherwise
     compression: CompressionAlgorithm | None = None

@@ -13,6 +13,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger("artstore.errors")
@@ -145,10 +146,41 @@ async def _http_exception_handler(request: Request, exc: Exception) -> JSONRespo
     except ValueError:
         default_message = "HTTP error"
     message = exc.detail if isinstance(exc.detail, str) else default_message
-    return error_response(exc.status_code, code, message, None, getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return error_response(exc.status_code, code, message, None, headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            methods |= set(route.methods or ())
+    return sorted(methods)
+
+
+def _is_unstorable_value(exc: BaseException | None) -> bool:
+    """A database driver refusing a value: SQLSTATE class 22 (data exception) from PostgreSQL
+    or asyncpg's own encoding refusal (a ValueError such as an int beyond BIGINT)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if str(getattr(exc, "sqlstate", "") or "").startswith("22"):
+            return True
+        if type(exc).__module__.startswith("asyncpg") and isinstance(exc, ValueError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 async def _unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    if _is_unstorable_value(exc):
+        # Safety net behind the input rules of artstore_common.validation: still a client error.
+        log.warning("request.unstorable_value", path=request.url.path, error=str(exc)[:200])
+        return error_response(422, "VALIDATION_ERROR",
+                              "A value is out of range or is not storable text")
     log.error("request.unhandled_error", path=request.url.path, exc_info=exc)
     return error_response(500, "INTERNAL_ERROR", "Internal server error")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -10,6 +11,8 @@ from typing import Any
 import structlog
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from artstore_common.errors import error_body
 
 log = structlog.get_logger("artstore.http")
 
@@ -65,7 +68,11 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if _nul_in_url(scope):
+                await _send_error(send_with_id, 400, "BAD_REQUEST",
+                                  "NUL characters are not allowed in the URL")
+            else:
+                await self.app(scope, receive, send_with_id)
         finally:
             path = scope.get("path", "")
             if not path.startswith(_QUIET_PATHS):
@@ -108,6 +115,20 @@ class MetricsMiddleware:
             HTTP_DURATION.labels(self.service, method, route).observe(
                 time.perf_counter() - started
             )
+
+
+def _nul_in_url(scope: Scope) -> bool:
+    # No store keeps U+0000; refusing it here covers every path and query parameter at once.
+    raw = (scope.get("raw_path") or scope.get("path", "").encode()) + scope.get("query_string", b"")
+    return b"\x00" in raw or b"%00" in raw
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -7,6 +7,8 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import BaseModel
 
+from artstore_common.validation import MAX_OFFSET, StrictInt
+
 T = TypeVar("T")
 
 MAX_LIMIT = 1000
@@ -25,8 +27,8 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[StrictInt, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[StrictInt, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

@@ -12,6 +12,8 @@ import sys
 
 import uvicorn
 
+from artstore_common.http_protocol import JsonErrorHttpToolsProtocol
+
 
 class _Tls13Config(uvicorn.Config):
     def load(self) -> None:
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=15,
+        http=JsonErrorHttpToolsProtocol,
     )
     uvicorn.Server(config).run()
 

@@ -11,6 +11,7 @@ from fastapi import Request
 
 from artstore_common.auth.verifier import Principal, TokenVerifier
 from artstore_common.errors import Forbidden, Unauthorized
+from artstore_common.openapi import AUTH_ATTRIBUTE
 
 
 def bearer_token(request: Request) -> str:
@@ -43,4 +44,12 @@ def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[Principal]]:
         return principal
 
     dependency.__name__ = "require_" + "_".join(s.replace(":", "_") for s in scopes)
+    setattr(dependency, AUTH_ATTRIBUTE, {"scopes": list(scopes)})
+    return dependency
+
+
+def declare_auth(dependency: Callable, *, scopes: tuple[str, ...] = (),
+                 principal_type: str | None = None) -> Callable:
+    """Marks a hand-written auth dependency so the OpenAPI document shows its requirement."""
+    setattr(dependency, AUTH_ATTRIBUTE, {"scopes": list(scopes), "principal_type": principal_type})
     return dependency
