@@ -19,6 +19,7 @@ from admin_module.errors import OAuthError
 from admin_module.keys.service import KeyManager
 from admin_module.metrics import TOKEN_FAILURES, TOKENS_ISSUED
 from admin_module.models.base import utcnow
+from admin_module.models.service_account import ServiceAccount
 from admin_module.security.hashing import SecretHasher
 from admin_module.security.ratelimit import RateLimiter
 from admin_module.service_accounts import repository as accounts
@@ -70,29 +71,35 @@ class TokenIssuer:
                                             "window_seconds": window})
 
     async def issue(self, req: TokenRequest, source: str = "unknown") -> IssuedToken:
-        """Failures count per (client id, source address) and per source: wrong secrets sent
-        from elsewhere never lock a client out, spraying unknown client ids is bounded too,
-        and the per-account request limit counts only authenticated requests."""
+        """Failures count per (client id, source address): wrong secrets sent from elsewhere
+        never lock a client out. Unknown client ids are also counted per source, so spraying
+        them is bounded without holding up known clients behind the same address. The
+        per-account request limit counts only authenticated requests."""
         settings = self.settings
         window = settings.RATE_LIMIT_WINDOW_SECONDS
         pair = f"{req.client_id}|{source}"
         if (await self.limiter.failures("token-fail", pair, window)
-                >= settings.TOKEN_FAILURES_PER_CLIENT_SOURCE
-                or await self.limiter.failures("token-fail-source", source, window)
-                >= settings.TOKEN_FAILURES_PER_SOURCE):
+                >= settings.TOKEN_FAILURES_PER_CLIENT_SOURCE):
             await self._audit_rate_limited(req, source, "failures")
             raise self._rate_limited(window)
+        async with self.sessionmaker() as session:
+            account = await accounts.get_by_client_id(session, req.client_id)
+        unknown = account is None or account.status == "deleted"
+        if unknown and (await self.limiter.failures("token-fail-unknown", source, window)
+                        >= settings.TOKEN_FAILURES_PER_SOURCE):
+            await self._audit_rate_limited(req, source, "unknown_clients")
+            raise self._rate_limited(window)
         try:
-            return await self._authenticate_and_sign(req, source)
+            return await self._authenticate_and_sign(req, account, source)
         except OAuthError as exc:
             if exc.status_code in (400, 401, 403):
                 await self.limiter.record_failure("token-fail", pair, window)
-                await self.limiter.record_failure("token-fail-source", source, window)
+                if unknown:
+                    await self.limiter.record_failure("token-fail-unknown", source, window)
             raise
 
-    async def _authenticate_and_sign(self, req: TokenRequest, source: str) -> IssuedToken:
-        async with self.sessionmaker() as session:
-            account = await accounts.get_by_client_id(session, req.client_id)
+    async def _authenticate_and_sign(self, req: TokenRequest, account: ServiceAccount | None,
+                                     source: str) -> IssuedToken:
         if account is None or account.status == "deleted":
             await self.hasher.verify_dummy(req.client_secret)
             reason = "unknown_client" if account is None else "deleted_account"
