@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import ipaddress
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -141,8 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--san", action="append", default=[], help="extra DNS name or IP")
     parser.add_argument("--days", type=int, default=825)
     parser.add_argument("--force", action="store_true", help="re-issue existing certificates")
+    parser.add_argument("--metrics-token", action="store_true",
+                        help="also write OUT/metrics-token (Prometheus's scrape bearer) if absent")
     args = parser.parse_args(argv)
     issued = generate(args.out, args.names, sans=args.san, force=args.force, days=args.days)
+    token_path = args.out / "metrics-token"
+    if args.metrics_token and not token_path.exists():
+        # Readable by every container that mounts the volume: the services and Prometheus.
+        _write(token_path, secrets.token_urlsafe(32).encode(), 0o644)
+        print(f"gen-certs: scrape token {token_path}")
     for name in issued:
         print(f"gen-certs: {args.out / name}.crt")
     print(f"gen-certs: CA bundle {args.out / 'ca.crt'}")

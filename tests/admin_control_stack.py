@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import httpx
 import jwt
 from cryptography.fernet import Fernet
 
-from artstore_common.auth.scopes import scopes_for_role
+from artstore_common.auth.scopes import INTERNAL_SCOPES, scopes_for_role
 from artstore_common.testing import ServiceProcess, free_port
 
 ADMIN_REDIS_DB = 9
@@ -181,7 +182,8 @@ class ControlStack:
         kid, blob = run_async(load)
         return kid, decrypt_private_key(make_cipher(self.fernet), blob)
 
-    def token(self, role: str = "ADMIN", *, ptype: str = "service_account") -> str:
+    def token(self, role: str = "ADMIN", *, ptype: str = "service_account",
+              internal: bool = False) -> str:
         if self._key is None:
             self._key = self._signing_key()
         kid, key = self._key
@@ -189,7 +191,8 @@ class ControlStack:
         claims = {
             "iss": "artstore-admin", "aud": "artstore", "sub": str(uuid.uuid4()), "iat": now,
             "nbf": now, "exp": now + 1800, "jti": uuid.uuid4().hex, "role": role,
-            "scope": " ".join(sorted(scopes_for_role(role))), "ptype": ptype,
+            "scope": " ".join(sorted(scopes_for_role(role) | (
+                INTERNAL_SCOPES if internal else frozenset()))), "ptype": ptype,
             "name": f"test-{role.lower()}",
         }
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
@@ -221,12 +224,14 @@ class ControlStack:
                                  "retention_policy": retention, "tags": ["cp"]}
         if retention == "temporary":
             attrs["ttl_days"] = ttl_days
-            if expires_at:
-                attrs["expires_at"] = expires_at
+            if expires_at:  # an already expired file: provenance only an internal token sets
+                created = datetime.fromisoformat(expires_at) - timedelta(days=ttl_days or 1)
+                attrs.update(expires_at=expires_at, created_at=created.isoformat())
         encoded = base64.urlsafe_b64encode(json.dumps(attrs).encode()).decode().rstrip("=")
         response = httpx.put(
             f"{se.url}/api/v1/files/{file_id}", content=data, timeout=60,
-            headers={**self.headers("ADMIN"), "X-ArtStore-Attributes": encoded,
+            headers={**self.headers("ADMIN", internal=bool(expires_at)),
+                     "X-ArtStore-Attributes": encoded,
                      "X-ArtStore-Declared-Size": str(len(data)),
                      "X-ArtStore-Expected-SHA256": hashlib.sha256(data).hexdigest()},
         )

@@ -24,6 +24,7 @@ RULE_FILES = sorted((PROM / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROM / "tests").glob("*.test.yml"))
 DASHBOARDS = sorted((MON / "grafana" / "dashboards").glob("*.json"))
 ARTSTORE_JOBS = {"admin-module", "storage-element", "ingester-module", "query-module"}
+SCRAPE_TOKEN_FILE = "/etc/prometheus/certs/metrics-token"
 
 
 def tool(name: str) -> str:
@@ -58,10 +59,25 @@ def dashboard_exprs() -> list[tuple[str, str, str]]:
 
 
 class TestPrometheus:
-    def test_config_is_valid_and_loads_the_rule_files(self):
-        result = run(tool("promtool"), "check", "config", "prometheus.yml", cwd=PROM)
+    def test_config_is_valid_and_loads_the_rule_files(self, tmp_path):
+        # promtool checks that the scrape token file exists; in compose it is on the certs
+        # volume, here a stand-in next to a copy of the config.
+        token = tmp_path / "metrics-token"
+        token.write_text("scrape-token")
+        text = (PROM / "prometheus.yml").read_text()
+        assert SCRAPE_TOKEN_FILE in text
+        shutil.copytree(PROM / "rules", tmp_path / "rules")
+        (tmp_path / "prometheus.yml").write_text(text.replace(SCRAPE_TOKEN_FILE, str(token)))
+        result = run(tool("promtool"), "check", "config", "prometheus.yml", cwd=tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
         assert f"{len(RULE_FILES)} rule files found" in result.stdout
+
+    def test_services_are_scraped_with_the_bearer_token(self):
+        config = yaml.safe_load((PROM / "prometheus.yml").read_text())
+        jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+        for job in ARTSTORE_JOBS:
+            assert jobs[job]["authorization"] == {"type": "Bearer",
+                                                  "credentials_file": SCRAPE_TOKEN_FILE}
 
     def test_every_artstore_service_is_scraped(self):
         config = yaml.safe_load((PROM / "prometheus.yml").read_text())

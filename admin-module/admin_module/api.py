@@ -9,6 +9,7 @@ from admin_module.admin_users.auth_endpoints import router as admin_auth_router
 from admin_module.admin_users.endpoints import router as admin_users_router
 from admin_module.audit.endpoints import router as audit_router
 from admin_module.auth.endpoints import router as auth_router
+from admin_module.auth.revocations import router as revocations_router
 from admin_module.files.endpoints import router as files_router  # control plane
 from admin_module.keys.endpoints import jwks_router, well_known_router
 from admin_module.keys.endpoints import router as jwt_keys_router
@@ -22,6 +23,7 @@ API_PREFIX = "/api/v1"
 
 ROUTERS: list[APIRouter] = [
     auth_router,
+    revocations_router,
     jwks_router,
     admin_auth_router,
     admin_users_router,

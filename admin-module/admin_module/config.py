@@ -42,6 +42,10 @@ class Settings(ArtStoreSettings):
     # Rate limiting (sliding window, Redis); fails open when Redis is unreachable.
     RATE_LIMIT_DEFAULT_PER_MINUTE: int = Field(default=100, ge=1)
     LOGIN_RATE_LIMIT_PER_MINUTE: int = Field(default=20, ge=1)
+    # Token endpoint: refused attempts per window from one source address for one client id,
+    # and for unknown client ids together.
+    TOKEN_FAILURES_PER_CLIENT_SOURCE: int = Field(default=10, ge=1)
+    TOKEN_FAILURES_PER_SOURCE: int = Field(default=100, ge=1)
     RATE_LIMIT_WINDOW_SECONDS: int = Field(default=60, ge=1)
     RATE_LIMIT_KEY_PREFIX: str = "artstore:ratelimit"
 

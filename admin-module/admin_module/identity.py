@@ -18,6 +18,7 @@ from admin_module.bootstrap import bootstrap_accounts
 from admin_module.models.base import utcnow
 from admin_module.security.hashing import SecretHasher
 from admin_module.security.ratelimit import RateLimiter
+from admin_module.security.revocation import Revoker
 
 AUDIT_PRUNE_INTERVAL_SECONDS = 6 * 3600
 REFRESH_PURGE_INTERVAL_SECONDS = 6 * 3600
@@ -30,6 +31,8 @@ async def identity_services(app: FastAPI) -> AsyncIterator[None]:
     limiter = RateLimiter(app.state.redis, settings.RATE_LIMIT_WINDOW_SECONDS,
                           settings.RATE_LIMIT_KEY_PREFIX)
     app.state.hasher = hasher
+    app.state.revoker = Revoker(app.state.redis, settings.ACCESS_TOKEN_TTL_SECONDS,
+                                settings.JWT_LEEWAY_SECONDS)
     app.state.rate_limiter = limiter
     app.state.token_issuer = TokenIssuer(settings, app.state.sessionmaker, app.state.keys,
                                          hasher, limiter)

@@ -73,3 +73,7 @@ class ChecksumMismatch(ArtStoreError):
 class ClientStalled(ArtStoreError):
     status_code, code = 408, "REQUEST_TIMEOUT"
     message = "The client stopped sending the file"
+
+
+class IncompleteBody(BadRequest):
+    code, message = "INCOMPLETE_BODY", "The request body is shorter than its Content-Length"

@@ -19,6 +19,7 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from artstore_common.auth.scopes import INTERNAL_SCOPES
 from artstore_common.contracts import (
     DiscoveredStorageElement,
     DiscoveryDocument,
@@ -293,7 +294,9 @@ class StorageElementProcess:
     def url(self) -> str:
         return self.process.url
 
-    def upload(self, body: bytes, file_id: uuid.UUID | None = None, **attrs: Any) -> dict:
+    def upload(self, body: bytes, file_id: uuid.UUID | None = None, *,
+               internal: bool = False, **attrs: Any) -> dict:
+        """``internal``: as the finalize saga does (may keep created_at / uploaded_by)."""
         import base64
 
         attrs.setdefault("original_filename", "file.bin")
@@ -302,7 +305,9 @@ class StorageElementProcess:
         file_id = file_id or uuid.uuid4()
         response = httpx.put(
             f"{self.url}/api/v1/files/{file_id}", content=body, timeout=120,
-            headers={**self.tokens.headers("USER"), "X-ArtStore-Attributes": header.decode(),
+            headers={**(self.tokens.headers("ADMIN", scopes=[*INTERNAL_SCOPES, "files:write"])
+                        if internal else self.tokens.headers("USER")),
+                     "X-ArtStore-Attributes": header.decode(),
                      "X-ArtStore-Declared-Size": str(len(body))})
         assert response.status_code == 201, response.text
         return response.json()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from artstore_common.errors import ArtStoreError, Conflict, NotFound, ValidationFailed
+from artstore_common.errors import ArtStoreError, Conflict, Forbidden, NotFound, ValidationFailed
 
 
 class FileNotFound(NotFound):
@@ -75,3 +75,13 @@ class InvalidRange(ArtStoreError):
 
 class RangeNotSatisfiable(ArtStoreError):
     status_code, code, message = 416, "RANGE_NOT_SATISFIABLE", "The range cannot be satisfied"
+
+
+class ProvenanceNotAllowed(Forbidden):
+    code = "PROVENANCE_NOT_ALLOWED"
+    message = "Only internal services may set uploaded_by, created_at or expires_at"
+
+
+class NotFileOwner(Forbidden):
+    code = "NOT_FILE_OWNER"
+    message = "Only the uploading account or an administrator may change this file"

@@ -38,10 +38,17 @@ async def refresh(body: RefreshRequest, response: Response, auth: AuthService) -
 
 @router.post("/logout", status_code=204)
 async def logout(current: CurrentAdminDep, session: DbSession, auth: AuthService,
-                 body: LogoutRequest | None = None) -> Response:
+                 request: Request, body: LogoutRequest | None = None) -> Response:
     body = body or LogoutRequest(all_sessions=True)
+    all_sessions = body.all_sessions or body.refresh_token is None
     await auth.logout(session, current.user.id, current.user.username, body.refresh_token,
-                      body.all_sessions or body.refresh_token is None)
+                      all_sessions)
+    revoker = request.app.state.revoker
+    if all_sessions:
+        await revoker.revoke_subject(str(current.user.id), "admin_auth.logout")
+    else:  # this session's access token; the user's other sessions keep theirs
+        claims = current.principal.claims
+        await revoker.revoke_token(str(claims.get("jti")), claims.get("exp"), "admin_auth.logout")
     return Response(status_code=204)
 
 

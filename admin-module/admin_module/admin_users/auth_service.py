@@ -89,15 +89,20 @@ class AdminAuth:
             "login", f"{name}|{client_ip}", self.settings.LOGIN_RATE_LIMIT_PER_MINUTE)
         if not decision.allowed:
             LOGINS.labels("rate_limited").inc()
+            window = self.settings.RATE_LIMIT_WINDOW_SECONDS
+            if await self.limiter.set_flag("login-429-audited", f"{name}|{client_ip}", window):
+                async with self.sessionmaker() as session:  # one row per name, source, window
+                    raise await self._fail(
+                        session, TooManyRequests(decision.retry_after,
+                                                 "Too many login attempts; retry later"),
+                        action="admin_auth.rate_limited", actor=name[:64], user=None,
+                        reason=f"source {client_ip[:64]}", outcome="denied")
             raise TooManyRequests(decision.retry_after, "Too many login attempts; retry later")
         now = utcnow()
         async with self.sessionmaker() as session:
             user = await repository.get_by_username(session, name, for_update=True)
             if user is None or user.status == "deleted":
-                await self.hasher.verify_dummy(password)
-                LOGINS.labels("failure").inc()
-                raise await self._fail(session, InvalidCredentials(), action="admin_auth.login",
-                                       actor=name[:64], user=None, reason="unknown_user")
+                raise await self._fail_unknown(session, name, password)
             if user.locked_until is not None and user.locked_until > now:
                 LOGINS.labels("locked").inc()
                 retry = int((user.locked_until - now).total_seconds()) + 1
@@ -124,6 +129,30 @@ class AdminAuth:
         LOGINS.labels("success").inc()
         log.info("admin_auth.login", username=name)
         return tokens
+
+    async def _fail_unknown(self, session: AsyncSession, name: str, password: str
+                            ) -> ArtStoreError:
+        """An unknown username locks exactly like an existing one (same statuses, Retry-After
+        and one password hash per attempt), so lockout does not reveal which names exist.
+        Its counters live in Redis; existing users' lockout lives in PostgreSQL."""
+        window = self.settings.LOCKOUT_MINUTES * 60
+        locked_for = await self.limiter.flag_ttl("login-locked", name)
+        if locked_for:
+            LOGINS.labels("locked").inc()
+            until = utcnow() + timedelta(seconds=locked_for)
+            return await self._fail(
+                session, AccountLocked(details={"locked_until": until.isoformat()},
+                                       headers={"Retry-After": str(locked_for)}),
+                action="admin_auth.login", actor=name[:64], user=None, reason="locked",
+                outcome="denied")
+        await self.hasher.verify_dummy(password)
+        LOGINS.labels("failure").inc()
+        if (await self.limiter.record_failure("login-fail", name, window)
+                >= self.settings.LOGIN_MAX_FAILURES):
+            await self.limiter.set_flag("login-locked", name, window)
+            await self.limiter.clear("login-fail", name)
+        return await self._fail(session, InvalidCredentials(), action="admin_auth.login",
+                                actor=name[:64], user=None, reason="unknown_user")
 
     async def _register_failure(self, session: AsyncSession, user: AdminUser) -> ArtStoreError:
         now = utcnow()

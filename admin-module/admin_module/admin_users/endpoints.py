@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from admin_module.admin_users import repository
 from admin_module.admin_users.dependencies import UsersService
@@ -51,15 +51,18 @@ async def read_user(principal: UsersRead, users: UsersService, user_id: uuid.UUI
 
 @router.patch("/{user_id}", response_model=AdminUserRead)
 async def update_user(principal: UsersAdmin, users: UsersService, user_id: uuid.UUID,
-                      body: AdminUserUpdate) -> AdminUserRead:
+                      body: AdminUserUpdate, request: Request) -> AdminUserRead:
     user = await users.update(user_id, body, principal.subject, actor_of(principal))
+    if body.model_fields_set & {"role", "status"}:
+        await request.app.state.revoker.revoke_subject(str(user_id), "admin_user.changed")
     return AdminUserRead.model_validate(user)
 
 
 @router.delete("/{user_id}", status_code=204)
-async def delete_user(principal: UsersAdmin, users: UsersService, user_id: uuid.UUID
-                      ) -> Response:
+async def delete_user(principal: UsersAdmin, users: UsersService, user_id: uuid.UUID,
+                      request: Request) -> Response:
     await users.delete(user_id, principal.subject, actor_of(principal))
+    await request.app.state.revoker.revoke_subject(str(user_id), "admin_user.deleted")
     return Response(status_code=204)
 
 

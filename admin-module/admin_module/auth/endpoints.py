@@ -67,7 +67,7 @@ async def token(request: Request) -> JSONResponse:
         except OAuthError as exc:
             TOKEN_FAILURES.labels(exc.reason).inc()
             raise
-        issued = await issuer.issue(req)
+        issued = await issuer.issue(req, request.client.host if request.client else "unknown")
     except OAuthError as exc:
         return JSONResponse(exc.body(), status_code=exc.status_code,
                             headers={**_NO_STORE, **exc.headers})

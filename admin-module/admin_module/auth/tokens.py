@@ -10,7 +10,7 @@ import jwt
 
 from admin_module.config import Settings
 from admin_module.keys.service import KeyManager
-from artstore_common.auth.scopes import scopes_for_role
+from artstore_common.auth.scopes import INTERNAL_SCOPES, scopes_for_role
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,13 @@ async def issue_access_token(
     name: str,
     client_id: str | None = None,
     scopes: frozenset[str] | None = None,
+    internal: bool = False,
 ) -> IssuedToken:
     key = await keys.active()
     now = int(time.time())
     ttl = settings.ACCESS_TOKEN_TTL_SECONDS
-    granted = scopes_for_role(role) if scopes is None else scopes & scopes_for_role(role)
+    allowed = scopes_for_role(role) | (INTERNAL_SCOPES if internal else frozenset())
+    granted = allowed if scopes is None else scopes & allowed
     scope = " ".join(sorted(granted))
     jti = uuid.uuid4().hex
     claims: dict[str, object] = {

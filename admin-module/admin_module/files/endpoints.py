@@ -1,4 +1,5 @@
-"""``POST /api/v1/files/{file_id}/finalize`` (``files:write``) → 202 with the saga."""
+"""``POST /api/v1/files/{file_id}/finalize`` (``files:write``; the uploader's own files, or
+any file with ``storage:admin``) → 202 with the saga."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ async def finalize(
     file_id: uuid.UUID, principal: FilesWrite, session: DbSession, plane: Plane,
     background: BackgroundTasks,
 ) -> SagaRead:
-    saga = await start_finalize(session, plane, file_id, principal.name or principal.subject)
+    saga = await start_finalize(session, plane, file_id, principal.name or principal.subject,
+                                principal)
     background.add_task(plane.wake)
     return SagaRead.of(saga)

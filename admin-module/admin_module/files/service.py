@@ -19,7 +19,10 @@ from admin_module.storage_elements.errors import (
     FileNotFound,
     StorageUnavailable,
 )
+from artstore_common.auth import Principal
+from artstore_common.auth.scopes import may_change_file
 from artstore_common.contracts import FileAttributes, UploadAttributes
+from artstore_common.errors import Forbidden
 
 
 def copy_attributes(attrs: FileAttributes) -> UploadAttributes:
@@ -35,7 +38,8 @@ def copy_attributes(attrs: FileAttributes) -> UploadAttributes:
 
 
 async def start_finalize(
-    session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID, actor: str | None
+    session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID, actor: str | None,
+    principal: Principal | None = None,
 ) -> Saga:
     key = str(file_id)
     await saga_repo.lock_resource(session, f"file:{key}")  # retention holds the same lock
@@ -58,6 +62,14 @@ async def start_finalize(
                                      headers={"Retry-After": "30"})
         raise FileNotFound(details={"file_id": key})
     source, attrs = located.found[0]
+    if principal is not None and not may_change_file(principal.scopes, principal.subject,
+                                                     attrs.uploaded_by.id):
+        async with plane.sessionmaker() as own, own.begin():  # kept although the request fails
+            await audit.record(own, action="file.change_refused", actor=actor,
+                               resource_type="file", resource_id=key, outcome="denied",
+                               details={"operation": "finalize", "reason": "not_owner"})
+        raise Forbidden("Only the uploading account or an administrator may finalize this file",
+                        code="NOT_FILE_OWNER", details={"file_id": key})
     reason = None
     if attrs.retention_policy != "temporary":
         reason = "the file is already permanent"

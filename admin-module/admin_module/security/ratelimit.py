@@ -1,8 +1,9 @@
 """Sliding-window rate limiting in Redis (one sorted set per key, updated atomically in Lua).
 
 If Redis is unreachable the limiter FAILS OPEN: the request goes through, a warning is logged
-and ``artstore_rate_limit_errors_total`` counts it. Lockout after failed logins lives in
-PostgreSQL, so brute force against admin users stays bounded even then.
+and ``artstore_rate_limit_errors_total`` counts it. Lockout of existing admin users lives in
+PostgreSQL, so brute force against them stays bounded even then (the look-alike lockout of
+unknown usernames and the token endpoint's failure counters are in Redis and pause with it).
 """
 
 from __future__ import annotations
@@ -73,3 +74,62 @@ class RateLimiter:
             return Decision(True)
         RATE_LIMIT_HITS.labels(scope).inc()
         return Decision(False, max(1, -(-int(retry_ms) // 1000)))
+
+    # --- failure counting (only refused attempts count) and aggregated flags ----------------
+    async def failures(self, scope: str, identity: str, window_seconds: int) -> int:
+        """Refused attempts of ``identity`` in the last ``window_seconds`` (0 if Redis is away)."""
+        key = self.key(scope, identity)
+        now_ms = int(time.time() * 1000)
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(key, "-inf", now_ms - window_seconds * 1000)
+                pipe.zcard(key)
+                _, count = await pipe.execute()
+        except Exception as exc:
+            RATE_LIMIT_ERRORS.labels(scope).inc()
+            log.warning("ratelimit.unavailable", scope=scope, error=type(exc).__name__)
+            return 0
+        return int(count)
+
+    async def record_failure(self, scope: str, identity: str, window_seconds: int) -> int:
+        """Count one refused attempt; returns the count in the window (0 if Redis is away)."""
+        key = self.key(scope, identity)
+        now_ms = int(time.time() * 1000)
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(key, "-inf", now_ms - window_seconds * 1000)
+                pipe.zadd(key, {f"{now_ms}-{uuid.uuid4().hex[:8]}": now_ms})
+                pipe.zcard(key)
+                pipe.pexpire(key, window_seconds * 1000)
+                _, _, count, _ = await pipe.execute()
+        except Exception as exc:
+            RATE_LIMIT_ERRORS.labels(scope).inc()
+            log.warning("ratelimit.unavailable", scope=scope, error=type(exc).__name__)
+            return 0
+        return int(count)
+
+    async def set_flag(self, scope: str, identity: str, seconds: int) -> bool:
+        """Set a flag for ``seconds`` unless it is set; True when this call set it."""
+        try:
+            return bool(await self.client.set(self.key(scope, identity), "1", nx=True,
+                                              ex=max(1, seconds)))
+        except Exception as exc:
+            RATE_LIMIT_ERRORS.labels(scope).inc()
+            log.warning("ratelimit.unavailable", scope=scope, error=type(exc).__name__)
+            return True
+
+    async def flag_ttl(self, scope: str, identity: str) -> int:
+        """Seconds left on a flag; 0 when it is not set (or Redis is away)."""
+        try:
+            ttl_ms = await self.client.pttl(self.key(scope, identity))
+        except Exception as exc:
+            RATE_LIMIT_ERRORS.labels(scope).inc()
+            log.warning("ratelimit.unavailable", scope=scope, error=type(exc).__name__)
+            return 0
+        return max(0, -(-int(ttl_ms) // 1000)) if ttl_ms and ttl_ms > 0 else 0
+
+    async def clear(self, scope: str, identity: str) -> None:
+        try:
+            await self.client.delete(self.key(scope, identity))
+        except Exception as exc:
+            log.warning("ratelimit.unavailable", scope=scope, error=type(exc).__name__)

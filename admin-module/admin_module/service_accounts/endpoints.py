@@ -36,6 +36,10 @@ def _service(request: Request, session: DbSession) -> ServiceAccounts:
 Service = Annotated[ServiceAccounts, Depends(_service)]
 
 
+async def _revoke(request: Request, account_id: uuid.UUID, reason: str) -> None:
+    await request.app.state.revoker.revoke_subject(str(account_id), reason)
+
+
 def _with_secret(account, secret: str) -> ServiceAccountWithSecret:
     data = ServiceAccountRead.model_validate(account).model_dump()
     return ServiceAccountWithSecret(**data, client_secret=secret)
@@ -71,15 +75,18 @@ async def read_account(principal: AccountsRead, service: Service,
 
 @router.patch("/{account_id}", response_model=ServiceAccountRead)
 async def update_account(principal: AccountsAdmin, service: Service, account_id: uuid.UUID,
-                         body: ServiceAccountUpdate) -> ServiceAccountRead:
+                         body: ServiceAccountUpdate, request: Request) -> ServiceAccountRead:
     account = await service.update(account_id, body, actor_of(principal))
+    if "role" in body.model_fields_set:  # tokens carry the role: the old ones must go
+        await _revoke(request, account_id, "service_account.role_changed")
     return ServiceAccountRead.model_validate(account)
 
 
 @router.post("/{account_id}/suspend", response_model=ServiceAccountRead)
-async def suspend_account(principal: AccountsAdmin, service: Service,
+async def suspend_account(principal: AccountsAdmin, service: Service, request: Request,
                           account_id: uuid.UUID) -> ServiceAccountRead:
     account = await service.set_status(account_id, "suspended", actor_of(principal))
+    await _revoke(request, account_id, "service_account.suspended")
     return ServiceAccountRead.model_validate(account)
 
 
@@ -102,9 +109,10 @@ async def rotate_secret(principal: AccountsAdmin, service: Service, account_id: 
 
 
 @router.delete("/{account_id}", status_code=204)
-async def delete_account(principal: AccountsAdmin, service: Service,
+async def delete_account(principal: AccountsAdmin, service: Service, request: Request,
                          account_id: uuid.UUID) -> Response:
     await service.delete(account_id, actor_of(principal))
+    await _revoke(request, account_id, "service_account.deleted")
     return Response(status_code=204)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+import anyio
 import httpx
 
 from admin_module.storage_elements.errors import SERejected
@@ -87,6 +88,16 @@ class SEClient:
 
     async def info(self, se: SETarget) -> SEInfo:
         response = await self._call(se, "GET", "/api/v1/info")
+        if response.status_code != 200:
+            raise _rejected(response)
+        return SEInfo.model_validate(response.json())
+
+    async def probe_info(self, api_url: str, time_limit: float, token: str) -> SEInfo:
+        """/info of an SE not registered yet: no breaker (its state, and the gauge labelled by
+        target, would keep every URL ever tried), the same bounded wait for every target."""
+        with anyio.fail_after(time_limit):
+            response = await self.http.client.get(_url(Target(api_url, api_url), "/api/v1/info"),
+                                                  headers={"Authorization": f"Bearer {token}"})
         if response.status_code != 200:
             raise _rejected(response)
         return SEInfo.model_validate(response.json())

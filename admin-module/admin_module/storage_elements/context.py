@@ -37,11 +37,23 @@ class ServiceTokens:
             issued = await issue_access_token(
                 self.keys, self.settings, subject=SYSTEM_SUBJECT, role="ADMIN",
                 ptype="service_account", name="admin-module",
-                client_id=self.settings.ARTSTORE_CLIENT_ID,
+                client_id=self.settings.ARTSTORE_CLIENT_ID, internal=True,
             )
             self._token = issued.access_token
             self._renew_at = now + max(30.0, issued.expires_in / 2)
         return self._token
+
+    async def probe_token(self) -> str:
+        """For /info of a URL nobody registered yet: read-only, never an internal scope, so
+        a discover aimed at a hostile host hands it nothing worth stealing."""
+        from admin_module.auth.tokens import issue_access_token
+
+        issued = await issue_access_token(
+            self.keys, self.settings, subject=SYSTEM_SUBJECT, role="ADMIN",
+            ptype="service_account", name="admin-module",
+            client_id=self.settings.ARTSTORE_CLIENT_ID, scopes=frozenset({"storage:read"}),
+        )
+        return issued.access_token
 
 
 @dataclass

@@ -14,7 +14,7 @@ from admin_module.discovery.publisher import bump_version
 from admin_module.models.base import utcnow
 from admin_module.models.storage_element import StorageElement
 from admin_module.storage_elements import repository as repo
-from admin_module.storage_elements.client import SEInfo, Target
+from admin_module.storage_elements.client import SEInfo
 from admin_module.storage_elements.context import ControlPlane
 from admin_module.storage_elements.errors import (
     SERejected,
@@ -36,12 +36,16 @@ PUBLISHED_FIELDS = ("name", "api_url", "mode", "status", "draining", "priority",
 
 
 async def probe(plane: ControlPlane, api_url: str) -> SEInfo:
-    """/info of an SE that may not be registered yet (breaker keyed by its URL)."""
+    """/info of an SE that may not be registered yet. Every failure gives the same answer
+    (refused, timed out, not an SE, bad TLS…): discover must not work as a port prober."""
     try:
-        return await plane.client.info(Target(id=api_url, api_url=api_url))
+        return await plane.client.probe_info(api_url, plane.settings.SE_REQUEST_TIMEOUT_SECONDS,
+                                             await plane.client.token.probe_token())
     except UNREACHABLE as exc:
+        log.info("storage_element.probe_failed", api_url=api_url,
+                 error=f"{type(exc).__name__}: {exc}"[:300])
         raise StorageElementUnreachable(
-            details={"api_url": api_url, "reason": f"{type(exc).__name__}: {exc}"[:300]}
+            details={"api_url": api_url, "reason": "no ArtStore storage element answered there"}
         ) from exc
 
 

@@ -71,6 +71,7 @@ class Placer:
         attrs: UploadAttributes,
         body: FileBody,
         *,
+        token: str,
         mode: str,
         declared_size: int,
         size_known: bool,
@@ -84,7 +85,7 @@ class Placer:
         for se in elements:
             if not body.replayable:
                 break
-            outcome = await self.client.put(se, file_id, attrs, body, declared_size)
+            outcome = await self.client.put(se, file_id, attrs, body, declared_size, token)
             if isinstance(outcome, Skipped):
                 metrics.PLACEMENT_FAILURES.labels(outcome.reason).inc()
                 log.info("placement.skipped", se=se.name, reason=outcome.reason,

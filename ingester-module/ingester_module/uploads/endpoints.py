@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth import Principal, bearer_token, require_scopes
 from artstore_common.errors import BadRequest
 from ingester_module.errors import FileTooLarge
 from ingester_module.uploads.schemas import BatchRead, FileRead
-from ingester_module.uploads.service import IngestService, UploadRequest
+from ingester_module.uploads.service import CountedBody, IngestService, UploadRequest
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
@@ -67,8 +67,9 @@ def _upload_request(request: Request, principal: Principal) -> UploadRequest:
     return UploadRequest(
         content_type=request.headers.get("content-type"),
         content_length=length,
-        body=request.stream().__aiter__(),
+        body=CountedBody(request.stream().__aiter__(), length),
         principal=principal,
+        token=bearer_token(request),
     )
 
 

@@ -6,19 +6,19 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
 
 from artstore_common.auth import Principal
-from artstore_common.contracts import ATTR_MAX_BYTES, UploadAttributes, Uploader
+from artstore_common.contracts import ATTR_MAX_BYTES, UploadAttributes
 from artstore_common.errors import ArtStoreError
 from ingester_module import metrics
 from ingester_module.config import Settings
 from ingester_module.errors import (
     FieldAfterFile,
+    IncompleteBody,
     InvalidField,
     MetadataTooLarge,
     NoFilePart,
@@ -37,12 +37,38 @@ log = structlog.get_logger(__name__)
 _SIDECAR_RESERVE = 1024
 
 
+class CountedBody:
+    """The request body, counted: ``complete()`` reads it to its end and refuses one shorter
+    than its Content-Length, before the SE is given the end of the file."""
+
+    def __init__(self, stream: AsyncIterator[bytes], expected: int | None) -> None:
+        self._stream = stream
+        self.expected = expected
+        self.received = 0
+
+    def __aiter__(self) -> CountedBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self._stream.__anext__()
+        self.received += len(chunk)
+        return chunk
+
+    async def complete(self) -> None:
+        async for _ in self:
+            pass
+        if self.expected is not None and self.received != self.expected:
+            raise IncompleteBody(details={"content_length": self.expected,
+                                          "received": self.received})
+
+
 @dataclass(frozen=True)
 class UploadRequest:
     content_type: str | None
     content_length: int | None
-    body: AsyncIterator[bytes]
+    body: CountedBody
     principal: Principal
+    token: str  # the caller's own: the SE takes the uploader from it
 
 
 class IngestService:
@@ -91,6 +117,7 @@ class IngestService:
             if following is not None:
                 raise TooManyFiles() if following.is_file else FieldAfterFile(
                     details={"field": following.name})
+            await request.body.complete()
 
         return await self._ingest(request, reader, part, options, only_file)
 
@@ -105,6 +132,8 @@ class IngestService:
             following = await reader.peek_part()
             if following is not None and not following.is_file:
                 raise FieldAfterFile(details={"field": following.name})
+            if following is None:
+                await request.body.complete()
 
         results: list[dict[str, Any]] = []
         index = 0
@@ -177,12 +206,11 @@ class IngestService:
         info = sniff.identify(filename, part.content_type, b"".join(head)[: settings.SNIFF_BYTES])
         sniff.check_allowed(info, settings.ALLOWED_MIME_TYPES)
         compression = sniff.compression_for(options.compression, filename, info)
-        now = datetime.now(UTC)
-        attrs = self._attributes(request.principal, filename, info.content_type, options,
-                                 compression, now)
+        attrs = self._attributes(filename, info.content_type, options, compression)
         file_id = uuid.uuid4()
         declared, known = self._declared_size(request)
-        placed = await self.placer.store(file_id, attrs, body, mode=options.required_mode,
+        placed = await self.placer.store(file_id, attrs, body, token=request.token,
+                                         mode=options.required_mode,
                                          declared_size=declared, size_known=known)
         stored = placed.attributes
         log.info("ingest.stored", file_id=str(file_id), se=placed.storage_element.name,
@@ -204,13 +232,13 @@ class IngestService:
 
     def _attributes(
         self,
-        principal: Principal,
         filename: str,
         content_type: str,
         options: UploadOptions,
         compression: str | None,
-        now: datetime,
     ) -> UploadAttributes:
+        """What the SE is told; it takes the uploader, creation time and expiry (from
+        ``ttl_days``) itself, from the caller's token and its own clock."""
         try:
             attrs = UploadAttributes(
                 original_filename=filename,
@@ -220,12 +248,7 @@ class IngestService:
                 tags=options.tags,
                 retention_policy=options.retention_policy,
                 ttl_days=options.ttl_days,
-                expires_at=options.expires_at(now),
                 custom=options.custom,
-                uploaded_by=Uploader(
-                    id=principal.subject,
-                    name=principal.name or principal.client_id or principal.subject,
-                ),
                 compression=compression,  # type: ignore[arg-type]
             )
         except ValidationError as exc:

@@ -157,7 +157,8 @@ class TestLifecycle:
         await with_ses.wait_for_file(file_id)
         # What the finalize saga does: copy under the same id, mark the source, delete it.
         rw_se.upload(body, file_id=uuid.UUID(file_id), original_filename="draft.bin",
-                     retention_policy="permanent", created_at=source["created_at"])
+                     retention_policy="permanent", created_at=source["created_at"],
+                     internal=True)
         await with_ses.wait_for_file(
             file_id, lambda m: m["storage_element_id"] == str(rw_se.id))
         patched = httpx.patch(f"{edit_se.url}/api/v1/files/{file_id}",

@@ -87,7 +87,7 @@ class Download:
 
 async def prepare(
     ctx: SEContext, file_id: uuid.UUID, range_header: str | None, if_none_match: str | None,
-    head: bool,
+    head: bool, if_range: str | None = None,
 ) -> Download:
     if ctx.modes.mode == "ar":
         raise FileArchived(details={"file_id": str(file_id)})
@@ -101,6 +101,8 @@ async def prepare(
     if if_none_match and _etag_matches(if_none_match, etag):
         return Download(304, headers, None)
     size = row.size
+    if if_range is not None and if_range.strip() != etag:
+        range_header = None  # RFC 9110 §13.1.5: the validator changed (or is a date): all of it
     byte_range = parse_range(range_header, size)
     if byte_range is None:
         headers["Content-Length"] = str(size)

@@ -36,9 +36,10 @@ async def get_content(
     file_id: uuid.UUID, request: Request, ctx: Ctx, principal: FilesRead,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+    if_range: Annotated[str | None, Header(alias="If-Range")] = None,
 ) -> Response:
     download = await content.prepare(ctx, file_id, range_header, if_none_match,
-                                     head=request.method == "HEAD")
+                                     head=request.method == "HEAD", if_range=if_range)
     if download.body is None:
         return Response(status_code=download.status, headers=download.headers)
     return StreamingResponse(download.body, status_code=download.status, headers=download.headers)
@@ -54,7 +55,7 @@ async def patch_file(
 
 @router.delete("/{file_id}", status_code=204)
 async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDelete) -> Response:
-    await service.delete(ctx, file_id)
+    await service.delete(ctx, file_id, principal)
     return Response(status_code=204)
 
 

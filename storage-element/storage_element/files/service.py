@@ -26,6 +26,7 @@ from storage_element.events import build_event
 from storage_element.files.upload import reject_nul
 from storage_element.models import FileRow
 from storage_element.modes import WRITABLE
+from storage_element.security import check_owner
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +70,7 @@ async def patch(
                         details={"required": ["storage:admin"]})
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
+        check_owner(principal, row.attrs, "update")
         attrs = dict(row.attrs)
         for name in given:
             value = getattr(changes, name)
@@ -113,7 +115,7 @@ async def _undo_patch(ctx: SEContext, wal_id: int, row: FileRow) -> None:
         log.error("file.patch_undo_failed", file_id=str(row.file_id), error=str(exc))
 
 
-async def delete(ctx: SEContext, file_id: uuid.UUID) -> None:
+async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal) -> None:
     mode = ctx.modes.mode
     if mode in ("ro", "ar"):
         raise StorageElementReadOnly(details={"mode": mode})
@@ -123,6 +125,7 @@ async def delete(ctx: SEContext, file_id: uuid.UUID) -> None:
             details={"mode": mode})
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
+        check_owner(principal, row.attrs, "delete")
         async with ctx.sessionmaker() as session:
             wal_id = await repo.wal_begin(session, "delete", file_id, row.storage_path,
                                           {"sidecar": row.attrs})

@@ -43,6 +43,7 @@ from storage_element.errors import (
 )
 from storage_element.events import build_event
 from storage_element.modes import WRITABLE
+from storage_element.security import check_provenance
 
 log = structlog.get_logger(__name__)
 
@@ -89,9 +90,10 @@ def build_sidecar(
     ctx: SEContext, file_id: uuid.UUID, attrs: UploadAttributes, principal: Principal
 ) -> dict[str, Any]:
     now = naming.now_utc()
+    check_provenance(attrs, principal, now)
     created = attrs.created_at or now
-    uploader = attrs.uploaded_by or Uploader(id=principal.subject,
-                                             name=principal.name or principal.subject)
+    uploader = attrs.uploaded_by or Uploader(
+        id=principal.subject, name=principal.name or principal.client_id or principal.subject)
     temporary = attrs.retention_policy == "temporary"
     ttl = (attrs.ttl_days or ctx.settings.SE_DEFAULT_TTL_DAYS) if temporary else None
     expires = (attrs.expires_at or created + timedelta(days=ttl or 0)) if temporary else None

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+import hmac
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.requests import Request
 from starlette.responses import Response
 
-from artstore_common.errors import install_error_handlers
+from artstore_common.auth.revocation import RevocationList
+from artstore_common.errors import Unauthorized, install_error_handlers
 from artstore_common.health import HealthCheck, build_health_router
 from artstore_common.middleware import MetricsMiddleware, RequestContextMiddleware
 from artstore_common.openapi import install_openapi
@@ -27,23 +30,47 @@ def create_base_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
     health_checks: list[HealthCheck] | None = None,
 ) -> FastAPI:
-    docs = settings.APP_SWAGGER_ENABLED
+    docs = settings.docs_enabled
+    revocations = RevocationList()
+    redis_url = getattr(settings, "REDIS_URL", None)
+
+    @asynccontextmanager
+    async def base_lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        async with AsyncExitStack() as stack:
+            if redis_url:
+                await stack.enter_async_context(
+                    revocations.watching(redis_url, settings.REVOCATION_POLL_SECONDS))
+            if lifespan is None:
+                yield None
+            else:
+                yield await stack.enter_async_context(lifespan(app))
+
     app = FastAPI(
         title=title,
         version=version,
-        lifespan=lifespan,
+        lifespan=base_lifespan,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    app.state.revocations = revocations
     install_error_handlers(app)
     install_openapi(app)
     app.state.health_checks = health_checks if health_checks is not None else []
     app.include_router(build_health_router(settings.SERVICE_NAME, version, app.state.health_checks))
 
+    scrape_token = settings.metrics_token()
+    metrics_open = scrape_token is None and not settings.is_production
+
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not metrics_open:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if (scrape_token is None or scheme.lower() != "bearer"
+                    or not hmac.compare_digest(given.strip().encode(), scrape_token.encode())):
+                raise Unauthorized("Metrics need the scrape bearer token",
+                                   code="METRICS_TOKEN_REQUIRED")
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     # Added last → runs first: CORS answers preflights before anything else sees them.

@@ -18,6 +18,10 @@ from artstore_common.validation import JsonObject
 DISCOVERY_KEY = "artstore:storage_elements"
 DISCOVERY_CHANNEL = "artstore:service_discovery"
 FILE_EVENTS_STREAM = "artstore:file-events"
+# Access-token deny-list (a hash written by the admin module, read by every service):
+# field ``jti:<jti>`` → unix time the token expires; ``sub:<subject>`` → unix time before which
+# (inclusive) every token issued to that subject is revoked. Fields past their use are pruned.
+REVOCATIONS_KEY = "artstore:revocations"
 
 
 def stream_overtaken_key(stream: str) -> str:
@@ -39,6 +43,7 @@ HEADER_EXPECTED_SHA256 = "X-ArtStore-Expected-SHA256"  # optional; mismatch → 
 
 ATTR_SCHEMA_VERSION = 1
 ATTR_MAX_BYTES = 4096
+TTL_DAYS_MIN, TTL_DAYS_MAX = 1, 365  # a temporary file's life, everywhere it is checked
 
 Mode = Literal["edit", "rw", "ro", "ar"]
 RetentionPolicy = Literal["temporary", "permanent"]
@@ -73,11 +78,13 @@ class UploadAttributes(BaseModel):
     version: str | None = Field(default=None, max_length=64)
     tags: list[str] = Field(default_factory=list, max_length=50)
     retention_policy: RetentionPolicy = "temporary"
-    ttl_days: int | None = Field(default=None, ge=1, le=365)
+    ttl_days: int | None = Field(default=None, ge=TTL_DAYS_MIN, le=TTL_DAYS_MAX)
+    # Provenance: accepted only from internal service principals (copies keep the original's);
+    # for anyone else the SE takes the uploader from the token and the times from its clock.
     expires_at: datetime | None = None
     custom: JsonObject = Field(default_factory=dict)
     uploaded_by: Uploader | None = None
-    created_at: datetime | None = None  # kept on finalize copies; set by the SE otherwise
+    created_at: datetime | None = None
     compression: CompressionAlgorithm | None = None
 
 

@@ -40,7 +40,14 @@ class ArtStoreSettings(BaseSettings):
     ENVIRONMENT: Literal["development", "production", "test"] = "development"
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: Literal["json", "text"] = "text"
-    APP_SWAGGER_ENABLED: bool = True
+    # API docs (/docs, /redoc, /openapi.json): unset means on outside production, off in it.
+    APP_SWAGGER_ENABLED: bool | None = None
+    # Bearer credential Prometheus sends to scrape /metrics (or a file holding it). Without one,
+    # /metrics is open outside production and closed (401) in production.
+    METRICS_TOKEN: str | None = None
+    METRICS_TOKEN_FILE: str | None = None
+    # How often every service re-reads the access-token deny-list from Redis.
+    REVOCATION_POLL_SECONDS: float = Field(default=2.0, gt=0)
 
     CORS_ALLOW_ORIGINS: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["http://localhost:4200"]
@@ -75,6 +82,19 @@ class ArtStoreSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.ENVIRONMENT == "production"
+
+    @property
+    def docs_enabled(self) -> bool:
+        if self.APP_SWAGGER_ENABLED is None:
+            return not self.is_production
+        return self.APP_SWAGGER_ENABLED
+
+    def metrics_token(self) -> str | None:
+        if self.METRICS_TOKEN:
+            return self.METRICS_TOKEN
+        if self.METRICS_TOKEN_FILE:
+            return Path(self.METRICS_TOKEN_FILE).read_text(encoding="utf-8").strip() or None
+        return None
 
     @classmethod
     def settings_customise_sources(

@@ -26,6 +26,8 @@ def bearer_token(request: Request) -> str:
 
 async def authenticate(request: Request) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
+    if verifier.revocations is None:
+        verifier.revocations = getattr(request.app.state, "revocations", None)
     principal = await verifier.verify(bearer_token(request))
     request.state.principal = principal
     return principal

@@ -18,6 +18,13 @@ ACCOUNTS_ADMIN = "accounts:admin"
 AUDIT_READ = "audit:read"
 KEYS_ADMIN = "keys:admin"
 
+# Internal service scopes: no role grants them; the admin module adds them only to tokens of its
+# own system account (``is_system``), the principal the services use among themselves. Holding
+# one is what makes a principal "internal" — e.g. allowed to write copy provenance
+# (``uploaded_by``, ``created_at``, ``expires_at``) on a storage element.
+FILES_COPY = "files:copy"  # finalize: a copy that keeps its original provenance
+INTERNAL_SCOPES: frozenset[str] = frozenset({FILES_COPY})
+
 ALL_SCOPES: frozenset[str] = frozenset(
     {
         FILES_READ,
@@ -65,10 +72,24 @@ def scopes_for_role(role: str | None) -> frozenset[str]:
 
 
 def effective_scopes(role: str | None, claimed: Iterable[str] | str | None) -> frozenset[str]:
-    """Scopes a token really grants: what its role allows, narrowed by its ``scope`` claim."""
+    """Scopes a token really grants: what its role allows, narrowed by its ``scope`` claim;
+    internal scopes only when the (signed) claim names them."""
     allowed = scopes_for_role(role)
     if claimed is None:
         return allowed
     if isinstance(claimed, str):
         claimed = claimed.split()
-    return allowed & frozenset(claimed)
+    return (allowed | INTERNAL_SCOPES) & frozenset(claimed)
+
+
+def is_internal(scopes: Iterable[str]) -> bool:
+    """True for a principal that holds an internal service scope."""
+    return not INTERNAL_SCOPES.isdisjoint(scopes)
+
+
+def may_change_file(scopes: Iterable[str], subject: str, owner_id: str | None) -> bool:
+    """Files belong to the account that uploaded them: it may edit, finalize and delete them;
+    so may ``storage:admin`` holders (ADMIN, super_admin, admin) and internal services."""
+    granted = frozenset(scopes)
+    return STORAGE_ADMIN in granted or is_internal(granted) or (
+        owner_id is not None and owner_id == subject)

@@ -19,7 +19,8 @@ import jwt
 import structlog
 from jwt import PyJWK
 
-from artstore_common.auth.scopes import effective_scopes
+from artstore_common.auth.revocation import RevocationList
+from artstore_common.auth.scopes import effective_scopes, is_internal
 from artstore_common.errors import Unauthorized
 
 log = structlog.get_logger("artstore.auth")
@@ -40,6 +41,11 @@ class Principal:
     def has(self, *scopes: str) -> bool:
         return all(s in self.scopes for s in scopes)
 
+    @property
+    def internal(self) -> bool:
+        """An internal service principal (holds an internal scope; see ``auth.scopes``)."""
+        return is_internal(self.scopes)
+
 
 class InvalidToken(Unauthorized):
     code = "INVALID_TOKEN"
@@ -49,6 +55,11 @@ class InvalidToken(Unauthorized):
 class TokenExpired(Unauthorized):
     code = "TOKEN_EXPIRED"
     message = "The access token has expired"
+
+
+class TokenRevoked(Unauthorized):
+    code = "TOKEN_REVOKED"
+    message = "The access token has been revoked"
 
 
 class TokenVerifier:
@@ -80,6 +91,8 @@ class TokenVerifier:
         self._last_attempt = float("-inf")  # monotonic() may be < min_refetch after boot
         self._lock = asyncio.Lock()
         self._static_keys: list[tuple[str | None, Any]] = []
+        # The deny-list (set by ``create_base_app``); ``verify`` refuses what it names.
+        self.revocations: RevocationList | None = None
         if public_key_file:
             self._static_keys = _load_static_keys(Path(public_key_file))
 
@@ -89,6 +102,8 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         claims = await self.decode(token)
+        if self.revocations is not None and self.revocations.is_revoked(claims):
+            raise TokenRevoked()
         role = claims.get("role")
         return Principal(
             subject=str(claims.get("sub", "")),
