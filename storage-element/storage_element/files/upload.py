@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
 
 from artstore_common.auth import Principal
+from artstore_common.auth.scopes import FILES_REPLICATE
 from artstore_common.contracts import (
     HEADER_ATTRIBUTES,
     HEADER_DECLARED_SIZE,
@@ -27,6 +28,7 @@ from artstore_common.contracts import (
     UploadAttributes,
     Uploader,
 )
+from artstore_common.errors import Forbidden
 from storage_element import naming, sidecar
 from storage_element import repository as repo
 from storage_element.codec import WritePipeline
@@ -80,6 +82,13 @@ def parse_attributes(header: str | None) -> UploadAttributes:
         raise InvalidAttributes(f"{HEADER_ATTRIBUTES} is not base64url JSON") from exc
 
 
+def check_copy_provenance(attrs: UploadAttributes, principal: Principal) -> None:
+    """A copy set is internal provenance: only replicating services may state one."""
+    if attrs.copies is not None and not principal.has(FILES_REPLICATE):
+        raise Forbidden("Only an internal service may state a file's copy set",
+                        code="REPLICATION_NOT_ALLOWED", details={"required": FILES_REPLICATE})
+
+
 def _int_header(headers: Any, name: str) -> int | None:
     value = headers.get(name)
     if value is None:
@@ -108,7 +117,7 @@ def build_sidecar(
         created_at=created, updated_at=now, uploaded_by=uploader,
         description=attrs.description, version=attrs.version, tags=attrs.tags,
         retention_policy=attrs.retention_policy, ttl_days=ttl, expires_at=expires,
-        custom=attrs.custom,
+        custom=attrs.custom, copies=attrs.copies or [],
     )
     return model.model_dump(mode="json", exclude={"last_verified_at"})
 
@@ -121,6 +130,7 @@ async def upload(
     if mode not in WRITABLE:
         raise StorageElementReadOnly(details={"mode": mode})
     attrs = parse_attributes(headers.get(HEADER_ATTRIBUTES))
+    check_copy_provenance(attrs, principal)
     wanted = "edit" if attrs.retention_policy == "temporary" else "rw"
     if wanted != mode:
         raise RetentionModeMismatch(details={"retention_policy": attrs.retention_policy,

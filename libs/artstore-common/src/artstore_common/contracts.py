@@ -65,6 +65,8 @@ class UploadAttributes(BaseModel):
     uploaded_by: Uploader | None = None
     created_at: datetime | None = None  # kept on finalize copies; set by the SE otherwise
     compression: CompressionAlgorithm | None = None
+    # The file's copy set (SE ids); an SE takes it only from a ``files:replicate`` token.
+    copies: list[UUID] | None = Field(default=None, max_length=16)
 
 
 class FileAttributes(BaseModel):
@@ -92,6 +94,9 @@ class FileAttributes(BaseModel):
     custom: dict[str, Any] = Field(default_factory=dict)
     finalized_at: datetime | None = None  # set on an edit-SE source once finalize copied it
     last_verified_at: datetime | None = None
+    # Every SE meant to hold a copy of this file (this one included), as planned at write
+    # time: a catalog rebuilt from SEs alone knows a copy that an SE lost with its disk.
+    copies: list[UUID] = Field(default_factory=list)
 
 
 class FileEvent(BaseModel):
@@ -136,6 +141,30 @@ class DiscoveredStorageElement(BaseModel):
     used_bytes: int
     file_count: int
     backend: Literal["local", "s3"] = "local"
+    failure_domain: str | None = None  # rack/host/site; None means the SE is its own domain
+    redundant_backend: bool = False  # the backend itself keeps redundant copies (EC/replicas)
+
+    @property
+    def domain(self) -> str:
+        return self.failure_domain or str(self.id)
+
+
+class CopyPolicy(BaseModel):
+    """How many copies a file of one retention policy should have, and how many must be
+    durable before an upload is acknowledged (the rest are made by the repairer)."""
+
+    model_config = ConfigDict(extra="ignore")
+    retention_policy: RetentionPolicy
+    target_copies: int = Field(ge=1, le=16)
+    write_quorum: int = Field(ge=1, le=16)
+    # A copy on an SE with a redundant backend counts this many times towards the target.
+    redundant_copy_weight: int = Field(default=1, ge=1, le=16)
+
+
+DEFAULT_COPY_POLICIES: dict[str, CopyPolicy] = {
+    "permanent": CopyPolicy(retention_policy="permanent", target_copies=2, write_quorum=2),
+    "temporary": CopyPolicy(retention_policy="temporary", target_copies=1, write_quorum=1),
+}
 
 
 class DiscoveryDocument(BaseModel):
@@ -145,3 +174,11 @@ class DiscoveryDocument(BaseModel):
     version: int
     published_at: datetime
     storage_elements: list[DiscoveredStorageElement]
+    copy_policies: list[CopyPolicy] = Field(
+        default_factory=lambda: list(DEFAULT_COPY_POLICIES.values()))
+
+    def copy_policy(self, retention_policy: str) -> CopyPolicy:
+        for policy in self.copy_policies:
+            if policy.retention_policy == retention_policy:
+                return policy
+        return DEFAULT_COPY_POLICIES[retention_policy]
