@@ -141,8 +141,8 @@ def test_schema_check_rejects_a_broken_file(tmp_path):
 def test_spec_services_are_present():
     services = set(load_compose()["services"])
     assert {"postgres", "redis", "minio", "pgadmin", "admin-module", "storage-element-1",
-            "storage-element-2", "storage-element-3", "storage-element-4", "ingester-module", "query-module",
-            "admin-ui"} <= services
+            "storage-element-2", "storage-element-3", "storage-element-4", "ingester-module",
+            "query-module", "admin-ui"} <= services
     assert {"prometheus", "grafana", "alertmanager", "node-exporter"} <= set(
         load_compose(MONITORING)["services"])
 
@@ -223,9 +223,10 @@ def test_spec_ports_are_published():
                 host, container = str(port).rsplit(":", 2)[-2:]
                 published[int(host)] = (name, int(container))
     expected = {8000: "admin-module", 8010: "storage-element-1", 8011: "storage-element-2",
-                8012: "storage-element-3", 8013: "storage-element-4", 8020: "ingester-module", 8030: "query-module",
-                4200: "admin-ui", 5432: "postgres", 6379: "redis", 9000: "minio",
-                9001: "minio", 9090: "prometheus", 3000: "grafana", 9093: "alertmanager"}
+                8012: "storage-element-3", 8013: "storage-element-4", 8020: "ingester-module",
+                8030: "query-module", 4200: "admin-ui", 5432: "postgres", 6379: "redis",
+                9000: "minio", 9001: "minio", 9090: "prometheus", 3000: "grafana",
+                9093: "alertmanager"}
     for port, name in expected.items():
         assert published.get(port, (None,))[0] == name, f"port {port} should be {name}"
 

@@ -20,8 +20,9 @@ SYSTEM_SUBJECT = uuid.uuid5(uuid.NAMESPACE_URL, "artstore:admin-module")
 
 
 class ServiceTokens:
-    """A SYSTEM token (every scope, plus ``files:replicate`` for copies) signed with the module's current key, renewed well
-    before it expires (and after a key rotation, through the key manager's short cache)."""
+    """A SYSTEM token (every scope, plus ``files:replicate`` for copies) signed with the
+    module's current key, renewed well before it expires (and after a key rotation, through
+    the key manager's short cache)."""
 
     def __init__(self, keys: Any, settings: Settings) -> None:
         self.keys = keys
