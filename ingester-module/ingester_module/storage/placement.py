@@ -19,6 +19,7 @@ from artstore_common.contracts import (
     DiscoveredStorageElement,
     FileAttributes,
     UploadAttributes,
+    copy_attributes,
 )
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.resilience import BreakerRegistry
@@ -78,19 +79,6 @@ def copy_plan(
             break
         plan.append(rest[0])
     return plan
-
-
-def copy_attributes(stored: FileAttributes, copies: list[UUID]) -> UploadAttributes:
-    """What another SE needs to hold the same file: its provenance and its copy set."""
-    return UploadAttributes(
-        original_filename=stored.original_filename, content_type=stored.content_type,
-        description=stored.description, version=stored.version, tags=stored.tags,
-        retention_policy=stored.retention_policy, ttl_days=stored.ttl_days,
-        expires_at=stored.expires_at, custom=stored.custom, uploaded_by=stored.uploaded_by,
-        created_at=stored.created_at,
-        compression=stored.compression.algorithm if stored.compression else None,
-        copies=copies,
-    )
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ FILE_EVENTS_STREAM = "artstore:file-events"
 HEADER_ATTRIBUTES = "X-ArtStore-Attributes"  # base64url(JSON of UploadAttributes)
 HEADER_DECLARED_SIZE = "X-ArtStore-Declared-Size"  # upper bound of the body, for 507 / reservation
 HEADER_EXPECTED_SHA256 = "X-ArtStore-Expected-SHA256"  # optional; mismatch → 422, nothing kept
+# "true": rewrite this SE's quarantined copy from a healthy one (``files:replicate`` only; the
+# expected SHA-256 must be the one the sidecar records). Any other existing file → 409.
+HEADER_REPAIR = "X-ArtStore-Repair"
 
 ATTR_SCHEMA_VERSION = 1
 ATTR_MAX_BYTES = 4096
@@ -97,6 +100,19 @@ class FileAttributes(BaseModel):
     # Every SE meant to hold a copy of this file (this one included), as planned at write
     # time: a catalog rebuilt from SEs alone knows a copy that an SE lost with its disk.
     copies: list[UUID] = Field(default_factory=list)
+
+
+def copy_attributes(stored: FileAttributes, copies: list[UUID]) -> UploadAttributes:
+    """What another SE needs to hold another copy of ``stored``: its provenance and copy set."""
+    return UploadAttributes(
+        original_filename=stored.original_filename, content_type=stored.content_type,
+        description=stored.description, version=stored.version, tags=stored.tags,
+        retention_policy=stored.retention_policy, ttl_days=stored.ttl_days,
+        expires_at=stored.expires_at, custom=stored.custom, uploaded_by=stored.uploaded_by,
+        created_at=stored.created_at,
+        compression=stored.compression.algorithm if stored.compression else None,
+        copies=copies,
+    )
 
 
 class FileEvent(BaseModel):
