@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import random
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -228,3 +231,51 @@ def test_a_wiped_se_loses_nothing_acknowledged_and_is_refilled(api, rw_ses):
         for se in holders:
             data, sidecar = stored_copy(se, file_id)
             assert data.read_bytes() == body and sidecar["sha256"] == sha256(body)
+
+
+def test_repair_survives_kill_9_of_the_repairer_and_the_ses(api, rw_ses, suite):
+    """kill -9 of the admin module (the repairer) and of the SE being refilled, mid-repair,
+    several times; once it settles every file has exactly its two copies and the SE's
+    consistency report is clean. ``ARTSTORE_COPIES_KILL_FILES``/``_CYCLES`` size it."""
+    n_files = int(os.environ.get("ARTSTORE_COPIES_KILL_FILES", "8"))
+    cycles = int(os.environ.get("ARTSTORE_COPIES_KILL_CYCLES", "2"))
+    tag = "kill-" + uuid.uuid4().hex[:8]
+    files = upload_permanent(api, tag, n_files)
+    victim = rw_ses[sorted(rw_ses)[0]]
+    for child in victim["data_dir"].iterdir():
+        if child.is_dir() and child.name.isdigit():
+            shutil.rmtree(child)
+    rebuilt = httpx.post(victim["api_url"] + "/api/v1/maintenance/rebuild",
+                         params={"mode": "full"}, headers=api.headers, timeout=120)
+    assert rebuilt.status_code == 200, rebuilt.text
+    rng = random.Random(n_files * 7919 + cycles)
+    for cycle in range(cycles):
+        started = api.admin("POST", "/api/v1/copies/repair")
+        assert started.status_code == 202, started.text
+        time.sleep(rng.uniform(0.2, 1.5))
+        suite.kill("admin")
+        if cycle % 2 == 0:
+            suite.kill(victim["name"])
+            suite.restart(victim["name"])
+        suite.restart("admin")
+        api.headers = {"Authorization": "Bearer " + client_token(
+            api.env["ADMIN_URL"], api.env["ARTSTORE_CLIENT_ID"],
+            api.env["ARTSTORE_CLIENT_SECRET"])}
+
+    def settled() -> dict | None:
+        report = run_repair(api)
+        return report if not report["under_replicated_count"] and not report["failed"] else None
+
+    wait_for(lambda: api.storage_element(victim["name"])["status"] == "online", "SE online",
+             timeout=120)
+    wait_for(settled, "the repairer to settle", timeout=600, interval=1.0)
+    for file_id, body in files.items():
+        holders = [se for se in rw_ses.values() if stored_copy(se, file_id)]
+        assert len(holders) == 2, (file_id, [se["name"] for se in holders])
+        for se in holders:
+            data, sidecar = stored_copy(se, file_id)
+            assert data.read_bytes() == body and sidecar["sha256"] == sha256(body)
+    consistency = httpx.get(victim["api_url"] + "/api/v1/maintenance/consistency",
+                            headers=api.headers, timeout=120)
+    assert consistency.status_code == 200, consistency.text
+    assert consistency.json()["ok"], consistency.json()
