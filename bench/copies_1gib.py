@@ -14,6 +14,7 @@ import argparse
 import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -27,6 +28,7 @@ def load_suite():
     spec = importlib.util.spec_from_file_location("artstore_suite", ROOT / "scripts" / "suite.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

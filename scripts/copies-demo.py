@@ -33,6 +33,7 @@ def load_suite():
     spec = importlib.util.spec_from_file_location("artstore_suite", REPO / "scripts" / "suite.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

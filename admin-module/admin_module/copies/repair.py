@@ -70,9 +70,10 @@ async def scan(ctx: StepContext) -> Done:
     holdings: dict[str, dict[str, tuple[FileAttributes, bool]]] = defaultdict(dict)
     unseen: list[str] = []
     for se in elements:
-        if se.status == "offline" or se.mode == "ar":
+        if se.mode == "ar":  # counts as a copy, but cannot be listed or copied from
             unseen.append(str(se.id))
             continue
+        # An SE marked offline is asked too: it may be back before the next health poll.
         cursor = None
         try:
             while True:
