@@ -4,8 +4,8 @@
 Once the admin module is healthy it:
 1. registers every storage element in ``SE_URLS`` (comma-separated ``api_url``s), or re-syncs
    the ones already registered;
-2. makes sure the internal service accounts exist — ``ingester-module`` (role USER) and
-   ``query-module`` (role READONLY) — and writes their credentials to
+2. makes sure the internal service accounts exist — ``ingester-module`` (role SERVICE:
+   files and their copies) and ``query-module`` (role READONLY) — and writes their credentials to
    ``$BOOTSTRAP_DIR/ingester.json`` and ``query.json`` (mode 0600). The ingester and the query
    module read them through ``CONFIG_FILE``. Credentials that still work are kept.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-ACCOUNTS = (("INGESTER", "ingester-module", "USER", "ingester.json"),
+ACCOUNTS = (("INGESTER", "ingester-module", "SERVICE", "ingester.json"),
             ("QUERY", "query-module", "READONLY", "query.json"))
 
 

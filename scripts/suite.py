@@ -70,11 +70,15 @@ class StorageElementPlan:
     port: int
     retention_days: int
     capacity_bytes: int = 10 * 1024**3
+    failure_domain: str | None = None  # None: the SE is its own failure domain
 
 
+# Two rw SEs (each its own failure domain) so the default copy policy (permanent: 2 copies)
+# is met out of the box.
 LOCAL_STORAGE_ELEMENTS = [
     StorageElementPlan("se-edit-1", "edit", 100, 8010, retention_days=365),
     StorageElementPlan("se-rw-1", "rw", 100, 8011, retention_days=5 * 365),
+    StorageElementPlan("se-rw-2", "rw", 100, 8012, retention_days=5 * 365),
 ]
 
 
@@ -292,7 +296,8 @@ class Suite:
                 self._start(service, state)
             token = client_token(admin.url, creds["ARTSTORE_CLIENT_ID"],
                                  creds["ARTSTORE_CLIENT_SECRET"], self.verify)
-            register_storage_elements(admin.url, token, [s.url for _, s in ses], self.verify)
+            register_storage_elements(admin.url, token, [s.url for _, s in ses], self.verify,
+                                      {s.url: p.failure_domain for p, s in ses})
             internal = ensure_internal_accounts(self.root, admin.url, token, creds, self.verify)
             ingester.env = {
                 **common,
@@ -458,7 +463,8 @@ def client_token(admin_url: str, client_id: str, client_secret: str, verify: Any
 
 
 def register_storage_elements(admin_url: str, token: str, se_urls: list[str],
-                              verify: Any = True) -> None:
+                              verify: Any = True,
+                              domains: dict[str, str | None] | None = None) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=admin_url, headers=headers, timeout=30.0,
                       verify=verify) as client:
@@ -469,14 +475,18 @@ def register_storage_elements(admin_url: str, token: str, se_urls: list[str],
             if url in known:
                 client.post(f"/api/v1/storage-elements/{known[url]['id']}/sync")
                 continue
-            response = client.post("/api/v1/storage-elements", json={"api_url": url})
+            body: dict[str, Any] = {"api_url": url}
+            if (domains or {}).get(url):
+                body["failure_domain"] = (domains or {})[url]
+            response = client.post("/api/v1/storage-elements", json=body)
             if response.status_code not in (200, 201, 409):
                 raise RuntimeError(f"registering {url} failed: {response.text}")
 
 
 def ensure_internal_accounts(root: Path, admin_url: str, token: str,
                              creds: dict[str, str], verify: Any = True) -> dict[str, str]:
-    """Service accounts the ingester (USER) and query module (READONLY) use to call SEs.
+    """Service accounts the ingester (SERVICE: files and their copies) and query module
+    (READONLY) use to call SEs.
 
     Their secrets live in ``<root>/secrets.env``; if the admin database no longer knows
     them (deleted data), the account is created or its secret rotated.
@@ -484,13 +494,9 @@ def ensure_internal_accounts(root: Path, admin_url: str, token: str,
     path = root / "secrets.env"
     values = read_env_file(path)
     headers = {"Authorization": f"Bearer {token}"}
-    for prefix, name, role in (("INGESTER", "ingester-module", "USER"),
+    for prefix, name, role in (("INGESTER", "ingester-module", "SERVICE"),
                                ("QUERY", "query-module", "READONLY")):
         cid, secret = values.get(f"{prefix}_CLIENT_ID"), values.get(f"{prefix}_CLIENT_SECRET")
-        if cid and secret:
-            with contextlib.suppress(httpx.HTTPStatusError):
-                client_token(admin_url, cid, secret, verify)
-                continue
         with httpx.Client(base_url=admin_url, headers=headers, timeout=30.0,
                           verify=verify) as client:
             existing = client.get("/api/v1/service-accounts",
@@ -498,6 +504,13 @@ def ensure_internal_accounts(root: Path, admin_url: str, token: str,
             existing.raise_for_status()
             match = [a for a in existing.json()["items"]
                      if a["name"] == name and a.get("status") != "deleted"]
+            if match and match[0]["role"] != role:  # an older suite's role
+                client.patch(f"/api/v1/service-accounts/{match[0]['id']}",
+                             json={"role": role}).raise_for_status()
+            if cid and secret:
+                with contextlib.suppress(httpx.HTTPStatusError):
+                    client_token(admin_url, cid, secret, verify)
+                    continue
             if match:
                 response = client.post(f"/api/v1/service-accounts/{match[0]['id']}/rotate-secret")
             else:

@@ -120,8 +120,9 @@ def test_document_lifecycle(lifecycle_suite, suite_module, api):
     again = api.download(file_id)
     assert again.status_code == 200 and sha256(again.content) == record["sha256"]
 
-    # rw → ro: no rw SE left, permanent uploads answer 503 with Retry-After
+    # rw → ro (both rw SEs of the suite): no rw SE left, permanent uploads answer 503
     switch_mode(api, rw_se["id"], "ro")
+    switch_mode(api, api.storage_element("se-rw-2")["id"], "ro")
 
     def permanent_upload_refused() -> httpx.Response | None:
         response = api.upload("later.txt", b"permanent document", retention_policy="permanent")
@@ -133,7 +134,7 @@ def test_document_lifecycle(lifecycle_suite, suite_module, api):
     assert int(refused.headers["retry-after"]) > 0
 
     # a new rw SE registered → permanent uploads go there
-    extra = start_extra_rw_se(lifecycle_suite, suite_module, "se-rw-2")
+    extra = start_extra_rw_se(lifecycle_suite, suite_module, "se-rw-3")
     registered = api.admin("POST", "/api/v1/storage-elements", json={"api_url": extra.url})
     assert registered.status_code == 201, registered.text
     new_se_id = registered.json()["id"]

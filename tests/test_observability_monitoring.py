@@ -87,7 +87,7 @@ class TestPrometheus:
                    for t in sc["targets"]]
         assert "admin-module:8000" in targets and "ingester-module:8020" in targets
         assert "query-module:8030" in targets
-        assert len([t for t in targets if t.startswith("storage-element-")]) == 3
+        assert len([t for t in targets if t.startswith("storage-element-")]) == 4
         for job in ARTSTORE_JOBS:
             assert jobs[job]["scheme"] == "https"
             assert jobs[job]["tls_config"]["ca_file"].endswith("ca.crt")

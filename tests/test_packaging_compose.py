@@ -33,6 +33,7 @@ SERVICES = {
     "storage-element-1": ("storage-element", "storage_element"),
     "storage-element-2": ("storage-element", "storage_element"),
     "storage-element-3": ("storage-element", "storage_element"),
+    "storage-element-4": ("storage-element", "storage_element"),
     "ingester-module": ("ingester-module", "ingester_module"),
     "query-module": ("query-module", "query_module"),
 }
@@ -140,22 +141,24 @@ def test_schema_check_rejects_a_broken_file(tmp_path):
 def test_spec_services_are_present():
     services = set(load_compose()["services"])
     assert {"postgres", "redis", "minio", "pgadmin", "admin-module", "storage-element-1",
-            "storage-element-2", "storage-element-3", "ingester-module", "query-module",
-            "admin-ui"} <= services
+            "storage-element-2", "storage-element-3", "storage-element-4", "ingester-module",
+            "query-module", "admin-ui"} <= services
     assert {"prometheus", "grafana", "alertmanager", "node-exporter"} <= set(
         load_compose(MONITORING)["services"])
 
 
-def test_three_storage_elements_two_edit_one_rw_one_on_minio():
+def test_storage_elements_two_edit_two_rw_one_of_each_on_minio():
+    """Two rw SEs (local and MinIO: two failure domains) meet the default copy policy."""
     compose = load_compose()
     ses = {name: service_environment(compose, name) for name in SERVICES
            if name.startswith("storage-element")}
-    assert sorted(env["SE_MODE"] for env in ses.values()) == ["edit", "edit", "rw"]
+    assert sorted(env["SE_MODE"] for env in ses.values()) == ["edit", "edit", "rw", "rw"]
     s3 = [env for env in ses.values() if env["SE_BACKEND"] == "s3"]
-    assert len(s3) == 1
-    assert urlsplit(s3[0]["SE_S3_ENDPOINT_URL"]).hostname == "minio"
-    assert len({env["SE_NAME"] for env in ses.values()}) == 3
-    assert len({env["DATABASE_URL"] for env in ses.values()}) == 3
+    assert sorted(env["SE_MODE"] for env in s3) == ["edit", "rw"]
+    assert all(urlsplit(env["SE_S3_ENDPOINT_URL"]).hostname == "minio" for env in s3)
+    assert len({env["SE_S3_PREFIX"] for env in s3}) == 2
+    assert len({env["SE_NAME"] for env in ses.values()}) == 4
+    assert len({env["DATABASE_URL"] for env in ses.values()}) == 4
 
 
 def test_minio_bucket_is_created_by_an_init_step_before_the_s3_storage_element():
@@ -220,9 +223,10 @@ def test_spec_ports_are_published():
                 host, container = str(port).rsplit(":", 2)[-2:]
                 published[int(host)] = (name, int(container))
     expected = {8000: "admin-module", 8010: "storage-element-1", 8011: "storage-element-2",
-                8012: "storage-element-3", 8020: "ingester-module", 8030: "query-module",
-                4200: "admin-ui", 5432: "postgres", 6379: "redis", 9000: "minio",
-                9001: "minio", 9090: "prometheus", 3000: "grafana", 9093: "alertmanager"}
+                8012: "storage-element-3", 8013: "storage-element-4", 8020: "ingester-module",
+                8030: "query-module", 4200: "admin-ui", 5432: "postgres", 6379: "redis",
+                9000: "minio", 9001: "minio", 9090: "prometheus", 3000: "grafana",
+                9093: "alertmanager"}
     for port, name in expected.items():
         assert published.get(port, (None,))[0] == name, f"port {port} should be {name}"
 
@@ -332,7 +336,7 @@ def test_inter_service_urls_name_compose_services_and_their_ports():
     bootstrap = service_environment(compose, "bootstrap")
     se_urls = bootstrap["SE_URLS"].split(",")
     assert sorted(_url_points_at_service(compose, u) for u in se_urls) == [
-        "storage-element-1", "storage-element-2", "storage-element-3"]
+        "storage-element-1", "storage-element-2", "storage-element-3", "storage-element-4"]
     assert _url_points_at_service(compose, bootstrap["ADMIN_URL"]) == "admin-module"
 
 

@@ -10,6 +10,9 @@ from admin_module.admin_users.endpoints import router as admin_users_router
 from admin_module.audit.endpoints import router as audit_router
 from admin_module.auth.endpoints import router as auth_router
 from admin_module.auth.revocations import router as revocations_router
+
+from admin_module.copies.policy import router as copy_policies_router
+from admin_module.copies.repair import router as copies_router
 from admin_module.files.endpoints import router as files_router  # control plane
 from admin_module.keys.endpoints import jwks_router, well_known_router
 from admin_module.keys.endpoints import router as jwt_keys_router
@@ -33,6 +36,8 @@ ROUTERS: list[APIRouter] = [
     storage_elements_router,
     sagas_router,
     files_router,
+    copy_policies_router,
+    copies_router,
 ]
 
 ROOT_ROUTERS: list[APIRouter] = [

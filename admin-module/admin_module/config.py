@@ -81,6 +81,10 @@ class Settings(ArtStoreSettings):
     FINALIZE_SAFETY_MARGIN_SECONDS: float = Field(default=86400.0, ge=0)
     RETENTION_CLEANUP_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
     RETENTION_BATCH_SIZE: int = Field(default=500, ge=1, le=10000)
+    # The repairer (copies): one scan + repair run per interval; copies made per run (the
+    # rate limit: at most this many files' bytes are moved per interval).
+    REPAIR_INTERVAL_SECONDS: float = Field(default=300.0, gt=0)
+    REPAIR_MAX_COPIES_PER_RUN: int = Field(default=200, ge=1, le=100000)
 
 
 def get_settings() -> Settings:

@@ -89,6 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return CheckResult("degraded", "unreachable: rate limiting fails open")
         return None
 
+    async def check_copies() -> CheckResult:
+        from admin_module.copies.repair import readiness
+
+        status, counts = readiness()
+        return CheckResult(status, counts)  # type: ignore[arg-type]
+
     app = create_base_app(
         settings,
         title="ArtStore admin module",
@@ -97,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_checks=[
             HealthCheck("database", check_database, critical=True),
             HealthCheck("redis", check_redis, critical=False),
+            HealthCheck("copies", check_copies, critical=False),
         ],
     )
     include_routers(app)

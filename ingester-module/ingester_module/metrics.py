@@ -23,6 +23,10 @@ PLACEMENT_FAILURES = Counter(
     ["reason"],
 )
 
+COPIES_WRITTEN = Histogram(
+    "artstore_ingest_copies_written", "Durable copies of a file when its upload was answered",
+    buckets=(1, 2, 3, 4, 6, 8),
+)
 _SIZE_BUCKETS = ((1 << 20, "lt_1mib"), (10 << 20, "lt_10mib"), (100 << 20, "lt_100mib"))
 
 

@@ -133,6 +133,15 @@ STORAGE = [
     ts("Consistency issues (last report)",
        ("sum by (se, kind) (artstore_se_consistency_issues)", "{{se}} {{kind}}"),
        stack=True),
+    row("Copies"),
+    ts("Under-replicated and lost files (last repairer scan)",
+       ("max(artstore_copies_under_replicated_files)", "under-replicated"),
+       ("max(artstore_copies_lost_files)", "lost"),
+       description="Files below their copy policy's target, and files with no healthy copy"),
+    ts("Files whose only healthy copy is on this SE",
+       ("max by (se) (artstore_copies_sole_copy_files)", "{{se}}")),
+    ts("Repairer copies (per hour)",
+       ("sum by (outcome) (increase(artstore_copies_repairs_total[1h]))", "{{outcome}}")),
 ]
 
 INGEST_SEARCH = [

@@ -47,6 +47,9 @@ DOWNLOAD_DURATION = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
 )
 
+DOWNLOAD_FAILOVERS = Counter(
+    "artstore_query_download_failovers_total",
+    "Copies skipped by a download before one answered, by reason", ["reason"])
 _SIZE_BUCKETS = ((1 << 20, "lt_1mib"), (10 << 20, "lt_10mib"), (100 << 20, "lt_100mib"))
 
 

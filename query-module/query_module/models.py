@@ -78,6 +78,25 @@ class CatalogFile(Base):
     )
 
 
+class CatalogCopy(Base):
+    """One copy of a file on one SE. ``state``: ``active`` (the SE reported it), ``expected``
+    (named in a sidecar's copy set but not reported by that SE yet), ``deleted``."""
+
+    __tablename__ = "catalog_copies"
+
+    file_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    storage_element_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    indexed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    __table_args__ = (Index("ix_catalog_copies_se_state", "storage_element_id", "state"),)
+
+
 class Tombstone(Base):
     """A delete seen from one SE: stale events of that copy must not bring it back."""
 

@@ -88,6 +88,12 @@ async def mark_fixity(
     await session.execute(update(FileRow).where(FileRow.file_id == file_id).values(**values))
 
 
+async def clear_quarantine(session: AsyncSession, file_id: uuid.UUID) -> None:
+    """A quarantined copy rewritten with verified bytes."""
+    await session.execute(update(FileRow).where(FileRow.file_id == file_id).values(
+        quarantined_at=None, fixity_status="repaired", last_verified_at=now_utc()))
+
+
 async def fixity_candidates(session: AsyncSession, verified_before: datetime, limit: int):
     query = (
         select(FileRow)

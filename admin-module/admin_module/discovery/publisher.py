@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy import BigInteger, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin_module.copies import policy as copy_policy
 from admin_module.models.storage_element import DiscoveryVersion, StorageElement
 from admin_module.storage_elements.metrics import DISCOVERY_PUBLISH, export_storage_elements
 from artstore_common.contracts import (
@@ -68,6 +69,7 @@ def to_discovered(se: StorageElement) -> DiscoveredStorageElement:
         status=se.status, draining=se.draining, priority=se.priority,  # type: ignore[arg-type]
         capacity_bytes=se.capacity_bytes, used_bytes=se.used_bytes, file_count=se.file_count,
         backend=se.backend,  # type: ignore[arg-type]
+        failure_domain=se.failure_domain, redundant_backend=bool(se.redundant_backend),
     )
 
 
@@ -82,6 +84,7 @@ async def snapshot(session: AsyncSession) -> DiscoveryDocument:
     return DiscoveryDocument(
         version=int(version or 0), published_at=datetime.now(UTC),
         storage_elements=[to_discovered(se) for se in elements],
+        copy_policies=await copy_policy.policies(session),
     )
 
 

@@ -9,13 +9,14 @@ from admin_module.models.base import Base
 from admin_module.models.saga import Saga
 from admin_module.models.service_account import ServiceAccount, ServiceAccountSecret
 from admin_module.models.signing_key import SigningKey
-from admin_module.models.storage_element import DiscoveryVersion, StorageElement
+from admin_module.models.storage_element import CopyPolicyRow, DiscoveryVersion, StorageElement
 
 __all__ = [
     "AdminUser",
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "CopyPolicyRow",
     "DiscoveryVersion",
     "PasswordHistory",
     "RefreshToken",

@@ -35,6 +35,25 @@ class StorageElement(Timestamps, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     registered_by: Mapped[str | None] = mapped_column(String(256))
+    # Copies of one file go to different failure domains (rack/host/site) whenever the
+    # registry has enough of them; None: the SE is a domain of its own.
+    failure_domain: Mapped[str | None] = mapped_column(String(128))
+    # The operator's word that the backend keeps redundant copies itself (EC/replicated S3).
+    redundant_backend: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default="false")
+
+
+class CopyPolicyRow(Base):
+    """Target copies per retention policy (defaults in ``contracts.DEFAULT_COPY_POLICIES``)."""
+
+    __tablename__ = "copy_policies"
+
+    retention_policy: Mapped[str] = mapped_column(String(16), primary_key=True)
+    target_copies: Mapped[int] = mapped_column(Integer)
+    write_quorum: Mapped[int] = mapped_column(Integer)
+    redundant_copy_weight: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(256))
 
 
 class DiscoveryVersion(Base):

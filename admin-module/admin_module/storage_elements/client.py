@@ -21,6 +21,7 @@ from artstore_common.contracts import (
     HEADER_ATTRIBUTES,
     HEADER_DECLARED_SIZE,
     HEADER_EXPECTED_SHA256,
+    HEADER_REPAIR,
     FileAttributes,
     StorageElementInfo,
     UploadAttributes,
@@ -149,9 +150,24 @@ class SEClient:
         items = [FileAttributes.model_validate(item) for item in body.get("items", [])]
         return items, body.get("next_cursor")
 
+    async def list_holdings(
+        self, se: SETarget, *, cursor: str | None = None, limit: int = 500,
+    ) -> tuple[list[tuple[FileAttributes, bool]], str | None]:
+        """One page of the SE's files, each with whether the SE has it quarantined."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        response = await self._call(se, "GET", "/api/v1/files", params=params)
+        if response.status_code != 200:
+            raise _rejected(response)
+        body = response.json()
+        items = [(FileAttributes.model_validate(item), bool(item.get("quarantined")))
+                 for item in body.get("items", [])]
+        return items, body.get("next_cursor")
+
     async def copy_file(
         self, source: SETarget, target: SETarget, file_id: UUID, attrs: UploadAttributes,
-        size: int, sha256: str,
+        size: int, sha256: str, *, repair: bool = False,
     ) -> CopyResult:
         """Stream the original bytes from ``source`` into ``target`` under the same id.
 
@@ -191,6 +207,7 @@ class SEClient:
                 HEADER_DECLARED_SIZE: str(size),
                 HEADER_EXPECTED_SHA256: sha256,
                 "Content-Type": "application/octet-stream",
+                **({HEADER_REPAIR: "true"} if repair else {}),
             })
             response = await self.http.request(
                 str(target.id), "PUT", _url(target, f"/api/v1/files/{file_id}"),

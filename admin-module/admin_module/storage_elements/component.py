@@ -24,6 +24,7 @@ log = structlog.get_logger(__name__)
 
 def _register_saga_types() -> None:
     # Imported for their side effect: each module registers its saga type.
+    from admin_module.copies import repair  # noqa: F401
     from admin_module.files import finalize  # noqa: F401
     from admin_module.retention import cleanup  # noqa: F401
     from admin_module.sagas import mode_transition  # noqa: F401
@@ -74,8 +75,19 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
             if removed := await saga_repo.purge_finished(session, cutoff):
                 log.info("sagas.purged", removed=removed)
 
+    async def repair_later() -> None:
+        from admin_module.copies.repair import schedule as schedule_repair
+
+        while True:
+            await asyncio.sleep(settings.REPAIR_INTERVAL_SECONDS)
+            try:
+                await schedule_repair(plane)
+            except Exception as exc:
+                log.warning("repair.schedule_failed", error=str(exc))
+
     runner.start()
     retention_task = asyncio.create_task(retention_later(), name="retention-schedule")
+    repair_task = asyncio.create_task(repair_later(), name="repair-schedule")
     try:
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(
@@ -89,5 +101,6 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         retention_task.cancel()
+        repair_task.cancel()
         await runner.stop()
         await http_client.aclose()

@@ -20,8 +20,9 @@ SYSTEM_SUBJECT = uuid.uuid5(uuid.NAMESPACE_URL, "artstore:admin-module")
 
 
 class ServiceTokens:
-    """An ADMIN service-account token signed with the module's current key, renewed well
-    before it expires (and after a key rotation, through the key manager's short cache)."""
+    """A SYSTEM token (every scope, plus ``files:replicate`` for copies) signed with the
+    module's current key, renewed well before it expires (and after a key rotation, through
+    the key manager's short cache)."""
 
     def __init__(self, keys: Any, settings: Settings) -> None:
         self.keys = keys
@@ -35,7 +36,7 @@ class ServiceTokens:
         now = time.monotonic()
         if self._token is None or now >= self._renew_at:
             issued = await issue_access_token(
-                self.keys, self.settings, subject=SYSTEM_SUBJECT, role="ADMIN",
+                self.keys, self.settings, subject=SYSTEM_SUBJECT, role="SYSTEM",
                 ptype="service_account", name="admin-module",
                 client_id=self.settings.ARTSTORE_CLIENT_ID, internal=True,
             )

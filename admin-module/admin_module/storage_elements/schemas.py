@@ -40,6 +40,8 @@ class StorageElementCreate(BaseModel):
     priority: int | None = Field(default=None, ge=0, le=1_000_000)
     retention_days: int | None = Field(default=None, ge=1, le=365 * 200)
     retention_warning_days: int | None = Field(default=None, ge=0, le=365 * 200)
+    failure_domain: str | None = Field(default=None, min_length=1, max_length=128)
+    redundant_backend: bool = False
 
     @property
     def url(self) -> str:
@@ -53,8 +55,10 @@ class StorageElementUpdate(BaseModel):
     priority: int | None = Field(default=None, ge=0, le=1_000_000)
     retention_days: int | None = Field(default=None, ge=1, le=365 * 200)
     retention_warning_days: int | None = Field(default=None, ge=0, le=365 * 200)
+    failure_domain: str | None = Field(default=None, min_length=1, max_length=128)
+    redundant_backend: bool | None = None
 
-    @field_validator("name", "priority", "retention_warning_days")
+    @field_validator("name", "priority", "retention_warning_days", "redundant_backend")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
@@ -92,6 +96,8 @@ class StorageElementRead(BaseModel):
     retention_days_left: int | None
     retention_state: RetentionState
     se_version: str | None
+    failure_domain: str  # the SE's own id when no domain was set
+    redundant_backend: bool
     last_seen_at: datetime | None
     last_checked_at: datetime | None
     last_error: str | None
@@ -124,7 +130,8 @@ class StorageElementRead(BaseModel):
             usage_percent=round(100.0 * se.used_bytes / capacity, 2) if capacity else 0.0,
             retention_days=se.retention_days, retention_warning_days=se.retention_warning_days,
             retention_ends_at=ends_at, retention_days_left=days_left, retention_state=state,
-            se_version=se.se_version, last_seen_at=se.last_seen_at,
+            se_version=se.se_version, failure_domain=se.failure_domain or str(se.id),
+            redundant_backend=bool(se.redundant_backend), last_seen_at=se.last_seen_at,
             last_checked_at=se.last_checked_at, last_error=se.last_error,
             created_at=se.created_at, updated_at=se.updated_at,
         )

@@ -32,7 +32,8 @@ log = structlog.get_logger(__name__)
 UNREACHABLE = (httpx.HTTPError, TimeoutError, OSError, CircuitOpenError, UpstreamServerError,
                SERejected, ValueError)
 PUBLISHED_FIELDS = ("name", "api_url", "mode", "status", "draining", "priority",
-                    "capacity_bytes", "used_bytes", "file_count", "backend")
+                    "capacity_bytes", "used_bytes", "file_count", "backend", "failure_domain",
+                    "redundant_backend")
 
 
 async def probe(plane: ControlPlane, api_url: str) -> SEInfo:
@@ -90,6 +91,7 @@ async def register(
         retention_warning_days=data.retention_warning_days
         if data.retention_warning_days is not None else plane.settings.SE_RETENTION_WARNING_DAYS,
         draining=False, registered_by=actor, created_at=utcnow(), updated_at=utcnow(),
+        failure_domain=data.failure_domain, redundant_backend=data.redundant_backend,
     )
     apply_info(se, info)
     session.add(se)

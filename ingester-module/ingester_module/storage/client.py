@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from artstore_common.contracts import (
     HEADER_ATTRIBUTES,
     HEADER_DECLARED_SIZE,
+    HEADER_EXPECTED_SHA256,
     DiscoveredStorageElement,
     FileAttributes,
     UploadAttributes,
@@ -31,7 +32,7 @@ from ingester_module.storage.body import FileBody
 log = structlog.get_logger(__name__)
 
 Reason = Literal["breaker_open", "insufficient_storage", "not_writable", "refused_size",
-                 "unreachable", "server_error", "failed_mid_upload"]
+                 "unreachable", "server_error", "failed_mid_upload", "refused_copy"]
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ class StorageClient:
 
     @staticmethod
     def _outcome(
-        se: DiscoveredStorageElement, response: Response, body: FileBody
+        se: DiscoveredStorageElement, response: Response, body: FileBody | None
     ) -> FileAttributes | Skipped:
         status = response.status
         if status in (200, 201):
@@ -215,6 +216,58 @@ class StorageClient:
             details={"storage_element_id": str(se.id), "status": status,
                      "upstream_code": error.get("code")},
         )
+
+    async def replicate(
+        self,
+        source: DiscoveredStorageElement,
+        target: DiscoveredStorageElement,
+        file_id: UUID,
+        attrs: UploadAttributes,
+        stored: FileAttributes,
+    ) -> FileAttributes | Skipped:
+        """Stream a durable copy from ``source`` to ``target`` under the same id.
+
+        The target checks the SHA-256 itself (nothing kept on a mismatch); ``attrs`` carry the
+        provenance (created_at, uploader, copy set), which needs the ``files:replicate`` scope.
+        """
+        t = self.timeouts
+        timeout = httpx.Timeout(t.read, connect=t.connect, write=t.write)
+        token = await self.tokens.token()
+        auth = {"Authorization": f"Bearer {token}"}
+        try:
+            async with self.breakers.guard(str(target.id), time_limit=t.overall):
+                async with self.http.stream(
+                    "GET", f"{source.api_url.rstrip('/')}/api/v1/files/{file_id}/content",
+                    headers={**auth, "Accept-Encoding": "identity"}, timeout=timeout,
+                ) as download:
+                    if download.status_code != 200:
+                        await download.aread()
+                        log.warning("storage.replicate_source_failed", se=source.name,
+                                    status=download.status_code)
+                        return Skipped("server_error", download.status_code)
+                    headers = {**auth, HEADER_ATTRIBUTES: encode_attributes(attrs),
+                               HEADER_DECLARED_SIZE: str(stored.size),
+                               HEADER_EXPECTED_SHA256: stored.sha256,
+                               "Content-Type": "application/octet-stream"}
+                    inject(headers)
+                    response = await self.http.put(
+                        f"{target.api_url.rstrip('/')}/api/v1/files/{file_id}",
+                        content=download.aiter_raw(), headers=headers, timeout=timeout)
+                if response.status_code >= 500 and response.status_code != 507:
+                    raise UpstreamServerError(str(target.id), response.status_code,
+                                              response.text)
+        except CircuitOpenError:
+            return Skipped("breaker_open")
+        except (UpstreamServerError, httpx.HTTPError, TimeoutError) as exc:
+            log.warning("storage.replicate_failed", source=source.name, target=target.name,
+                        error=f"{type(exc).__name__}: {exc}"[:300])
+            return Skipped("failed_mid_upload")
+        if response.status_code not in (200, 201):
+            log.warning("storage.replicate_refused", target=target.name,
+                        status=response.status_code,
+                        error=_error_of(Response(response.status_code, response.content)))
+            return Skipped("refused_copy", response.status_code)
+        return self._outcome(target, Response(response.status_code, response.content), None)
 
     async def delete(self, se: DiscoveredStorageElement, file_id: UUID) -> bool:
         url = f"{se.api_url.rstrip('/')}/api/v1/files/{file_id}"

@@ -1,4 +1,10 @@
-"""Sequential fill: try writable SEs of the required mode, lowest priority number first."""
+"""Sequential fill: try writable SEs of the required mode, lowest priority number first.
+
+A file whose copy policy asks for more than one copy is streamed to the first SE that takes
+it, then copied SE → SE (SHA-256 checked by the target) onto SEs of other failure domains
+until ``write_quorum`` copies are durable; only then is the upload acknowledged. Copies above
+the quorum are left to the repairer.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,14 @@ from uuid import UUID
 
 import structlog
 
-from artstore_common.contracts import DiscoveredStorageElement, FileAttributes, UploadAttributes
+from artstore_common.contracts import (
+    DEFAULT_COPY_POLICIES,
+    CopyPolicy,
+    DiscoveredStorageElement,
+    FileAttributes,
+    UploadAttributes,
+    copy_attributes,
+)
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.resilience import BreakerRegistry
 from ingester_module import metrics
@@ -37,10 +50,42 @@ def candidates(
     return chosen
 
 
+def weight(se: DiscoveredStorageElement, policy: CopyPolicy) -> int:
+    """A copy on a backend that is itself redundant may count for more than one."""
+    return policy.redundant_copy_weight if se.redundant_backend else 1
+
+
+def spread(
+    elements: list[DiscoveredStorageElement], taken: list[DiscoveredStorageElement]
+) -> list[DiscoveredStorageElement]:
+    """``elements`` not in ``taken``: new failure domains first, priority order within."""
+    ids = {se.id for se in taken}
+    domains = {se.domain for se in taken}
+    rest = [se for se in elements if se.id not in ids]
+    return ([se for se in rest if se.domain not in domains]
+            + [se for se in rest if se.domain in domains])
+
+
+def copy_plan(
+    first: DiscoveredStorageElement, elements: list[DiscoveredStorageElement],
+    policy: CopyPolicy,
+) -> list[DiscoveredStorageElement]:
+    """The SEs meant to hold the file: ``first``, then one per new failure domain, then others
+    (two copies never share an SE), until the policy's target is met or no SE is left."""
+    plan = [first]
+    while sum(weight(se, policy) for se in plan) < policy.target_copies:
+        rest = spread(elements, plan)
+        if not rest:
+            break
+        plan.append(rest[0])
+    return plan
+
+
 @dataclass(frozen=True)
 class Placed:
     storage_element: DiscoveredStorageElement
     attributes: FileAttributes
+    copies: tuple[DiscoveredStorageElement, ...] = ()  # every durable copy, the first included
 
 
 class Placer:
@@ -81,10 +126,16 @@ class Placer:
             self.breakers,
             declared_size if size_known else None,
         )
+        doc = self.discovery.current()
+        policy = (doc.copy_policy(attrs.retention_policy) if doc is not None
+                  else DEFAULT_COPY_POLICIES[attrs.retention_policy])
         tried: list[dict] = []
         for se in elements:
             if not body.replayable:
                 break
+            plan = copy_plan(se, elements, policy)
+            if len(plan) > 1:
+                attrs = attrs.model_copy(update={"copies": [s.id for s in plan]})
             outcome = await self.client.put(se, file_id, attrs, body, declared_size, token)
             if isinstance(outcome, Skipped):
                 metrics.PLACEMENT_FAILURES.labels(outcome.reason).inc()
@@ -93,8 +144,42 @@ class Placer:
                 tried.append({"storage_element_id": str(se.id), "reason": outcome.reason})
                 continue
             await self._verify(se, file_id, body, outcome)
-            return Placed(se, outcome)
+            copies = await self._replicate(se, plan, elements, file_id, outcome, policy)
+            return Placed(se, outcome, copies)
         raise self._unavailable(mode, tried)
+
+    async def _replicate(
+        self, first: DiscoveredStorageElement, plan: list[DiscoveredStorageElement],
+        elements: list[DiscoveredStorageElement], file_id: UUID, stored: FileAttributes,
+        policy: CopyPolicy,
+    ) -> tuple[DiscoveredStorageElement, ...]:
+        """Copies until the write quorum is durable (bounded by the SEs there are)."""
+        quorum = min(policy.write_quorum, sum(weight(se, policy) for se in elements))
+        made = [first]
+        durable = weight(first, policy)
+        attrs = copy_attributes(stored, [se.id for se in plan])
+        for target in [*plan[1:], *spread(elements, plan)]:
+            if durable >= quorum:
+                break
+            outcome = await self.client.replicate(first, target, file_id, attrs, stored)
+            if isinstance(outcome, Skipped) or outcome.sha256 != stored.sha256:
+                metrics.PLACEMENT_FAILURES.labels("copy_failed").inc()
+                log.warning("placement.copy_failed", file_id=str(file_id), target=target.name,
+                            reason=getattr(outcome, "reason", "checksum"))
+                continue
+            made.append(target)
+            durable += weight(target, policy)
+        if durable < quorum:
+            removed = [se.name for se in made if await self.client.delete(se, file_id)]
+            log.error("placement.quorum_not_met", file_id=str(file_id), durable=durable,
+                      quorum=quorum, removed=removed)
+            metrics.PLACEMENT_FAILURES.labels("quorum_not_met").inc()
+            raise NoStorageAvailable(
+                self.retry_after, "Not enough storage elements took a copy of this file",
+                details={"write_quorum": quorum, "durable_copies": durable,
+                         "copied_to": [str(se.id) for se in made]})
+        metrics.COPIES_WRITTEN.observe(len(made))
+        return tuple(made)
 
     async def _verify(
         self, se: DiscoveredStorageElement, file_id: UUID, body: FileBody, stored: FileAttributes

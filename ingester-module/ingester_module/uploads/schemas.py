@@ -20,6 +20,7 @@ class FileRead(BaseModel):
     retention_policy: RetentionPolicy
     expires_at: datetime | None
     storage_element_id: UUID
+    copies: list[UUID] = []  # SEs holding a durable copy when the upload was answered
     compressed: bool
     stored_size: int
     created_at: datetime

@@ -214,6 +214,7 @@ class IngestService:
                                          declared_size=declared, size_known=known)
         stored = placed.attributes
         log.info("ingest.stored", file_id=str(file_id), se=placed.storage_element.name,
+                 copies=len(placed.copies),
                  size=stored.size, compression=compression,
                  compressed=stored.compression is not None, attempts=body.attempts)
         return FileRead(
@@ -225,6 +226,7 @@ class IngestService:
             retention_policy=stored.retention_policy,
             expires_at=stored.expires_at,
             storage_element_id=placed.storage_element.id,
+            copies=[se.id for se in placed.copies] or [placed.storage_element.id],
             compressed=stored.compression is not None,
             stored_size=stored.compression.stored_size if stored.compression else stored.size,
             created_at=stored.created_at,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from artstore_common.contracts import FileAttributes
 from query_module.catalog.rules import CopyVersion, Outcome, delete_outcome, upsert_outcome
-from query_module.models import CatalogFile, Tombstone
+from query_module.models import CatalogCopy, CatalogFile, Tombstone
 
 
 def extension_of(filename: str) -> str:
@@ -83,12 +83,44 @@ async def _add_tombstone(session: AsyncSession, file_id: UUID, se_id: UUID, at: 
     await session.execute(stmt)
 
 
+async def _upsert_copy(session: AsyncSession, attrs: FileAttributes, se_id: UUID) -> None:
+    """This SE's copy (not older than what the row holds), and the rest of the copy set the
+    sidecar names as ``expected`` until those SEs report theirs."""
+    values = {"file_id": attrs.file_id, "storage_element_id": se_id,
+              "state": "deleted" if attrs.status == "deleted" else "active",
+              "sha256": attrs.sha256, "last_verified_at": attrs.last_verified_at,
+              "updated_at": attrs.updated_at, "indexed_at": func.now()}
+    stmt = insert(CatalogCopy).values(**values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[CatalogCopy.file_id, CatalogCopy.storage_element_id],
+        set_={k: stmt.excluded[k] for k in values if k not in ("file_id", "storage_element_id")},
+        where=func.coalesce(CatalogCopy.updated_at, attrs.updated_at) <= attrs.updated_at,
+    ))
+    others = [c for c in attrs.copies if c != se_id]
+    if others and attrs.status != "deleted":
+        await session.execute(insert(CatalogCopy).values([
+            {"file_id": attrs.file_id, "storage_element_id": c, "state": "expected"}
+            for c in others]).on_conflict_do_nothing())
+
+
+async def copies_of(session: AsyncSession, file_ids: list[UUID]) -> dict[UUID, list[CatalogCopy]]:
+    found: dict[UUID, list[CatalogCopy]] = {f: [] for f in file_ids}
+    if file_ids:
+        rows = await session.execute(
+            select(CatalogCopy).where(CatalogCopy.file_id.in_(file_ids))
+            .order_by(CatalogCopy.file_id, CatalogCopy.storage_element_id))
+        for copy in rows.scalars():
+            found[copy.file_id].append(copy)
+    return found
+
+
 async def upsert_file(
     session: AsyncSession, attrs: FileAttributes, se_id: UUID, event_at: datetime
 ) -> Outcome:
     tombstone = await _tombstone_at(session, attrs.file_id, se_id)
     if tombstone is not None and attrs.updated_at <= tombstone:
         return Outcome.STALE
+    await _upsert_copy(session, attrs, se_id)
     values = row_values(attrs, se_id, event_at)
     inserted = await session.execute(
         insert(CatalogFile).values(**values).on_conflict_do_nothing().returning(CatalogFile.file_id)
@@ -118,8 +150,14 @@ async def delete_file(
     session: AsyncSession, file_id: UUID, se_id: UUID, occurred_at: datetime
 ) -> Outcome:
     await _add_tombstone(session, file_id, se_id, occurred_at)
+    await session.execute(
+        update(CatalogCopy)
+        .where(CatalogCopy.file_id == file_id, CatalogCopy.storage_element_id == se_id)
+        .values(state="deleted", indexed_at=func.now()))
     row = await _locked_row(session, file_id)
     outcome = delete_outcome(_version(row) if row else None, se_id)
+    if outcome is Outcome.APPLIED and await _hand_over(session, file_id, se_id):
+        return outcome
     if outcome is Outcome.APPLIED:
         await session.execute(
             update(CatalogFile)
@@ -132,6 +170,20 @@ async def delete_file(
             )
         )
     return outcome
+
+
+async def _hand_over(session: AsyncSession, file_id: UUID, se_id: UUID) -> bool:
+    """One copy went away but another is live: the row now mirrors that one."""
+    other = await session.scalar(
+        select(CatalogCopy.storage_element_id)
+        .where(CatalogCopy.file_id == file_id, CatalogCopy.storage_element_id != se_id,
+               CatalogCopy.state == "active")
+        .order_by(CatalogCopy.storage_element_id).limit(1))
+    if other is None:
+        return False
+    await session.execute(update(CatalogFile).where(CatalogFile.file_id == file_id)
+                          .values(storage_element_id=other, indexed_at=func.now()))
+    return True
 
 
 async def get_file(session: AsyncSession, file_id: UUID) -> CatalogFile | None:

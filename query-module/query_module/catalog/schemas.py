@@ -9,7 +9,15 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from artstore_common.contracts import Mode, Uploader
-from query_module.models import CatalogFile
+from query_module.models import CatalogCopy, CatalogFile
+
+
+class CopyRead(BaseModel):
+    """One copy of the file: which SE (never its address), its state, when last verified."""
+
+    storage_element_id: UUID
+    state: str  # active | expected (in the copy set, not reported by that SE) | deleted
+    last_verified_at: datetime | None = None
 
 
 class FileRead(BaseModel):
@@ -37,9 +45,10 @@ class FileRead(BaseModel):
     last_verified_at: datetime | None = None
     storage_element_id: UUID
     storage_element_mode: Mode | None = None
+    copies: list[CopyRead] = []
 
     @classmethod
-    def from_row(cls, row: CatalogFile) -> FileRead:
+    def from_row(cls, row: CatalogFile, copies: list[CatalogCopy] | None = None) -> FileRead:
         return cls(
             file_id=row.file_id,
             original_filename=row.original_filename,
@@ -64,6 +73,8 @@ class FileRead(BaseModel):
             finalized_at=row.finalized_at,
             last_verified_at=row.last_verified_at,
             storage_element_id=row.storage_element_id,
+            copies=[CopyRead(storage_element_id=c.storage_element_id, state=c.state,
+                             last_verified_at=c.last_verified_at) for c in copies or []],
         )
 
 

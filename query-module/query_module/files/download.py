@@ -1,8 +1,13 @@
-"""Stream a file from its storage element without ever exposing the SE.
+"""Stream a file from one of its copies without ever exposing the SE.
 
 The SE answers with the original bytes (it decompresses itself) and handles Range and
 If-None-Match; this relays the status and the representation headers, and adds its own
 Content-Disposition. No DB session is held while streaming.
+
+Copies are tried in order (the catalog row's SE first, then the other live copies): an SE that
+is unknown, offline, archived, behind an open breaker, unreachable, or that answers 404, 409
+(quarantined) or 5xx before the body starts is skipped, so the client sees neither an error
+nor a partial body while any healthy copy is left.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from artstore_common.contracts import DiscoveredStorageElement
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.errors import ArtStoreError
+from artstore_common.resilience import BreakerRegistry, CircuitOpenError, UpstreamServerError
 from artstore_common.service_token import ServiceTokenProvider
 from query_module import metrics
 from query_module.catalog.schemas import FileRead
@@ -44,23 +51,37 @@ class Downloader:
         tokens: ServiceTokenProvider,
         discovery: DiscoveryClient,
         chunk_size: int,
+        breakers: BreakerRegistry | None = None,
     ) -> None:
         self.http = http
         self.tokens = tokens
         self.discovery = discovery
         self.chunk_size = chunk_size
+        self.breakers = breakers or BreakerRegistry("query-se", fail_max=3, reset_timeout=30.0)
         self.drift_detected = 0  # catalog rows whose SE no longer has the file (since start)
 
-    def _content_url(self, file: FileRead) -> str:
-        se = self.discovery.get(file.storage_element_id)
-        details = {"file_id": str(file.file_id), "storage_element_id": str(file.storage_element_id)}
-        if se is None:
-            raise StorageElementUnavailable(details=details)
-        if se.mode == "ar":
-            raise FileArchived(details=details)
-        if se.status == "offline":
-            raise StorageElementUnavailable(details=details)
-        return f"{se.api_url.rstrip('/')}/api/v1/files/{file.file_id}/content"
+    def _sources(self, file: FileRead) -> tuple[list[DiscoveredStorageElement], Exception]:
+        """The SEs to try, best first, and the error to give when none of them works."""
+        others = sorted(file.copies, key=lambda c: c.state != "active")
+        primary = file.storage_element_id
+        order = [primary] + [c.storage_element_id for c in others
+                             if c.state in ("active", "expected")
+                             and c.storage_element_id != primary]
+        details = {"file_id": str(file.file_id)}
+        error: Exception = StorageElementUnavailable(details=details)
+        usable = []
+        for se_id in order:
+            se = self.discovery.get(se_id)
+            if se is None or se.status == "offline":
+                continue
+            if se.mode == "ar":
+                error = FileArchived(details=details)  # a copy exists, but not online
+                continue
+            if self.breakers.is_open(str(se.id)):
+                metrics.DOWNLOAD_FAILOVERS.labels("breaker_open").inc()
+                continue
+            usable.append(se)
+        return usable, error
 
     async def _send(self, method: str, url: str, request: Request) -> httpx.Response:
         forwarded = {
@@ -72,13 +93,9 @@ class Downloader:
             request_id = request.scope.get("state", {}).get("request_id")
             if request_id:
                 headers["X-Request-ID"] = request_id
-            try:
-                upstream = await self.http.send(
-                    self.http.build_request(method, url, headers=headers), stream=True
-                )
-            except httpx.HTTPError as exc:
-                log.warning("download.se_unreachable", error=str(exc)[:200])
-                raise StorageElementUnavailable() from exc
+            upstream = await self.http.send(
+                self.http.build_request(method, url, headers=headers), stream=True
+            )
             if upstream.status_code == 401 and attempt == 1:
                 await upstream.aclose()
                 self.tokens.invalidate()
@@ -86,18 +103,38 @@ class Downloader:
             return upstream
         raise AssertionError("unreachable")
 
+    async def _open(self, method: str, file: FileRead, request: Request) -> httpx.Response:
+        sources, error = self._sources(file)
+        for index, se in enumerate(sources):
+            url = f"{se.api_url.rstrip('/')}/api/v1/files/{file.file_id}/content"
+            try:
+                async with self.breakers.guard(str(se.id)):
+                    upstream = await self._send(method, url, request)
+                    if upstream.status_code >= 500:
+                        await _discard(upstream)
+                        raise UpstreamServerError(str(se.id), upstream.status_code, "")
+            except (httpx.HTTPError, UpstreamServerError, CircuitOpenError, TimeoutError) as exc:
+                log.warning("download.se_unavailable", storage_element_id=str(se.id),
+                            error=f"{type(exc).__name__}: {exc}"[:200])
+                error = StorageElementUnavailable(details={"file_id": str(file.file_id)})
+                metrics.DOWNLOAD_FAILOVERS.labels("unavailable").inc()
+                continue
+            if upstream.status_code in (200, 206, 304):
+                if index:
+                    log.info("download.failover", file_id=str(file.file_id), copy=index)
+                return upstream
+            await _discard(upstream)
+            error = self._error_for(file, upstream, se.id)
+            if upstream.status_code in (404, 409) and index + 1 < len(sources):
+                metrics.DOWNLOAD_FAILOVERS.labels(f"se_{upstream.status_code}").inc()
+                continue  # this copy is missing, quarantined or archived: try the next
+            raise error
+        raise error
+
     async def respond(self, file: FileRead, request: Request) -> Response:
         method = "HEAD" if request.method == "HEAD" else "GET"
-        upstream = await self._send(method, self._content_url(file), request)
+        upstream = await self._open(method, file, request)
         status = upstream.status_code
-        if status not in (200, 206, 304):
-            try:
-                await upstream.aread()
-            except httpx.HTTPError:
-                pass
-            finally:
-                await upstream.aclose()
-            raise self._error_for(file, upstream)
         headers = {
             h: upstream.headers[h] for h in RELAYED_RESPONSE_HEADERS if h in upstream.headers
         }
@@ -136,7 +173,7 @@ class Downloader:
                     time.perf_counter() - started)
             await upstream.aclose()
 
-    def _error_for(self, file: FileRead, upstream: httpx.Response) -> Exception:
+    def _error_for(self, file: FileRead, upstream: httpx.Response, se_id: object) -> Exception:
         status = upstream.status_code
         details = {"file_id": str(file.file_id)}
         metrics.DOWNLOADS.labels(f"se_{status}").inc()
@@ -149,7 +186,7 @@ class Downloader:
             metrics.DRIFT.labels("missing_on_se").inc()
             self.drift_detected += 1
             log.warning("download.catalog_drift", file_id=str(file.file_id),
-                        storage_element_id=str(file.storage_element_id))
+                        storage_element_id=str(se_id))
             return FileNotFound(details=details)
         if status == 503:
             return StorageElementUnavailable(details=details)
@@ -162,6 +199,15 @@ class Downloader:
             return ArtStoreError(message, code=code, status_code=status, details=details)
         log.error("download.se_error", file_id=str(file.file_id), status=status)
         return StorageElementError(details={**details, "upstream_status": status})
+
+
+async def _discard(upstream: httpx.Response) -> None:
+    try:
+        await upstream.aread()
+    except httpx.HTTPError:
+        pass
+    finally:
+        await upstream.aclose()
 
 
 def _se_error(upstream: httpx.Response) -> tuple[str | None, str]:

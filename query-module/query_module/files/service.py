@@ -24,7 +24,8 @@ async def load_file(
     if value is None:
         async with session_scope(sessionmaker) as session:
             row = await repository.get_file(session, file_id)
-            value = FileRead.from_row(row) if row is not None else None
+            copies = (await repository.copies_of(session, [file_id]))[file_id]
+            value = FileRead.from_row(row, copies) if row is not None else None
         if value is None:
             raise FileNotFound(details={"file_id": str(file_id)})
         await cache.put(value)

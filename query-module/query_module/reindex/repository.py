@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, func, literal, or_, select, update
+from sqlalchemy import String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from query_module.models import CatalogFile, ReindexProgress, ReindexRun, Tombstone
+from query_module.models import CatalogCopy, CatalogFile, ReindexProgress, ReindexRun, Tombstone
 
 
 async def latest_run(session: AsyncSession) -> ReindexRun | None:
@@ -71,6 +71,21 @@ async def sweep_missing(session: AsyncSession, se_id: UUID, run_started: datetim
         CatalogFile.indexed_at < run_started,
     )
     now = func.now()
+    # This SE's copies it no longer lists are gone; a file with another live copy moves there.
+    await session.execute(
+        update(CatalogCopy)
+        .where(CatalogCopy.storage_element_id == se_id, CatalogCopy.state == "active",
+               CatalogCopy.indexed_at < run_started)
+        .values(state="deleted", indexed_at=now))
+    live = (select(CatalogCopy.file_id, func.min(cast(CatalogCopy.storage_element_id, String))
+                   .label("se"))
+            .where(CatalogCopy.state == "active", CatalogCopy.storage_element_id != se_id)
+            .group_by(CatalogCopy.file_id).subquery())
+    await session.execute(
+        update(CatalogFile)
+        .where(missing, CatalogFile.file_id == live.c.file_id)
+        .values(storage_element_id=cast(live.c.se, CatalogFile.storage_element_id.type),
+                indexed_at=now))
     await session.execute(
         insert(Tombstone)
         .from_select(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from artstore_common.contracts import DiscoveryDocument
 from query_module import metrics
+from query_module.catalog.repository import copies_of
 from query_module.catalog.schemas import FacetValue, FileRead, SearchHit, SearchPage
 from query_module.search import query
 from query_module.search.schemas import SearchParams
@@ -29,13 +30,14 @@ async def search(
     total = (await session.execute(query.count_query(conds))).scalar_one()
     items: list[SearchHit] = []
     if total and params.offset < total:
-        result = await session.execute(query.items_query(params, conds))
+        result = list(await session.execute(query.items_query(params, conds)))
         modes = {se.id: se.mode for se in discovery.storage_elements} if discovery else {}
+        copies = await copies_of(session, [row[0].file_id for row in result])
         for row in result:
             mapping = row._mapping
             entity = row[0]
             hit = SearchHit(
-                **FileRead.from_row(entity).model_dump(),
+                **FileRead.from_row(entity, copies[entity.file_id]).model_dump(),
                 rank=float(mapping["rank"]) if mapping["rank"] is not None else None,
             )
             hit.storage_element_mode = modes.get(entity.storage_element_id)

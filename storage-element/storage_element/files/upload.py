@@ -18,15 +18,19 @@ from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
 
 from artstore_common.auth import Principal
+from artstore_common.auth.scopes import FILES_REPLICATE
 from artstore_common.contracts import (
     HEADER_ATTRIBUTES,
     HEADER_DECLARED_SIZE,
     HEADER_EXPECTED_SHA256,
+    HEADER_REPAIR,
     FileAttributes,
     UploadAttributes,
     Uploader,
 )
 from artstore_common.validation import UnsafeJson, check_json, loads_json
+
+from artstore_common.errors import Forbidden
 from storage_element import naming, sidecar
 from storage_element import repository as repo
 from storage_element.codec import WritePipeline
@@ -77,6 +81,13 @@ def parse_attributes(header: str | None) -> UploadAttributes:
         raise InvalidAttributes(f"{HEADER_ATTRIBUTES} is not base64url JSON") from exc
 
 
+def check_copy_provenance(attrs: UploadAttributes, principal: Principal) -> None:
+    """A copy set is internal provenance: only replicating services may state one."""
+    if attrs.copies is not None and not principal.has(FILES_REPLICATE):
+        raise Forbidden("Only an internal service may state a file's copy set",
+                        code="REPLICATION_NOT_ALLOWED", details={"required": FILES_REPLICATE})
+
+
 def _int_header(headers: Any, name: str) -> int | None:
     value = headers.get(name)
     if value is None:
@@ -106,7 +117,7 @@ def build_sidecar(
         created_at=created, updated_at=now, uploaded_by=uploader,
         description=attrs.description, version=attrs.version, tags=attrs.tags,
         retention_policy=attrs.retention_policy, ttl_days=ttl, expires_at=expires,
-        custom=attrs.custom,
+        custom=attrs.custom, copies=attrs.copies or [],
     )
     return model.model_dump(mode="json", exclude={"last_verified_at"})
 
@@ -119,6 +130,7 @@ async def upload(
     if mode not in WRITABLE:
         raise StorageElementReadOnly(details={"mode": mode})
     attrs = parse_attributes(headers.get(HEADER_ATTRIBUTES))
+    check_copy_provenance(attrs, principal)
     wanted = "edit" if attrs.retention_policy == "temporary" else "rw"
     if wanted != mode:
         raise RetentionModeMismatch(details={"retention_policy": attrs.retention_policy,
@@ -144,14 +156,35 @@ async def upload(
 
     with ctx.claim(file_id):
         async with ctx.sessionmaker() as session:
-            if await repo.get_file(session, file_id) is not None:
+            existing = await repo.get_file(session, file_id)
+        repair = headers.get(HEADER_REPAIR) == "true"
+        if existing is not None:
+            if not (repair and _repairable(existing, principal, expected)):
                 raise FileExists(details={"file_id": str(file_id)})
+            # Same sidecar, fresh bytes: the copy leaves quarantine once they hash right.
+            meta = dict(existing.attrs, updated_at=naming.now_utc().isoformat())
+            meta.pop("compression", None)
+            storage_path = existing.storage_path
+            compression = (existing.attrs.get("compression") or {}).get("algorithm")
+        else:
+            compression = attrs.compression
         token = await ctx.capacity.reserve(limit)
         try:
-            return await _store(ctx, file_id, meta, storage_path, attrs.compression,
-                                body, limit, content_length, expected)
+            stored = await _store(ctx, file_id, meta, storage_path, compression,
+                                  body, limit, content_length, expected)
         finally:
             ctx.capacity.release(token)
+        if existing is not None:
+            async with ctx.sessionmaker() as session:
+                await repo.clear_quarantine(session, file_id)
+                await session.commit()
+            log.warning("file.repaired", file_id=str(file_id), sha256=stored["sha256"])
+        return stored
+
+
+def _repairable(row: Any, principal: Principal, expected: str | None) -> bool:
+    return (row.quarantined_at is not None and principal.has(FILES_REPLICATE)
+            and expected is not None and expected.lower() == row.sha256)
 
 
 async def _store(

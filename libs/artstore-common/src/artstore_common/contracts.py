@@ -40,6 +40,9 @@ def stream_trim_lock_key(stream: str) -> str:
 HEADER_ATTRIBUTES = "X-ArtStore-Attributes"  # base64url(JSON of UploadAttributes)
 HEADER_DECLARED_SIZE = "X-ArtStore-Declared-Size"  # upper bound of the body, for 507 / reservation
 HEADER_EXPECTED_SHA256 = "X-ArtStore-Expected-SHA256"  # optional; mismatch → 422, nothing kept
+# "true": rewrite this SE's quarantined copy from a healthy one (``files:replicate`` only; the
+# expected SHA-256 must be the one the sidecar records). Any other existing file → 409.
+HEADER_REPAIR = "X-ArtStore-Repair"
 
 ATTR_SCHEMA_VERSION = 1
 ATTR_MAX_BYTES = 4096
@@ -86,6 +89,8 @@ class UploadAttributes(BaseModel):
     uploaded_by: Uploader | None = None
     created_at: datetime | None = None
     compression: CompressionAlgorithm | None = None
+    # The file's copy set (SE ids); an SE takes it only from a ``files:replicate`` token.
+    copies: list[UUID] | None = Field(default=None, max_length=16)
 
 
 class FileAttributes(BaseModel):
@@ -113,6 +118,22 @@ class FileAttributes(BaseModel):
     custom: dict[str, Any] = Field(default_factory=dict)
     finalized_at: datetime | None = None  # set on an edit-SE source once finalize copied it
     last_verified_at: datetime | None = None
+    # Every SE meant to hold a copy of this file (this one included), as planned at write
+    # time: a catalog rebuilt from SEs alone knows a copy that an SE lost with its disk.
+    copies: list[UUID] = Field(default_factory=list)
+
+
+def copy_attributes(stored: FileAttributes, copies: list[UUID]) -> UploadAttributes:
+    """What another SE needs to hold another copy of ``stored``: its provenance and copy set."""
+    return UploadAttributes(
+        original_filename=stored.original_filename, content_type=stored.content_type,
+        description=stored.description, version=stored.version, tags=stored.tags,
+        retention_policy=stored.retention_policy, ttl_days=stored.ttl_days,
+        expires_at=stored.expires_at, custom=stored.custom, uploaded_by=stored.uploaded_by,
+        created_at=stored.created_at,
+        compression=stored.compression.algorithm if stored.compression else None,
+        copies=copies,
+    )
 
 
 class FileEvent(BaseModel):
@@ -157,6 +178,30 @@ class DiscoveredStorageElement(BaseModel):
     used_bytes: int
     file_count: int
     backend: Literal["local", "s3"] = "local"
+    failure_domain: str | None = None  # rack/host/site; None means the SE is its own domain
+    redundant_backend: bool = False  # the backend itself keeps redundant copies (EC/replicas)
+
+    @property
+    def domain(self) -> str:
+        return self.failure_domain or str(self.id)
+
+
+class CopyPolicy(BaseModel):
+    """How many copies a file of one retention policy should have, and how many must be
+    durable before an upload is acknowledged (the rest are made by the repairer)."""
+
+    model_config = ConfigDict(extra="ignore")
+    retention_policy: RetentionPolicy
+    target_copies: int = Field(ge=1, le=16)
+    write_quorum: int = Field(ge=1, le=16)
+    # A copy on an SE with a redundant backend counts this many times towards the target.
+    redundant_copy_weight: int = Field(default=1, ge=1, le=16)
+
+
+DEFAULT_COPY_POLICIES: dict[str, CopyPolicy] = {
+    "permanent": CopyPolicy(retention_policy="permanent", target_copies=2, write_quorum=2),
+    "temporary": CopyPolicy(retention_policy="temporary", target_copies=1, write_quorum=1),
+}
 
 
 class DiscoveryDocument(BaseModel):
@@ -166,3 +211,11 @@ class DiscoveryDocument(BaseModel):
     version: int
     published_at: datetime
     storage_elements: list[DiscoveredStorageElement]
+    copy_policies: list[CopyPolicy] = Field(
+        default_factory=lambda: list(DEFAULT_COPY_POLICIES.values()))
+
+    def copy_policy(self, retention_policy: str) -> CopyPolicy:
+        for policy in self.copy_policies:
+            if policy.retention_policy == retention_policy:
+                return policy
+        return DEFAULT_COPY_POLICIES[retention_policy]

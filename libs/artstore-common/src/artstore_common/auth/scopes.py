@@ -17,6 +17,9 @@ ACCOUNTS_READ = "accounts:read"
 ACCOUNTS_ADMIN = "accounts:admin"
 AUDIT_READ = "audit:read"
 KEYS_ADMIN = "keys:admin"
+# Writing a copy of an existing file with its provenance (created_at, copy set): internal
+# services only (the ingester's and the admin module's own tokens), never end users.
+FILES_REPLICATE = "files:replicate"
 
 # Internal service scopes: no role grants them; the admin module adds them only to tokens of its
 # own system account (``is_system``), the principal the services use among themselves. Holding
@@ -45,6 +48,10 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "USER": frozenset({FILES_READ, FILES_WRITE}),
     "AUDITOR": frozenset({FILES_READ, AUDIT_READ}),
     "READONLY": frozenset({FILES_READ}),
+    # internal service accounts (the ingester): write files and their copies
+    "SERVICE": frozenset({FILES_READ, FILES_WRITE, FILES_REPLICATE}),
+    # the admin module's own token (minted internally, never given to an account)
+    "SYSTEM": ALL_SCOPES | {FILES_REPLICATE},
     # admin users (people using the UI)
     "super_admin": ALL_SCOPES,
     "admin": frozenset(
@@ -61,7 +68,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "readonly": frozenset({FILES_READ, STORAGE_READ, ACCOUNTS_READ}),
 }
 
-SERVICE_ACCOUNT_ROLES = ("ADMIN", "USER", "AUDITOR", "READONLY")
+SERVICE_ACCOUNT_ROLES = ("ADMIN", "USER", "AUDITOR", "READONLY", "SERVICE")
 ADMIN_USER_ROLES = ("super_admin", "admin", "readonly")
 
 

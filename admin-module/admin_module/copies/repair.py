@@ -1,0 +1,285 @@
+"""The repairer: keeps every file at its copy policy's target.
+
+A ``copy_repair`` saga (its persisted step log is the work log: a restart resumes it) is
+started every ``REPAIR_INTERVAL_SECONDS`` (at most one at a time, across instances):
+
+1. ``scan`` — every online SE's listing; per file its healthy copies (not quarantined, the
+   SHA-256 the majority holds), the SEs its sidecars name as its copy set, and its target.
+   A file with fewer healthy copies than its target is *under-replicated*; with none, *lost*.
+   Counts go to metrics and readiness, the lists (capped) into the saga's payload, which
+   ``GET /api/v1/copies/report`` shows. Files whose copies sit on an offline SE are not judged
+   (an SE that is away is not an SE that is lost).
+2. ``copy`` — up to ``REPAIR_MAX_COPIES_PER_RUN`` new copies, each streamed from a healthy copy
+   to a writable SE that holds none (new failure domains first); the target checks the SHA-256
+   before it keeps anything, and the source's bytes are hashed too. A copy already on the
+   target with the right checksum counts as done, so a resumed run never copies twice.
+   Each copy is audited with both SEs and the hash.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, BackgroundTasks, Depends
+from prometheus_client import Counter as PromCounter
+from prometheus_client import Gauge
+from sqlalchemy import text
+
+from admin_module.audit import service as audit
+from admin_module.copies.policy import SUITABLE_MODES, policies
+from admin_module.db import DbSession
+from admin_module.models.saga import Saga
+from admin_module.sagas import repository as saga_repo
+from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_saga, register
+from admin_module.sagas.schemas import SagaRead
+from admin_module.storage_elements import repository as se_repo
+from admin_module.storage_elements.client import SourceChecksumMismatch
+from admin_module.storage_elements.context import ControlPlane, Plane
+from admin_module.storage_elements.errors import SERejected
+from admin_module.storage_elements.service import UNREACHABLE
+from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth.scopes import STORAGE_ADMIN, STORAGE_READ
+from artstore_common.contracts import FileAttributes, copy_attributes
+
+log = structlog.get_logger(__name__)
+
+RESOURCE = "copies"
+REPORT_LIMIT = 1000
+
+UNDER_REPLICATED = Gauge("artstore_copies_under_replicated_files",
+                         "Files with fewer healthy copies than their target (last scan)")
+LOST = Gauge("artstore_copies_lost_files", "Files with no healthy copy left (last scan)")
+SOLE_COPIES = Gauge("artstore_copies_sole_copy_files",
+                    "Files whose only healthy copy is on this SE (last scan)", ["se"])
+REPAIRS = PromCounter("artstore_copies_repairs_total", "Copies made by the repairer",
+                      ["outcome"])
+# What readiness shows: the counts of this instance's last scan (None before the first).
+LAST_COUNTS: dict[str, int | None] = {"under_replicated": None, "lost": None}
+LAST_SCAN = Gauge("artstore_copies_last_scan_timestamp_seconds",
+                  "When the repairer last finished a scan")
+
+
+async def scan(ctx: StepContext) -> Done:
+    elements = await se_repo.all_elements(ctx.session)
+    by_id = {str(se.id): se for se in elements}
+    policy = {p.retention_policy: p for p in await policies(ctx.session)}
+    # file id → se id → (attributes, quarantined)
+    holdings: dict[str, dict[str, tuple[FileAttributes, bool]]] = defaultdict(dict)
+    unseen: list[str] = []
+    for se in elements:
+        if se.mode == "ar":  # counts as a copy, but cannot be listed or copied from
+            unseen.append(str(se.id))
+            continue
+        # An SE marked offline is asked too: it may be back before the next health poll.
+        cursor = None
+        try:
+            while True:
+                items, cursor = await ctx.plane.client.list_holdings(se, cursor=cursor)
+                for attrs, quarantined in items:
+                    if attrs.status == "active":
+                        holdings[str(attrs.file_id)][str(se.id)] = (attrs, quarantined)
+                if not cursor:
+                    break
+        except UNREACHABLE as exc:
+            unseen.append(str(se.id))
+            log.warning("repair.se_skipped", storage_element=str(se.id), error=str(exc))
+    unseen_set = set(unseen)
+    suitable = {name: [se for se in elements if se.mode in modes]
+                for name, modes in SUITABLE_MODES.items()}
+    under: list[dict[str, Any]] = []
+    lost: list[dict[str, Any]] = []
+    sole: Counter[str] = Counter()
+    tasks: list[dict[str, Any]] = []
+    for file_id, copies in holdings.items():
+        sha = Counter(a.sha256 for a, q in copies.values() if not q).most_common(1)
+        healthy = sorted(se_id for se_id, (a, q) in copies.items()
+                         if not q and sha and a.sha256 == sha[0][0])
+        attrs = next(iter(copies.values()))[0]
+        named = {str(c) for a, _ in copies.values() for c in a.copies}
+        if (named | set(copies)) & unseen_set:
+            continue  # a copy may be on an SE that is away: judge it when it is back
+        rule = policy[attrs.retention_policy]
+        weight = sum(rule.redundant_copy_weight if by_id[s].redundant_backend else 1
+                     for s in healthy)
+        target = min(rule.target_copies, sum(
+            rule.redundant_copy_weight if se.redundant_backend else 1
+            for se in suitable[attrs.retention_policy]))
+        entry = {"file_id": file_id, "healthy": healthy, "target": target,
+                 "quarantined": sorted(s for s, (_, q) in copies.items() if q),
+                 "missing": sorted(named - set(copies)), "sha256": sha[0][0] if sha else None}
+        if not healthy:
+            lost.append(entry)
+            continue
+        if len(healthy) == 1:
+            sole[healthy[0]] += 1
+        if weight < target:
+            under.append(entry)
+            tasks.append({**entry, "size": attrs.size, "retention_policy":
+                          attrs.retention_policy})
+    UNDER_REPLICATED.set(len(under))
+    LOST.set(len(lost))
+    LAST_COUNTS.update(under_replicated=len(under), lost=len(lost))
+    SOLE_COPIES.clear()
+    for se_id, n in sole.items():
+        SOLE_COPIES.labels(by_id[se_id].name).set(n)
+    limit = ctx.settings.REPAIR_MAX_COPIES_PER_RUN
+    ctx.payload.update(
+        files_seen=len(holdings), under_replicated_count=len(under), lost_count=len(lost),
+        under_replicated=under[:REPORT_LIMIT], lost=lost[:REPORT_LIMIT],
+        sole_copies={by_id[s].name: n for s, n in sole.items()},
+        unseen_storage_elements=unseen, tasks=tasks[:limit], repaired=[], failed=[],
+    )
+    return Done(f"{len(holdings)} files, {len(under)} under-replicated, {len(lost)} lost")
+
+
+def _choose_target(ctx: StepContext, elements: list[Any], task: dict[str, Any],
+                   tried: set[str]) -> Any | None:
+    mode = "edit" if task["retention_policy"] == "temporary" else "rw"
+    holders = set(task["healthy"]) | set(task["quarantined"])
+    domains = {se.failure_domain or str(se.id) for se in elements if str(se.id) in holders}
+    fits = [se for se in elements
+            if se.mode == mode and se.status == "online" and not se.draining
+            and str(se.id) not in holders and str(se.id) not in tried
+            and not ctx.plane.breakers.is_open(str(se.id))
+            and se.capacity_bytes - se.used_bytes >= task["size"]]
+    fits.sort(key=lambda se: ((se.failure_domain or str(se.id)) in domains, se.priority,
+                              se.name))
+    return fits[0] if fits else None
+
+
+async def copy(ctx: StepContext) -> Done:
+    elements = await se_repo.all_elements(ctx.session)
+    by_id = {str(se.id): se for se in elements}
+    repaired = list(ctx.payload.get("repaired", []))
+    failed = list(ctx.payload.get("failed", []))
+    done = {r["file_id"] for r in repaired} | {f["file_id"] for f in failed}
+    for task in ctx.payload.get("tasks", []):
+        if task["file_id"] in done:
+            continue
+        outcome = await _repair_one(ctx, by_id, elements, task)
+        (repaired if outcome.get("target") else failed).append(outcome)
+        REPAIRS.labels("copied" if outcome.get("target") else "failed").inc()
+        ctx.payload.update(repaired=repaired, failed=failed)
+    LAST_SCAN.set_to_current_time()
+    return Done(f"{len(repaired)} copies made, {len(failed)} failed")
+
+
+async def _repair_one(ctx: StepContext, by_id: dict[str, Any], elements: list[Any],
+                      task: dict[str, Any]) -> dict[str, Any]:
+    file_id = uuid.UUID(task["file_id"])
+    result: dict[str, Any] = {"file_id": task["file_id"]}
+    sources = [by_id[s] for s in task["healthy"] if s in by_id]
+    # A quarantined copy on a writable SE is rewritten in place first (placement kept).
+    rewrite = [by_id[s] for s in task["quarantined"] if s in by_id
+               and by_id[s].mode in ("rw", "edit") and by_id[s].status == "online"]
+    tried: set[str] = set()
+    while sources:
+        target = rewrite.pop(0) if rewrite else _choose_target(ctx, elements, task, tried)
+        if target is None:
+            return {**result, "error": "no writable storage element can take a copy"}
+        tried.add(str(target.id))
+        source = sources[0]
+        try:
+            stored = await ctx.plane.client.get_file(source, file_id)
+            if stored is None or stored.sha256 != task["sha256"]:
+                sources.pop(0)
+                continue
+            existing = await ctx.plane.client.get_file(target, file_id)
+            in_place = str(target.id) in task["quarantined"]
+            if existing is None or in_place:
+                copies = sorted({*task["healthy"], *task["quarantined"], str(target.id)})
+                try:
+                    await ctx.plane.client.copy_file(
+                        source, target, file_id,
+                        copy_attributes(stored, [uuid.UUID(c) for c in copies]),
+                        stored.size, stored.sha256, repair=in_place)
+                except SERejected as exc:
+                    # A rewrite refused as "exists": a resumed run, the copy is healthy now.
+                    if not (in_place and exc.code == "FILE_EXISTS"):
+                        raise
+            elif existing.sha256 != task["sha256"]:
+                continue  # another file under this id there: never overwrite, try another SE
+        except SourceChecksumMismatch:
+            sources.pop(0)
+            continue
+        except (SERejected, *UNREACHABLE) as exc:
+            log.warning("repair.copy_failed", file_id=task["file_id"], target=target.name,
+                        error=f"{type(exc).__name__}: {exc}"[:300])
+            continue
+        await audit.record(
+            ctx.session, action="file.copy_rewritten" if in_place else "file.copy_repaired",
+            actor="system", resource_type="file",
+            resource_id=file_id,
+            details={"source_storage_element_id": str(source.id),
+                     "target_storage_element_id": str(target.id), "sha256": task["sha256"],
+                              "target_sha256": task["sha256"], "saga_id": str(ctx.saga.id)})
+        log.info("repair.copied", file_id=task["file_id"], source=source.name,
+                 target=target.name)
+        return {**result, "source": str(source.id), "target": str(target.id),
+                "rewritten": in_place}
+    return {**result, "error": "no healthy source copy could be read"}
+
+
+COPY_REPAIR = register(SagaType("copy_repair", [
+    Step("scan", scan),
+    Step("copy", copy),
+]))
+
+
+async def schedule(plane: ControlPlane, actor: str = "system") -> Saga | None:
+    """Start a repair run unless one is active (across instances: advisory lock)."""
+    async with plane.sessionmaker() as session:
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
+                              {"k": "copy-repair-schedule"})
+        if await saga_repo.active(session, "copy_repair", RESOURCE) is not None:
+            return None
+        saga = new_saga("copy_repair", RESOURCE, {}, actor)
+        session.add(saga)
+        await session.commit()
+    plane.wake()
+    return saga
+
+
+def readiness() -> tuple[str, dict[str, int | None]]:
+    """``degraded`` while the last scan found files below target or lost."""
+    bad = any(LAST_COUNTS.values())
+    return ("degraded" if bad else "ok"), dict(LAST_COUNTS)
+
+
+router = APIRouter(prefix="/copies", tags=["copies"])
+StorageRead = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
+StorageAdmin = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
+
+
+@router.get("/report")
+async def report(principal: StorageRead, session: DbSession) -> dict[str, Any]:
+    """The last finished scan: under-replicated and lost files, sole copies per SE."""
+    from sqlalchemy import select
+
+    saga = await session.scalar(
+        select(Saga).where(Saga.type == "copy_repair", Saga.payload.has_key("files_seen"))
+        .order_by(Saga.created_at.desc()).limit(1))
+    if saga is None:
+        return {"scanned_at": None, "files_seen": 0, "under_replicated_count": 0,
+                "lost_count": 0, "under_replicated": [], "lost": [], "sole_copies": {},
+                "unseen_storage_elements": [], "saga_id": None}
+    keys = ("files_seen", "under_replicated_count", "lost_count", "under_replicated", "lost",
+            "sole_copies", "unseen_storage_elements", "repaired", "failed")
+    return {"scanned_at": saga.created_at, "saga_id": saga.id, "saga_state": saga.state,
+            **{k: saga.payload.get(k) for k in keys}}
+
+
+@router.post("/repair", response_model=SagaRead, status_code=202)
+async def repair_now(principal: StorageAdmin, plane: Plane,
+                     background: BackgroundTasks) -> SagaRead:
+    """Start a repair run now (or answer the one already running)."""
+    saga = await schedule(plane, principal.name or principal.subject)
+    if saga is None:
+        async with plane.sessionmaker() as session:
+            saga = await saga_repo.active(session, "copy_repair", RESOURCE)
+    assert saga is not None
+    background.add_task(plane.wake)
+    return SagaRead.of(saga)

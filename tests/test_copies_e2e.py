@@ -1,0 +1,281 @@
+"""Copies across the whole suite (two rw SEs): a permanent upload is answered with two durable
+copies on distinct SEs, the catalog shows both, a download fails over when the SE of one copy
+is stopped or its copy is quarantined (no client-visible error, right SHA-256), and a catalog
+rebuilt from the SEs alone knows every copy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from e2e_support import Api, client_token, sha256, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def api(suite_env) -> Api:
+    token = client_token(suite_env["ADMIN_URL"], suite_env["ARTSTORE_CLIENT_ID"],
+                         suite_env["ARTSTORE_CLIENT_SECRET"])
+    return Api(suite_env, token)
+
+
+@pytest.fixture(scope="module")
+def rw_ses(api) -> dict[str, dict]:
+    """name → registry row (with ``data_dir``) of every rw SE of the suite."""
+    dirs = {Path(d).name: Path(d) for d in api.env["SE_DATA_DIRS"].split(",")}
+    return {se["id"]: {**se, "data_dir": dirs[se["name"]]}
+            for se in api.storage_elements() if se["mode"] == "rw"}
+
+
+def upload_permanent(api: Api, tag: str, n: int) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for i in range(n):
+        body = f"{tag} permanent copy {i} ".encode() + uuid.uuid4().bytes * 64
+        response = api.upload(f"{tag}-{i}.bin", body, retention_policy="permanent", tags=tag)
+        assert response.status_code == 201, response.text
+        answer = response.json()
+        assert answer["sha256"] == sha256(body)
+        assert len(answer["copies"]) == 2 and len(set(answer["copies"])) == 2
+        assert answer["storage_element_id"] in answer["copies"]
+        files[answer["file_id"]] = body
+    return files
+
+
+def active_copies(api: Api, file_id: str) -> set[str]:
+    meta = api.in_catalog(file_id) or {}
+    return {c["storage_element_id"] for c in meta.get("copies", []) if c["state"] == "active"}
+
+
+def stored_copy(se: dict, file_id: str) -> tuple[Path, dict] | None:
+    for path in se["data_dir"].rglob(f"*{file_id}*.attr.json"):
+        return path.with_name(path.name.removesuffix(".attr.json")), json.loads(path.read_text())
+    return None
+
+
+def test_permanent_upload_has_two_verified_copies_each_with_its_sidecar(api, rw_ses):
+    assert len(rw_ses) >= 2
+    files = upload_permanent(api, "two-" + uuid.uuid4().hex[:8], 3)
+    for file_id, body in files.items():
+        holders = wait_for(lambda fid=file_id: len(active_copies(api, fid)) == 2
+                           and active_copies(api, fid), "both copies in the catalog")
+        assert holders <= set(rw_ses)
+        for se_id in holders:
+            found = stored_copy(rw_ses[se_id], file_id)
+            assert found is not None, f"no copy of {file_id} on {rw_ses[se_id]['name']}"
+            data, sidecar = found
+            assert sidecar["sha256"] == sha256(body) and sidecar["file_id"] == file_id
+            assert set(sidecar["copies"]) == holders
+            assert data.read_bytes() == body  # stored plain: no compression asked
+
+
+def test_download_fails_over_when_the_se_of_a_copy_is_stopped(api, rw_ses, suite):
+    files = upload_permanent(api, "stop-" + uuid.uuid4().hex[:8], 4)
+    for file_id in files:
+        wait_for(lambda fid=file_id: len(active_copies(api, fid)) == 2, "both copies")
+    victim = rw_ses[api.in_catalog(next(iter(files)))["storage_element_id"]]["name"]
+    suite.kill(victim)
+    try:
+        for file_id, body in files.items():
+            response = api.download(file_id)
+            assert response.status_code == 200, response.text
+            assert sha256(response.content) == sha256(body)
+    finally:
+        suite.restart(victim)
+    # Back in the ingester's placement (discovery online, breaker closed): uploads are
+    # answered with two copies again.
+    wait_for(lambda: len(api.upload("probe.txt", b"probe", retention_policy="permanent")
+                         .json().get("copies", [])) == 2, "two copies again", timeout=120,
+             interval=2.0)
+
+
+def test_download_skips_a_quarantined_copy(api, rw_ses, suite_env):
+    files = upload_permanent(api, "rot-" + uuid.uuid4().hex[:8], 1)
+    file_id, body = next(iter(files.items()))
+    wait_for(lambda: len(active_copies(api, file_id)) == 2, "both copies")
+    owner = rw_ses[api.in_catalog(file_id)["storage_element_id"]]
+    data, _ = stored_copy(owner, file_id)
+    rotten = bytearray(data.read_bytes())
+    rotten[len(rotten) // 2] ^= 0xFF
+    data.write_bytes(bytes(rotten))
+    scrub = httpx.post(owner["api_url"] + "/api/v1/maintenance/fixity",
+                       params={"all": "true"}, headers=api.headers, timeout=120)
+    assert scrub.status_code == 200, scrub.text
+    for _ in range(3):
+        response = api.download(file_id)
+        assert response.status_code == 200, response.text
+        assert response.content == body
+
+
+def test_a_catalog_rebuilt_from_the_ses_knows_every_copy(api, rw_ses, suite_env):
+    files = upload_permanent(api, "rebuild-" + uuid.uuid4().hex[:8], 3)
+    before = {fid: wait_for(lambda fid=fid: len(active_copies(api, fid)) == 2
+                            and active_copies(api, fid), "both copies") for fid in files}
+    ids = [uuid.UUID(f) for f in files]
+
+    async def forget() -> None:
+        dsn = suite_env["PG_DSN"].rsplit("/", 1)[0] + "/artstore_query"
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("DELETE FROM catalog_copies WHERE file_id = ANY($1)", ids)
+            await conn.execute("DELETE FROM catalog_files WHERE file_id = ANY($1)", ids)
+        finally:
+            await conn.close()
+
+    asyncio.run(forget())
+    query = suite_env["QUERY_URL"] + "/api/v1/admin/reindex"
+    started = httpx.post(query, headers=api.headers, timeout=30)
+    assert started.status_code == 202, started.text
+
+    def finished() -> dict | None:
+        status = httpx.get(query + "/status", headers=api.headers, timeout=30).json()
+        return status if not status["running"] and status["status"] != "running" else None
+
+    assert wait_for(finished, "the re-index", timeout=180)["status"] == "completed"
+    for file_id, holders in before.items():
+        # the metadata cache may still hold the old entry: read until it is the rebuilt one
+        assert wait_for(lambda fid=file_id: active_copies(api, fid), "rebuilt") == holders
+
+
+def run_repair(api: Api) -> dict:
+    started = api.admin("POST", "/api/v1/copies/repair")
+    assert started.status_code == 202, started.text
+    saga = api.wait_saga(started.json()["id"], timeout=300)
+    assert saga["state"] == "completed", saga
+    report = api.admin("GET", "/api/v1/copies/report")
+    assert report.status_code == 200, report.text
+    return report.json()
+
+
+def test_flipped_bytes_are_repaired_from_the_other_copy(api, rw_ses):
+    files = upload_permanent(api, "flip-" + uuid.uuid4().hex[:8], 1)
+    file_id, body = next(iter(files.items()))
+    wait_for(lambda: len(active_copies(api, file_id)) == 2, "both copies")
+    victim = rw_ses[sorted(active_copies(api, file_id))[0]]
+    data, _ = stored_copy(victim, file_id)
+    rotten = bytearray(data.read_bytes())
+    rotten[0] ^= 0x01
+    data.write_bytes(bytes(rotten))
+    scrub = httpx.post(victim["api_url"] + "/api/v1/maintenance/fixity",
+                       params={"all": "true"}, headers=api.headers, timeout=120)
+    assert scrub.status_code == 200, scrub.text
+    direct = httpx.get(f"{victim['api_url']}/api/v1/files/{file_id}/content",
+                       headers=api.headers, timeout=60)
+    assert direct.status_code == 409  # quarantined: never served
+    assert api.download(file_id).content == body  # meanwhile, from the other copy
+
+    report = run_repair(api)
+    assert any(r["file_id"] == file_id and r.get("rewritten") for r in report["repaired"])
+    assert data.read_bytes() == body
+    direct = httpx.get(f"{victim['api_url']}/api/v1/files/{file_id}/content",
+                       headers=api.headers, timeout=60)
+    assert direct.status_code == 200 and direct.content == body
+    audit = api.admin("GET", "/api/v1/audit", params={"action": "file.copy_rewritten",
+                                                      "limit": 1000}).json()["items"]
+    entry = next(a for a in audit if a["resource_id"] == file_id)
+    assert entry["details"]["target_storage_element_id"] == victim["id"]
+    assert entry["details"]["sha256"] == sha256(body)
+    assert entry["details"]["source_storage_element_id"] != victim["id"]
+
+
+def test_a_wiped_se_loses_nothing_acknowledged_and_is_refilled(api, rw_ses):
+    tag = "wipe-" + uuid.uuid4().hex[:8]
+    files = upload_permanent(api, tag, 4)
+    victim = rw_ses[sorted(rw_ses)[-1]]
+    acknowledged: dict[str, bytes] = dict(files)
+    errors: list[str] = []
+
+    def keep_uploading() -> None:
+        for i in range(6):
+            body = f"{tag} during {i} ".encode() + uuid.uuid4().bytes * 32
+            response = api.upload(f"{tag}-during-{i}.bin", body, retention_policy="permanent",
+                                  tags=tag)
+            if response.status_code == 201:
+                acknowledged[response.json()["file_id"]] = body
+            else:
+                errors.append(response.text)
+
+    uploader = threading.Thread(target=keep_uploading)
+    uploader.start()
+    for child in victim["data_dir"].iterdir():  # the data: every YYYY/MM/DD/HH tree
+        if child.is_dir() and child.name.isdigit():
+            shutil.rmtree(child)
+    uploader.join()
+    rebuilt = httpx.post(victim["api_url"] + "/api/v1/maintenance/rebuild",
+                         params={"mode": "full"}, headers=api.headers, timeout=120)
+    assert rebuilt.status_code == 200, rebuilt.text
+
+    for file_id, body in acknowledged.items():
+        response = api.download(file_id)
+        assert response.status_code == 200, (file_id, response.text)
+        assert sha256(response.content) == sha256(body)
+
+    report = run_repair(api)
+    assert report["under_replicated_count"] >= 1
+    report = run_repair(api)  # a second scan finds them all at their target again
+    ours = {e["file_id"] for e in report["under_replicated"] + report["lost"]}
+    assert not ours & set(acknowledged)
+    for file_id, body in acknowledged.items():
+        holders = [se for se in rw_ses.values() if stored_copy(se, file_id)]
+        assert len(holders) == 2, (file_id, [se["name"] for se in holders])
+        for se in holders:
+            data, sidecar = stored_copy(se, file_id)
+            assert data.read_bytes() == body and sidecar["sha256"] == sha256(body)
+
+
+def test_repair_survives_kill_9_of_the_repairer_and_the_ses(api, rw_ses, suite):
+    """kill -9 of the admin module (the repairer) and of the SE being refilled, mid-repair,
+    several times; once it settles every file has exactly its two copies and the SE's
+    consistency report is clean. ``ARTSTORE_COPIES_KILL_FILES``/``_CYCLES`` size it."""
+    n_files = int(os.environ.get("ARTSTORE_COPIES_KILL_FILES", "8"))
+    cycles = int(os.environ.get("ARTSTORE_COPIES_KILL_CYCLES", "2"))
+    tag = "kill-" + uuid.uuid4().hex[:8]
+    files = upload_permanent(api, tag, n_files)
+    victim = rw_ses[sorted(rw_ses)[0]]
+    for child in victim["data_dir"].iterdir():
+        if child.is_dir() and child.name.isdigit():
+            shutil.rmtree(child)
+    rebuilt = httpx.post(victim["api_url"] + "/api/v1/maintenance/rebuild",
+                         params={"mode": "full"}, headers=api.headers, timeout=120)
+    assert rebuilt.status_code == 200, rebuilt.text
+    rng = random.Random(n_files * 7919 + cycles)
+    for cycle in range(cycles):
+        started = api.admin("POST", "/api/v1/copies/repair")
+        assert started.status_code == 202, started.text
+        time.sleep(rng.uniform(0.2, 1.5))
+        suite.kill("admin")
+        if cycle % 2 == 0:
+            suite.kill(victim["name"])
+            suite.restart(victim["name"])
+        suite.restart("admin")
+        api.headers = {"Authorization": "Bearer " + client_token(
+            api.env["ADMIN_URL"], api.env["ARTSTORE_CLIENT_ID"],
+            api.env["ARTSTORE_CLIENT_SECRET"])}
+
+    def settled() -> dict | None:
+        report = run_repair(api)
+        return report if not report["under_replicated_count"] and not report["failed"] else None
+
+    wait_for(lambda: api.storage_element(victim["name"])["status"] == "online", "SE online",
+             timeout=120)
+    wait_for(settled, "the repairer to settle", timeout=600, interval=1.0)
+    for file_id, body in files.items():
+        holders = [se for se in rw_ses.values() if stored_copy(se, file_id)]
+        assert len(holders) == 2, (file_id, [se["name"] for se in holders])
+        for se in holders:
+            data, sidecar = stored_copy(se, file_id)
+            assert data.read_bytes() == body and sidecar["sha256"] == sha256(body)
+    consistency = httpx.get(victim["api_url"] + "/api/v1/maintenance/consistency",
+                            headers=api.headers, timeout=120)
+    assert consistency.status_code == 200, consistency.text
+    assert consistency.json()["ok"], consistency.json()
