@@ -16,19 +16,22 @@ import ssl
 import sys
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from artstore_common.errors import error_body
+from artstore_common.http_protocol import JsonErrorHttpToolsProtocol
 
 MAX_HEADERS = int(os.environ.get("MAX_REQUEST_HEADERS") or 100)
 MAX_HEADER_BYTES = int(os.environ.get("MAX_REQUEST_HEADER_BYTES") or 65536)
 
-_431_BODY = json.dumps({"error": {
-    "code": "REQUEST_HEADERS_TOO_LARGE",
-    "message": f"At most {MAX_HEADERS} header fields and {MAX_HEADER_BYTES} bytes of headers",
-    "details": {"max_fields": MAX_HEADERS, "max_bytes": MAX_HEADER_BYTES}}}).encode()
+_431_BODY = json.dumps(error_body(
+    "REQUEST_HEADERS_TOO_LARGE",
+    f"At most {MAX_HEADERS} header fields and {MAX_HEADER_BYTES} bytes of headers",
+    {"max_fields": MAX_HEADERS, "max_bytes": MAX_HEADER_BYTES})).encode()
 
 
-class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """httptools with a bound on the request head: 431 instead of buffering without limit."""
+class BoundedHttpToolsProtocol(JsonErrorHttpToolsProtocol):
+    """A bound on the request head (431 instead of buffering without limit); other protocol
+    errors answer 400 in the error shape."""
 
     _head_bytes: int | None = 0  # bytes of the current request head; None once it is complete
     _too_large = False
@@ -72,8 +75,6 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_complete()
         self._head_bytes = 0
 
-from artstore_common.http_protocol import JsonErrorHttpToolsProtocol
-
 
 class _Tls13Config(uvicorn.Config):
     def load(self) -> None:
@@ -98,7 +99,6 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=15,
-        http=JsonErrorHttpToolsProtocol,
     )
     uvicorn.Server(config).run()
 
