@@ -157,6 +157,61 @@ def principals(fuzz_env) -> dict[str, dict[str, str]]:
     return out
 
 
+# --- RBAC matrix -------------------------------------------------------------------------------
+def test_every_operation_declares_its_scopes(schemas):
+    public = {f"{method} {path}" for raw in schemas.values()
+              for method, path, op in operations(raw) if "x-required-scopes" not in op}
+    assert public == PUBLIC_OPERATIONS
+    for raw in schemas.values():
+        for _, _, op in operations(raw):
+            if "x-required-scopes" in op:
+                assert op["security"] == [{"bearerAuth": []}]
+                for status in ("401", "403", "404", "409", "422"):
+                    ref = op["responses"][status]["content"]["application/json"]["schema"]
+                    assert ref == {"$ref": "#/components/schemas/Error"}
+        assert raw["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def _principal_type(role: str) -> str:
+    return "admin_user" if role in ADMIN_USER_ROLES else "service_account"
+
+
+def test_rbac_matrix_matches_the_scope_table(fuzz_env, schemas, principals):
+    mismatches = []
+    checked = 0
+    roles = [*SERVICE_ACCOUNT_ROLES, *ADMIN_USER_ROLES, UNKNOWN_ROLE, None]
+    for key, raw in schemas.items():
+        for method, path, op in operations(raw):
+            if "x-required-scopes" not in op:
+                continue
+            url = fuzz_env[key] + path.format_map(_AnyId())
+            required = set(op["x-required-scopes"])
+            for role in roles:
+                if role is None:
+                    expected = 401
+                elif (op.get("x-principal-type") not in (None, _principal_type(role))
+                      or not required <= ROLE_SCOPES.get(role, frozenset())):
+                    expected = 403
+                else:
+                    expected = None  # allowed: anything but 401/403
+                headers = principals[role] if role else {}
+                response = httpx.request(method, url, headers=headers, timeout=120)
+                checked += 1
+                status = response.status_code
+                denied = status in (401, 403)
+                if (expected is None and denied) or (expected and status != expected):
+                    mismatches.append(f"{method} {path} as {role}: {status} (expected "
+                                      f"{expected or 'not 401/403'}) {response.text[:120]}")
+    print(f"rbac: {checked} requests")
+    assert checked > 0
+    assert not mismatches, "\n".join(mismatches)
+
+
+class _AnyId(dict):
+    def __missing__(self, key: str) -> str:
+        return str(uuid.uuid4())
+
+
 # --- fuzzing -----------------------------------------------------------------------------------
 def _error_problem(method: str, path: str, response: Any) -> str | None:
     text = response.content[:200].decode("utf-8", "replace")
@@ -231,58 +286,3 @@ def test_fuzz_every_operation_finds_no_server_error(fuzz_env, schemas, principal
           f"statuses {sorted(STATUSES.items())}")
     assert sent[0] > 0
     assert not problems, "\n".join(problems[:40])
-
-
-# --- RBAC matrix -------------------------------------------------------------------------------
-def test_every_operation_declares_its_scopes(schemas):
-    public = {f"{method} {path}" for raw in schemas.values()
-              for method, path, op in operations(raw) if "x-required-scopes" not in op}
-    assert public == PUBLIC_OPERATIONS
-    for raw in schemas.values():
-        for _, _, op in operations(raw):
-            if "x-required-scopes" in op:
-                assert op["security"] == [{"bearerAuth": []}]
-                for status in ("401", "403", "404", "409", "422"):
-                    ref = op["responses"][status]["content"]["application/json"]["schema"]
-                    assert ref == {"$ref": "#/components/schemas/Error"}
-        assert raw["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-
-
-def _principal_type(role: str) -> str:
-    return "admin_user" if role in ADMIN_USER_ROLES else "service_account"
-
-
-def test_rbac_matrix_matches_the_scope_table(fuzz_env, schemas, principals):
-    mismatches = []
-    checked = 0
-    roles = [*SERVICE_ACCOUNT_ROLES, *ADMIN_USER_ROLES, UNKNOWN_ROLE, None]
-    for key, raw in schemas.items():
-        for method, path, op in operations(raw):
-            if "x-required-scopes" not in op:
-                continue
-            url = fuzz_env[key] + path.format_map(_AnyId())
-            required = set(op["x-required-scopes"])
-            for role in roles:
-                if role is None:
-                    expected = 401
-                elif (op.get("x-principal-type") not in (None, _principal_type(role))
-                      or not required <= ROLE_SCOPES.get(role, frozenset())):
-                    expected = 403
-                else:
-                    expected = None  # allowed: anything but 401/403
-                headers = principals[role] if role else {}
-                response = httpx.request(method, url, headers=headers, timeout=120)
-                checked += 1
-                status = response.status_code
-                denied = status in (401, 403)
-                if (expected is None and denied) or (expected and status != expected):
-                    mismatches.append(f"{method} {path} as {role}: {status} (expected "
-                                      f"{expected or 'not 401/403'}) {response.text[:120]}")
-    print(f"rbac: {checked} requests")
-    assert checked > 0
-    assert not mismatches, "\n".join(mismatches)
-
-
-class _AnyId(dict):
-    def __missing__(self, key: str) -> str:
-        return str(uuid.uuid4())
