@@ -66,7 +66,7 @@ async def main() -> None:
                            ARGON2_PARALLELISM="1")
     proc = ServiceProcess("admin_module.main:create_app", service_env,
                           log_path=str(Path(tempfile.mkdtemp()) / "admin.log"))
-    proc.start()
+    proc.start(timeout=300)  # a loaded machine starts slowly
     try:
         async with httpx.AsyncClient(base_url=proc.url, timeout=60) as client:
             root = (await client.post("/api/v1/admin-auth/login", json={
