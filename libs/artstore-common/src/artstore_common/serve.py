@@ -33,17 +33,18 @@ class BoundedHttpToolsProtocol(JsonErrorHttpToolsProtocol):
     """A bound on the request head (431 instead of buffering without limit); other protocol
     errors answer 400 in the error shape."""
 
-    _head_bytes: int | None = 0  # bytes of the current request head; None once it is complete
+    _head_bytes: int | None = None  # bytes received while a request head is unfinished
     _too_large = False
 
     def data_received(self, data: bytes) -> None:
-        if self._head_bytes is not None:
+        super().data_received(data)
+        # httptools holds an unfinished header line in its own buffer: stop feeding it once a
+        # head has taken more than the limit (a pipelined request may count a little early).
+        if self._head_bytes is not None and not self.transport.is_closing():
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEADER_BYTES + 8192:  # headers plus a long request line
                 self._too_large = True
                 self.send_400_response("")
-                return
-        super().data_received(data)
 
     def send_400_response(self, msg: str) -> None:
         if not self._too_large:
@@ -59,6 +60,7 @@ class BoundedHttpToolsProtocol(JsonErrorHttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._field_bytes = 0
+        self._head_bytes = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._field_bytes += len(name) + len(value)
@@ -70,10 +72,6 @@ class BoundedHttpToolsProtocol(JsonErrorHttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_bytes = None
         super().on_headers_complete()
-
-    def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self._head_bytes = 0
 
 
 class _Tls13Config(uvicorn.Config):
