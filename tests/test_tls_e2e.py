@@ -41,7 +41,7 @@ from artstore_common.testing import free_port
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parent.parent
-SERVICE_NAMES = ("admin", "se-edit-1", "se-rw-1", "ingester", "query")
+SERVICE_NAMES = ("admin", "se-edit-1", "se-rw-1", "se-rw-2", "ingester", "query")
 COMPOSE_NAMES = {"admin": "admin-module", "ingester": "ingester-module", "query": "query-module"}
 
 

@@ -120,15 +120,17 @@ async def upsert_file(
     tombstone = await _tombstone_at(session, attrs.file_id, se_id)
     if tombstone is not None and attrs.updated_at <= tombstone:
         return Outcome.STALE
-    await _upsert_copy(session, attrs, se_id)
     values = row_values(attrs, se_id, event_at)
     inserted = await session.execute(
         insert(CatalogFile).values(**values).on_conflict_do_nothing().returning(CatalogFile.file_id)
     )
+    # Copy rows are written only under the file row's lock: one order, no deadlocks.
     if inserted.scalar_one_or_none() is not None:
+        await _upsert_copy(session, attrs, se_id)
         return Outcome.APPLIED
     row = await _locked_row(session, attrs.file_id)
     assert row is not None
+    await _upsert_copy(session, attrs, se_id)
     incoming = CopyVersion(
         storage_element_id=se_id,
         status=attrs.status,
@@ -150,11 +152,11 @@ async def delete_file(
     session: AsyncSession, file_id: UUID, se_id: UUID, occurred_at: datetime
 ) -> Outcome:
     await _add_tombstone(session, file_id, se_id, occurred_at)
+    row = await _locked_row(session, file_id)
     await session.execute(
         update(CatalogCopy)
         .where(CatalogCopy.file_id == file_id, CatalogCopy.storage_element_id == se_id)
         .values(state="deleted", indexed_at=func.now()))
-    row = await _locked_row(session, file_id)
     outcome = delete_outcome(_version(row) if row else None, se_id)
     if outcome is Outcome.APPLIED and await _hand_over(session, file_id, se_id):
         return outcome

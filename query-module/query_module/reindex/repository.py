@@ -71,12 +71,8 @@ async def sweep_missing(session: AsyncSession, se_id: UUID, run_started: datetim
         CatalogFile.indexed_at < run_started,
     )
     now = func.now()
-    # This SE's copies it no longer lists are gone; a file with another live copy moves there.
-    await session.execute(
-        update(CatalogCopy)
-        .where(CatalogCopy.storage_element_id == se_id, CatalogCopy.state == "active",
-               CatalogCopy.indexed_at < run_started)
-        .values(state="deleted", indexed_at=now))
+    # A file with another live copy moves there; then this SE's unlisted copies are gone
+    # (file rows before copy rows, the order every writer of the catalog keeps).
     live = (select(CatalogCopy.file_id, func.min(cast(CatalogCopy.storage_element_id, String))
                    .label("se"))
             .where(CatalogCopy.state == "active", CatalogCopy.storage_element_id != se_id)
@@ -86,6 +82,11 @@ async def sweep_missing(session: AsyncSession, se_id: UUID, run_started: datetim
         .where(missing, CatalogFile.file_id == live.c.file_id)
         .values(storage_element_id=cast(live.c.se, CatalogFile.storage_element_id.type),
                 indexed_at=now))
+    await session.execute(
+        update(CatalogCopy)
+        .where(CatalogCopy.storage_element_id == se_id, CatalogCopy.state == "active",
+               CatalogCopy.indexed_at < run_started)
+        .values(state="deleted", indexed_at=now))
     await session.execute(
         insert(Tombstone)
         .from_select(
