@@ -262,6 +262,7 @@ def main() -> int:
             built = standins.build(DOCKER, [COMPOSE_BIN], images, log)
             log(f"{len(images)} external image names, {len(built)} stand-ins (re)built")
         base, full = Compose(BASE), Compose(FULL)
+        full("down", "-v", "--remove-orphans", capture=True)  # what an interrupted run left
         with phase("compose build"):
             base.build()
         with phase("image hygiene"):
