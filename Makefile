@@ -7,7 +7,7 @@ UNIT_DIRS := libs/artstore-common/tests/unit admin-module/tests/unit storage-ele
              ingester-module/tests/unit query-module/tests/unit
 
 .PHONY: help install install-python install-system install-ui run up down clean status \
-        test test-unit test-ui lint bench
+        test test-unit test-ui test-containers lint bench
 
 help:
 	@echo "make run        start the whole suite in the foreground (Ctrl-C stops it)"
@@ -16,6 +16,9 @@ help:
 	@echo "make clean      stop and delete all local data (.artstore/)"
 	@echo "make test       install what is missing, start servers, run every test"
 	@echo "make test-unit  fast unit tests only (no servers)"
+	@echo "make test-containers  build every image, run the compose stack (+ monitoring) and"
+	@echo "                smoke-test it on a private Docker daemon (part of make test;"
+	@echo "                ARTSTORE_SKIP_CONTAINERS=1 skips it outside CI)"
 	@echo "make lint       ruff"
 	@echo "make bench      benchmarks that print throughput and memory figures"
 
@@ -53,6 +56,9 @@ clean: down
 
 test: install
 	@bash scripts/run-tests.sh
+
+test-containers: install-python
+	@bash scripts/test-containers.sh
 
 test-unit: install-python
 	@$(PYTEST) -q $(UNIT_DIRS)

@@ -24,7 +24,7 @@ RULE_FILES = sorted((PROM / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROM / "tests").glob("*.test.yml"))
 DASHBOARDS = sorted((MON / "grafana" / "dashboards").glob("*.json"))
 ARTSTORE_JOBS = {"admin-module", "storage-element", "ingester-module", "query-module"}
-SCRAPE_TOKEN_FILE = "/etc/prometheus/certs/metrics-token"
+SCRAPE_TOKEN_FILE = "/certs/metrics-token"
 
 
 def tool(name: str) -> str:

@@ -354,7 +354,7 @@ def test_each_service_gets_its_own_certificate_from_the_init_step():
 
 def test_databases_used_are_created_by_the_postgres_init_config():
     compose = load_compose()
-    init_sql = compose["configs"]["postgres-init"]["content"]
+    init_sql = (REPO / compose["configs"]["postgres-init"]["file"]).read_text()
     for name in SERVICES:
         url = service_environment(compose, name).get("DATABASE_URL")
         if url:

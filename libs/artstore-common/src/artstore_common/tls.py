@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+from typing import TYPE_CHECKING
 
-from artstore_common.settings import ArtStoreSettings
+if TYPE_CHECKING:  # the container HEALTHCHECK runs this module: keep its start light
+    from artstore_common.settings import ArtStoreSettings
 
 SERVER_MINIMUM_VERSION = ssl.TLSVersion.TLSv1_3
 CLIENT_MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
