@@ -6,7 +6,17 @@ from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import (
-    ColumnElement, Select, Text, and_, cast, false, func, literal, or_, select, true,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, array
 
