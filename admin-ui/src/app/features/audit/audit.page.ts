@@ -98,7 +98,7 @@ import { PagedListPage } from '../../shared/paged-list';
            .clickable { cursor: pointer; } .detail-row { height: 0; } .detail-row:not(.open) td { border-bottom-width: 0; padding: 0; }
            .json { background: #f6f7f9; padding: 8px; border-radius: 4px; font-size: 12px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
            .action { min-width: 260px; } .res { display: inline-flex; gap: 6px; max-width: 260px; min-width: 0; } .mac { max-width: 180px; } .wrap { overflow-wrap: anywhere; }
-           @media (max-width: 599px) { .detail-row:not(.open) { display: none !important; } .verify { flex-wrap: wrap; gap: 8px; } .action { min-width: 0; } .res { max-width: 100%; } }`,
+           @media (max-width: 599px) { .detail-row:not(.open) { display: none !important; } .verify { flex-wrap: wrap; gap: 8px; } .action { min-width: 0; } .res { max-width: 100%; flex-wrap: wrap; } }`,
 })
 export class AuditPage extends PagedListPage<AuditEvent> {
   private readonly api = inject(AuditApi);

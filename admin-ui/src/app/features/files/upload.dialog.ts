@@ -132,7 +132,7 @@ export interface QueueItem {
       </mat-dialog-actions>
     </form>
   `,
-  styles: `.col { display: flex; flex-direction: column; } .two { display: flex; gap: 12px; } .two > * { flex: 1; min-width: 0; }
+  styles: `.col { display: flex; flex-direction: column; } .col > * { flex-shrink: 0; } .two { display: flex; gap: 12px; } .two > * { flex: 1; min-width: 0; }
            .drop { border: 2px dashed #b8c2d0; border-radius: 8px; padding: 16px; text-align: center; margin-bottom: 12px; display: flex; flex-direction: column; gap: 8px; align-items: center; }
            .drop.over { background: #e8f0fd; border-color: #1f3a5f; }
            .pick { display: flex; gap: 8px; flex-wrap: wrap; justify-content: center; }
