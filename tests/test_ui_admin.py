@@ -455,6 +455,7 @@ class TestServiceAccounts:
         page.goto("/service-accounts")
         page.get_by_test_id("sa-search").fill(client_id)
         page.get_by_test_id("sa-search").press("Enter")
+        expect(page.locator("tr.mat-mdc-row")).to_have_count(1)  # the search has answered
         page.get_by_test_id(f"sa-actions-{client_id}").click()
         page.get_by_role("menuitem", name="Rotate secret").click()
         page.get_by_test_id("confirm-ok").click()
@@ -557,7 +558,8 @@ class TestFiles:
         expect(saga).to_contain_text("Finalize")
         expect(saga).to_contain_text("черновик.txt")  # the file's name, not its id
         steps = saga.get_by_test_id("saga-steps")
-        expect(steps).to_contain_text("Copy to a read-write element")  # a name, not copy
+        # a name, not "copy" (the page polls a running saga every 5 s)
+        expect(steps).to_contain_text("Copy to a read-write element", timeout=30_000)
         texts = [t.split("\n")[0] for t in steps.locator("li").all_inner_texts()]
         assert len(texts) == len(set(texts)), f"a step is listed twice: {texts}"
         shot(page, "15-sagas-finalize")
