@@ -567,6 +567,9 @@ class TestFiles:
         page.goto(f"/files/{file_id}")
         expect(page.get_by_test_id("file-finalized")).to_contain_text(re.compile(r"\d{4}"),
                                                                       timeout=90_000)
+        # The file's own audit trail, by name.
+        expect(page.get_by_test_id("file-history")).to_contain_text(
+            "File finalization requested")
 
 
 class TestAudit:
@@ -1041,3 +1044,41 @@ class TestUploadQueue:
         page.get_by_test_id("upload-retry").click()
         expect(page.get_by_test_id("upload-done")).to_have_count(1)
         expect(page.get_by_test_id("upload-error")).to_have_count(0)
+
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5274db60000000049454e44ae426082")
+
+
+class TestPreview:
+    def test_text_preview_reads_only_the_start_of_a_large_file(
+        self, admin_page: Page, env, api_token
+    ):
+        body = ("строка текста для просмотра\n" * 6000).encode()  # ~300 KB
+        file_id = _upload(env, api_token, "большой.txt", body)
+        _wait_indexed(env, api_token, file_id)
+        page = admin_page
+        ranges: list[str | None] = []
+        page.on("request", lambda r: ranges.append(r.headers.get("range"))
+                if r.url.endswith(f"/files/{file_id}/download") else None)
+        page.goto(f"/files/{file_id}")
+        preview = page.get_by_test_id("preview-text")
+        expect(preview).to_contain_text("строка текста для просмотра")
+        expect(page.get_by_test_id("file-preview")).to_contain_text("Showing the first 64")
+        assert ranges == ["bytes=0-65535"], ranges
+        shot(page, "i16-preview-text")
+
+    def test_image_preview_shows_the_picture(self, admin_page: Page, env, api_token):
+        r = httpx.post(env["INGESTER_URL"] + "/api/v1/files",
+                       headers={"Authorization": f"Bearer {api_token}"},
+                       data={"retention_policy": "temporary"},
+                       files={"file": ("точка.png", PNG_1PX, "image/png")})
+        assert r.status_code == 201, r.text
+        file_id = r.json()["file_id"]
+        _wait_indexed(env, api_token, file_id)
+        page = admin_page
+        page.goto(f"/files/{file_id}")
+        img = page.get_by_test_id("preview-image")
+        expect(img).to_be_visible()
+        assert img.evaluate("i => i.complete && i.naturalWidth") == 1

@@ -19,12 +19,15 @@ import { StatusChip } from '../../shared/status-chip';
 import { Saga, SagasApi } from '../sagas/sagas.api';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FileMeta, FilesApi } from './files.api';
+import { FilePreview } from './preview';
+import { AuditApi, AuditEvent } from '../audit/audit.api';
+import { ActionPipe } from '../../shared/audit-action';
 
 const POLL_MS = 3000;
 
 @Component({
   selector: 'app-file-details',
-  imports: [MatButtonModule, MatProgressBarModule, RouterLink, StatusChip, JsonPipe, LoadState, ...I18N_PIPES],
+  imports: [MatButtonModule, MatProgressBarModule, RouterLink, StatusChip, JsonPipe, LoadState, FilePreview, ActionPipe, ...I18N_PIPES],
   template: `
     <a (click)="back($event)" href="/files" class="muted back" data-testid="file-back">← {{ 'files.title' | t }}</a>
     @if (file(); as f) {
@@ -85,12 +88,25 @@ const POLL_MS = 3000;
           @if (hasCustom(f)) { <pre class="json">{{ f.custom | json }}</pre> } @else { <p class="muted">—</p> }
         </div>
       </div>
+      <div class="panel" data-testid="file-preview"><app-file-preview [file]="f" /></div>
+      @if (canAudit()) {
+        <div class="panel" data-testid="file-history">
+          <h3>{{ 'files.history' | t }}</h3>
+          <app-load-state [loading]="history() === null && !historyError()" [error]="historyError()" [empty]="!!history() && !history()!.length"
+                          emptyText="files.historyEmpty" (retry)="loadHistory()" />
+          @for (e of history() ?? []; track e.id) {
+            <div class="event"><span class="muted">{{ e.created_at | dt }}</span> <span [title]="e.action">{{ e.action | action }}</span>
+              <span class="muted">{{ e.actor ?? '' }}</span> <app-status [value]="e.outcome" /></div>
+          }
+        </div>
+      }
     } @else {
       <app-load-state [loading]="loading()" [error]="error()" [failedText]="notFound() ? 'files.notFoundTitle' : 'files.loadFailed'"
                       (retry)="load()" />
     }
   `,
   styles: `.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; margin-top: 8px; }
+           h3 { margin-top: 0; font-size: 16px; } .event { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 4px 0; border-bottom: 1px solid #f0f1f3; }
            .back { display: inline-block; margin-bottom: 8px; cursor: pointer; }
            .banner { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; } .banner mat-progress-bar { flex-basis: 100%; }
            .json { background: #f6f7f9; padding: 8px; border-radius: 4px; overflow: auto; max-height: 300px; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -112,6 +128,11 @@ export class FileDetailsPage implements OnInit {
   readonly error = signal<string | null>(null);
   readonly notFound = signal(false);
   readonly seName = signal<string | null>(null);
+  private readonly auditApi = inject(AuditApi);
+  readonly canAudit = () => this.auth.can('audit:read');
+  /** The file's own audit trail (finalization, deletion, …). */
+  readonly history = signal<AuditEvent[] | null>(null);
+  readonly historyError = signal<string | null>(null);
   /** The latest finalize saga of this file, when there is one. */
   readonly saga = signal<Saga | null>(null);
   /** null when idle, -1 while the size is unknown, else a percentage. */
@@ -136,6 +157,7 @@ export class FileDetailsPage implements OnInit {
       next: (f) => {
         this.file.set(f);
         this.loading.set(false);
+        if (this.canAudit()) this.loadHistory();
         if (this.auth.can('storage:read')) {
           this.seApi.get(f.storage_element_id).subscribe({ next: (se) => this.seName.set(se.name), error: () => undefined });
           this.loadSaga();
@@ -146,6 +168,15 @@ export class FileDetailsPage implements OnInit {
         this.notFound.set(e instanceof HttpErrorResponse && e.status === 404);
         this.error.set(this.i18n.error(e));
       },
+    });
+  }
+
+  loadHistory(): void {
+    this.historyError.set(null);
+    this.history.set(null);
+    this.auditApi.list({ resource_type: 'file', resource_id: this.id(), limit: 50 }).subscribe({
+      next: (p) => this.history.set(p.items),
+      error: (e) => this.historyError.set(this.i18n.error(e)),
     });
   }
 
