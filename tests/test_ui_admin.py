@@ -37,6 +37,7 @@ SHOTS = REPO / ".artstore" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -754,8 +755,9 @@ def _bottom_inside_window(page: Page) -> None:
 
 
 class TestEveryPage:
-    @pytest.mark.parametrize("lang", ["en", "ru"])
-    @pytest.mark.parametrize("size", ["desktop", "phone"])
+    @pytest.mark.parametrize(("size", "lang"), [
+        ("desktop", "en"), ("desktop", "ru"), ("phone", "en"), ("phone", "ru"), ("tablet", "en"),
+    ])
     def test_every_page_renders_fits_and_is_photographed(
         self, admin_page: Page, env, api_token, corpus, lang, size
     ):
@@ -763,7 +765,7 @@ class TestEveryPage:
         ses = httpx.get(env["ADMIN_URL"] + "/api/v1/storage-elements",
                         headers={"Authorization": f"Bearer {api_token}"}).json()["items"]
         se_id = next(se["id"] for se in ses if se["name"] == "se-edit-1")
-        page.set_viewport_size(DESKTOP if size == "desktop" else PHONE)
+        page.set_viewport_size({"desktop": DESKTOP, "phone": PHONE, "tablet": TABLET}[size])
         page.get_by_test_id(f"lang-{lang}").click()
         try:
             for name, path, heading_en, heading_ru in PAGES:
@@ -776,7 +778,7 @@ class TestEveryPage:
                 _bottom_inside_window(page)
                 toolbar = page.locator("mat-toolbar").bounding_box()
                 assert heading.bounding_box()["y"] >= toolbar["y"] + toolbar["height"]
-                if size == "phone":
+                if size != "desktop":
                     # The menu waits behind its button instead of covering the page.
                     expect(page.get_by_test_id("nav-files")).not_to_be_in_viewport()
                 shot(page, f"i16-{name}-{lang}-{size}")
@@ -788,8 +790,11 @@ class TestEveryPage:
                 expect(page).to_have_url(re.compile(r"/files"))
                 expect(page.get_by_test_id("nav-files")).not_to_be_in_viewport()
                 # The files table reflows into cards: no header row, each cell labelled.
-                expect(page.locator("[data-testid=files-table] tr.mat-mdc-header-row")).to_be_hidden()
-                row = page.locator("[data-testid=files-table] tr.mat-mdc-row").first
+                table = page.get_by_test_id("files-table")
+                expect(table.locator("tr.mat-mdc-header-row")).to_be_hidden()
+                row = table.locator("tr.mat-mdc-row").first
+                size_label = "Size" if lang == "en" else "Размер"
+                expect(row.locator(f"td[data-label='{size_label}']")).to_be_visible()
                 assert row.bounding_box()["width"] <= PHONE["width"]
         finally:
             page.get_by_test_id("lang-en").click()
