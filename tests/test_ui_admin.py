@@ -909,6 +909,50 @@ class TestSearchWork:
         page.goto(url)
         expect(page.get_by_test_id("files-total")).to_have_text("Found: 1")
 
+    def test_a_search_is_saved_by_name_and_reopened(self, admin_page: Page, corpus):
+        page = admin_page
+        marker = corpus["marker"]
+        page.goto(f"/files?q={marker}&sort=size&order=desc")
+        page.get_by_test_id("saved-add").click()
+        page.get_by_test_id("saved-name").fill(f"Акты {marker}")
+        page.get_by_test_id("saved-save").click()
+        page.get_by_test_id("files-clear").click()
+        expect(page).to_have_url(re.compile(r"/files$"))
+        page.reload()  # kept for this administrator across reloads
+        page.get_by_test_id(f"saved-Акты {marker}").click()
+        expect(page).to_have_url(re.compile(rf"q={marker}&sort=size&order=desc"))
+        expect(page.get_by_test_id("files-total")).to_have_text("Found: 2")
+        page.get_by_role("button", name=f"Delete Акты {marker}").click()
+        expect(page.get_by_test_id(f"saved-Акты {marker}")).to_have_count(0)
+
+    def test_ticked_files_stay_ticked_across_searches_and_finalize_together(
+        self, admin_page: Page, env, api_token
+    ):
+        marker = uuid.uuid4().hex[:8]
+        ids = [_upload(env, api_token, f"bulk-{marker}-{i}.txt", b"x" * 50) for i in range(2)]
+        for file_id in ids:
+            _wait_indexed(env, api_token, file_id)
+        page = admin_page
+        page.goto(f"/files?q=bulk-{marker}-0.txt&mode=exact")
+        expect(page.locator("a.fname")).to_have_text(f"bulk-{marker}-0.txt")
+        page.get_by_test_id("tick").first.click()
+        page.get_by_test_id("files-query").fill(f"bulk-{marker}-1.txt")
+        page.get_by_test_id("files-search").click()
+        expect(page).to_have_url(re.compile(rf"q=bulk-{marker}-1"))
+        expect(page.get_by_test_id("bulk-bar")).to_contain_text("1 selected")
+        expect(page.locator("a.fname")).to_have_text(f"bulk-{marker}-1.txt")
+        page.get_by_test_id("tick").first.click()
+        bar = page.get_by_test_id("bulk-bar")
+        expect(bar).to_contain_text("2 selected")
+        shot(page, "i16-bulk")
+        page.get_by_test_id("bulk-finalize").click()
+        expect(page.locator("simple-snack-bar")).to_contain_text(
+            "Finalization started for 2 of 2 files")
+        expect(bar).to_have_count(0)
+        sagas = httpx.get(env["ADMIN_URL"] + "/api/v1/sagas", params={"type": "finalize"},
+                          headers={"Authorization": f"Bearer {api_token}"}).json()["items"]
+        assert set(ids) <= {s["resource_id"] for s in sagas}
+
     def test_snippets_say_where_text_was_cut_and_keep_closing_quotes(
         self, admin_page: Page, corpus
     ):

@@ -3,6 +3,7 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatButtonToggleModule } from '@angular/material/button-toggle';
+import { MatCheckboxModule } from '@angular/material/checkbox';
 import { MatDatepickerModule } from '@angular/material/datepicker';
 import { MatDialog } from '@angular/material/dialog';
 import { MatExpansionModule } from '@angular/material/expansion';
@@ -14,7 +15,10 @@ import { MatSelectModule } from '@angular/material/select';
 import { MatSortModule, Sort } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { ActivatedRoute, Params, Router, RouterLink } from '@angular/router';
-import { Subscription } from 'rxjs';
+import { Subscription, catchError, concatMap, from, map, of, toArray } from 'rxjs';
+import { HttpEventType, HttpResponse } from '@angular/common/http';
+import { saveBlob } from '../../shared/download';
+import { Notifier } from '../../shared/notify';
 
 import { AuthService } from '../../core/auth/auth.service';
 import { I18nService } from '../../core/i18n/i18n.service';
@@ -25,6 +29,7 @@ import { StatusChip } from '../../shared/status-chip';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FacetValue, FilesApi, SearchHit, SearchMode, SearchRequest } from './files.api';
 import { UploadDialog } from './upload.dialog';
+import { SavedSearch, SavedSearches } from './saved-searches';
 
 const FACET_FIELDS = ['tags', 'content_type', 'retention_policy', 'storage_element_id'] as const;
 type FacetField = (typeof FACET_FIELDS)[number];
@@ -113,7 +118,7 @@ const fromIsoDay = (s: string) => (s ? new Date(s + 'T00:00:00') : null);
   imports: [
     FormsModule, RouterLink, MatButtonModule, MatButtonToggleModule, MatFormFieldModule, MatInputModule, MatSelectModule,
     MatTableModule, MatSortModule, MatPaginatorModule, MatProgressBarModule, MatExpansionModule, MatDatepickerModule,
-    StatusChip, Highlight, LoadState, ...I18N_PIPES,
+    MatCheckboxModule, StatusChip, Highlight, LoadState, ...I18N_PIPES,
   ],
   templateUrl: './files.page.html',
   styleUrl: './files.page.scss',
@@ -130,7 +135,7 @@ export class FilesPage implements OnInit {
   readonly canWrite = () => this.auth.can('files:write');
   readonly facetFields = FACET_FIELDS;
   readonly pageSizes = PAGE_SIZES;
-  readonly columns = ['name', 'size', 'type', 'retention', 'uploaded_by', 'created'];
+  readonly columns = ['select', 'name', 'size', 'type', 'retention', 'uploaded_by', 'created'];
   readonly items = signal<SearchHit[]>([]);
   readonly total = signal(0);
   readonly facets = signal<Record<string, FacetValue[]>>({});
@@ -139,6 +144,15 @@ export class FilesPage implements OnInit {
   readonly seNames = signal<Record<string, string>>({});
   readonly searched = signal(false);
   readonly snippet = completeSnippet;
+  private readonly notify = inject(Notifier);
+  /** Files ticked for a bulk action; kept across pages and new searches until cleared. */
+  readonly selection = signal<Map<string, SearchHit>>(new Map());
+  readonly bulkBusy = signal(false);
+  readonly saved = inject(SavedSearches);
+  readonly naming = signal(false);
+  savedName = '';
+  /** The searched state (the URL's), which is what a saved search keeps. */
+  readonly currentParams = signal<Params>({});
 
   /** The form's working copy; the URL holds the state that was searched. */
   s: SearchState = stateFromParams({});
@@ -154,8 +168,10 @@ export class FilesPage implements OnInit {
         error: () => undefined,
       });
     }
+    this.saved.load();
     this.route.queryParams.pipe(takeUntilDestroyed(this.destroyRef)).subscribe((p) => {
       this.s = stateFromParams(p);
+      this.currentParams.set(stateToParams(this.s));
       this.fromDate = fromIsoDay(this.s.from);
       this.toDate = fromIsoDay(this.s.to);
       this.appliedCount.set(this.s.ct.length + this.s.se.length + this.s.tags.length + (this.s.rp ? 1 : 0));
@@ -254,6 +270,95 @@ export class FilesPage implements OnInit {
 
   sortActive(): string {
     return { name: 'name', size: 'size', created_at: 'created' }[this.s.sort] ?? '';
+  }
+
+  saveSearch(): void {
+    const name = this.savedName.trim();
+    if (!name) return;
+    const { page: _page, ...params } = this.currentParams();
+    this.saved.save(name, params);
+    this.naming.set(false);
+    this.savedName = '';
+  }
+
+  isCurrent(s: SavedSearch): boolean {
+    const { page: _page, ...cur } = this.currentParams();
+    return JSON.stringify(cur) === JSON.stringify(s.params);
+  }
+
+  hasParams(): boolean {
+    return Object.keys(this.currentParams()).some((k) => k !== 'page' && k !== 'size');
+  }
+
+  isTicked(f: SearchHit): boolean {
+    return this.selection().has(f.file_id);
+  }
+
+  tick(f: SearchHit, on: boolean): void {
+    this.selection.update((m) => {
+      const next = new Map(m);
+      if (on) next.set(f.file_id, f);
+      else next.delete(f.file_id);
+      return next;
+    });
+  }
+
+  allTicked(): boolean {
+    return this.items().length > 0 && this.items().every((f) => this.isTicked(f));
+  }
+
+  tickPage(on: boolean): void {
+    for (const f of this.items()) this.tick(f, on);
+  }
+
+  clearSelection(): void {
+    this.selection.set(new Map());
+  }
+
+  finalizable(): SearchHit[] {
+    return [...this.selection().values()].filter((f) => f.retention_policy === 'temporary' && !f.finalized_at && f.status === 'active');
+  }
+
+  /** Starts a finalize saga for each ticked temporary file, one after another. */
+  bulkFinalize(): void {
+    const files = this.finalizable();
+    if (!files.length) return;
+    this.bulkBusy.set(true);
+    from(files)
+      .pipe(
+        concatMap((f) => this.api.finalize(f.file_id).pipe(map(() => true), catchError(() => of(false)))),
+        toArray(),
+      )
+      .subscribe((results) => {
+        this.bulkBusy.set(false);
+        const ok = results.filter(Boolean).length;
+        this.notify.ok('bulk.finalized', { ok, n: results.length });
+        this.clearSelection();
+      });
+  }
+
+  /** Saves each ticked file (one download after another; there is no ZIP endpoint yet). */
+  bulkDownload(): void {
+    const files = [...this.selection().values()].filter((f) => f.storage_element_mode !== 'ar' && f.status !== 'deleted');
+    if (!files.length) return;
+    this.bulkBusy.set(true);
+    from(files)
+      .pipe(
+        concatMap((f) =>
+          this.api.download(f.file_id).pipe(
+            map((ev) => {
+              if (ev.type === HttpEventType.Response) saveBlob(ev as HttpResponse<Blob>, f.original_filename);
+              return ev.type === HttpEventType.Response;
+            }),
+            catchError((e) => {
+              this.notify.error(e);
+              return of(false);
+            }),
+          ),
+        ),
+        toArray(),
+      )
+      .subscribe(() => this.bulkBusy.set(false));
   }
 
   clear(): void {
