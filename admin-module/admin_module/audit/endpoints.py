@@ -28,8 +28,10 @@ def _filters(
     outcome: Literal["success", "failure", "denied"] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    action_contains: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AuditFilter:
-    return AuditFilter(action, actor, resource_type, resource_id, outcome, since, until)
+    return AuditFilter(action, actor, resource_type, resource_id, outcome, since, until,
+                       action_contains)
 
 
 Filters = Annotated[AuditFilter, Depends(_filters)]

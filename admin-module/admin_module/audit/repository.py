@@ -21,6 +21,7 @@ class AuditFilter:
     outcome: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    action_contains: str | None = None
 
 
 def _where(f: AuditFilter) -> list:
@@ -34,6 +35,8 @@ def _where(f: AuditFilter) -> list:
     ):
         if value is not None:
             conditions.append(column == value)
+    if f.action_contains:
+        conditions.append(AuditEvent.action.icontains(f.action_contains, autoescape=True))
     if f.since is not None:
         conditions.append(AuditEvent.created_at >= f.since)
     if f.until is not None:

@@ -61,8 +61,26 @@ async def test_filters_and_paging(admin):
     assert (await get(until=future, action="test.event"))["total"] == 9
 
 
+async def test_action_contains_matches_a_substring_case_blind(admin):
+    await write_events(admin, 3, action="test.substr_event")
+    await write_events(admin, 2, action="test.other_event")
+    h = await admin.headers("AUDITOR")
+
+    async def total(**params) -> int:
+        resp = await admin.client.get("/api/v1/audit", params=params, headers=h)
+        assert resp.status_code == 200, resp.text
+        return resp.json()["total"]
+
+    assert await total(action_contains="SUBSTR_ev") == 3
+    assert await total(action_contains="t.other") == 2
+    # LIKE wildcards are matched literally, not as patterns.
+    assert await total(action_contains="test.%_event") == 0
+    assert await total(action="test.substr") == 0  # `action` stays an exact match
+
+
 @pytest.mark.parametrize("params", [{"outcome": "maybe"}, {"since": "yesterday"},
-                                    {"limit": 0}, {"action": "a" * 65}])
+                                    {"limit": 0}, {"action": "a" * 65},
+                                    {"action_contains": "a" * 65}])
 async def test_bad_filters_are_422(admin, params):
     resp = await admin.client.get("/api/v1/audit", params=params,
                                   headers=await admin.headers("AUDITOR"))

@@ -43,7 +43,8 @@ export const routes: Routes = [
         canActivate: [scopeGuard('storage:read')],
         loadComponent: () => import('./features/sagas/sagas.page').then((m) => m.SagasPage),
       },
+      // Inside the shell (menu stays), behind the auth guard: an unknown URL says so.
+      { path: '**', loadComponent: () => import('./features/not-found/not-found.page').then((m) => m.NotFoundPage), title: 'ArtStore · 404' },
     ],
   },
-  { path: '**', redirectTo: '' },
 ];

@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Collection
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, array
 
 from query_module.models import CatalogFile as F
@@ -15,6 +27,9 @@ FACET_COLUMNS = {
     "content_type": F.content_type,
     "retention_policy": F.retention_policy,
     "storage_element_id": F.storage_element_id,
+    "tags": None,  # one row per tag, from a lateral unnest (see facet_query)
+    # Files per UTC day (YYYY-MM-DD): a 14-day upload chart is one search, not fourteen.
+    "created_day": func.to_char(func.timezone("UTC", F.created_at), "YYYY-MM-DD"),
 }
 FACET_LIMIT = 50
 _HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2"
@@ -173,11 +188,14 @@ def count_query(conds: list[ColumnElement]) -> Select:
 
 
 def facet_query(name: str, conds: list[ColumnElement]) -> Select:
-    column = FACET_COLUMNS[name]
-    return (
-        select(column, func.count().label("n"))
-        .where(and_(*conds))
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-        .limit(FACET_LIMIT)
-    )
+    if name == "tags":
+        # A file with three tags counts once under each of them.
+        tag = func.unnest(F.tags).table_valued("value").render_derived()
+        base = select(tag.c.value, func.count().label("n")).select_from(F).join(tag, true())
+        column: ColumnElement = tag.c.value
+    else:
+        column = FACET_COLUMNS[name]
+        base = select(column, func.count().label("n")).select_from(F)
+    # Days are listed newest first (a chart wants the latest ones), the rest by count.
+    order = [column.desc()] if name == "created_day" else [func.count().desc(), column]
+    return base.where(and_(*conds)).group_by(column).order_by(*order).limit(FACET_LIMIT)

@@ -157,6 +157,18 @@ class TestSortPagingFacets:
         assert {"value": "application/pdf", "count": 2} in facets["content_type"]
         assert {"value": "permanent", "count": 3} in facets["retention_policy"]
         assert {"value": str(SE_AR), "count": 1} in facets["storage_element_id"]
+        # A file counts under each of its tags; the most used tag comes first.
+        assert facets["tags"][0] == {"value": "legal", "count": 2}
+        assert {"value": "finance", "count": 1} in facets["tags"]
+        # Files per UTC day, newest day first.
+        assert facets["created_day"][:3] == [{"value": "2026-01-12", "count": 1},
+                                             {"value": "2026-01-11", "count": 1},
+                                             {"value": "2026-01-10", "count": 1}]
+
+    async def test_facets_follow_the_filters(self, harness, corpus):
+        body = (await harness.search(tags="legal", facets="true")).json()
+        assert {f["value"] for f in body["facets"]["tags"]} == {"legal", "2026", "scan"}
+        assert sum(f["count"] for f in body["facets"]["created_day"]) == body["total"] == 2
 
     async def test_post_accepts_the_same_fields(self, harness, corpus):
         response = await harness.client.post(

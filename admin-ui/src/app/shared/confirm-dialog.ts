@@ -30,12 +30,16 @@ export interface ConfirmData {
         <mat-form-field class="full">
           <mat-label>{{ data.reasonLabel }}</mat-label>
           <textarea matInput name="reason" [(ngModel)]="reasonValue" rows="2" maxlength="500" data-testid="confirm-reason"></textarea>
+          @if (data.reasonRequired && !reasonValue().trim()) {
+            <mat-hint data-testid="confirm-hint">{{ 'confirm.reasonNeeded' | t }}</mat-hint>
+          }
         </mat-form-field>
       }
     </mat-dialog-content>
     <mat-dialog-actions align="end">
       <button mat-button mat-dialog-close data-testid="confirm-cancel">{{ 'common.cancel' | t }}</button>
       <button mat-flat-button [class.danger]="data.danger" [disabled]="data.reasonRequired && !reasonValue().trim()"
+              [attr.title]="data.reasonRequired && !reasonValue().trim() ? ('confirm.reasonNeeded' | t) : null"
               (click)="ok()" data-testid="confirm-ok">{{ data.confirm }}</button>
     </mat-dialog-actions>
   `,

@@ -38,6 +38,36 @@ export function highlightRuns(s: string): Run[] {
   return runs;
 }
 
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const plainOf = (headline: string) => decodeEntities(headline.replace(/<\/?mark>/g, '')).replace(/\u200b/g, '').trim();
+/** What a cut may leave off without saying so: closing quotes, brackets and end punctuation. */
+const TAIL = /^[\s"'»“”’)\]}.,;:!?…]{1,4}$/;
+
+/**
+ * Marks a search snippet (a ts_headline of `full`) as an excerpt: "…" where text was cut at
+ * either end or between fragments, and the closing quote or full stop the headline drops put
+ * back, so "«Договор поставки»" never shows as "«Договор поставки".
+ */
+export function completeSnippet(headline: string, full: string | null | undefined): string {
+  if (!full) return headline;
+  const fragments = headline.split(' ... ');
+  const first = plainOf(fragments[0]);
+  const last = plainOf(fragments[fragments.length - 1]);
+  const text = full.replace(/\s+/g, ' ');
+  let out = fragments.map((f) => f.trim()).join(' … ');
+  const start = text.indexOf(first);
+  if (first && start > 0 && text.slice(0, start).trim()) out = '… ' + out;
+  const at = text.lastIndexOf(last);
+  if (last && at >= 0) {
+    const rest = text.slice(at + last.length);
+    if (TAIL.test(rest)) out += escapeHtml(rest.trimEnd());
+    else if (rest.trim()) out += ' …';
+  } else if (last) {
+    out += ' …';
+  }
+  return out;
+}
+
 @Component({
   selector: 'app-highlight',
   // One line on purpose: whitespace between the runs would show up inside words.

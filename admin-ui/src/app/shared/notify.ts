@@ -13,6 +13,14 @@ export class Notifier {
     this.snack.open(this.i18n.t(key, params), this.i18n.t('common.close'), { duration: 4000 });
   }
 
+  /** A success line with a button (e.g. "Open saga"); `act` runs when it is pressed. */
+  okWithAction(key: string, params: Record<string, string | number>, action: string, act: () => void): void {
+    this.snack
+      .open(this.i18n.t(key, params), this.i18n.t(action), { duration: 10000 })
+      .onAction()
+      .subscribe(act);
+  }
+
   error(err: unknown): void {
     this.snack.open(this.i18n.error(err), this.i18n.t('common.close'), { duration: 8000, panelClass: 'snack-error' });
   }

@@ -1,5 +1,6 @@
 import { DOCUMENT } from '@angular/common';
 import { Injectable, computed, inject, signal } from '@angular/core';
+import { DateAdapter } from '@angular/material/core';
 
 import { errorCode, errorMessage } from '../api/api-error';
 import { EN, MessageKey } from './en';
@@ -22,13 +23,17 @@ export class I18nService {
   readonly lang = signal<Lang>(this.initial());
   readonly locale = computed(() => (this.lang() === 'ru' ? 'ru-RU' : 'en-GB'));
 
+  private readonly dates = inject(DateAdapter, { optional: true });
+
   constructor() {
     this.doc.documentElement.lang = this.lang();
+    this.dates?.setLocale(this.locale());
   }
 
   setLang(lang: Lang): void {
     this.lang.set(lang);
     this.doc.documentElement.lang = lang;
+    this.dates?.setLocale(this.locale());
     try {
       localStorage.setItem(STORAGE_KEY, lang);
     } catch {

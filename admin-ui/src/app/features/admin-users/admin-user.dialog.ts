@@ -26,9 +26,9 @@ import { ADMIN_ROLES, AdminRole, AdminUser, AdminUsersApi } from './admin-users.
         @if (!user) {
           <mat-form-field>
             <mat-label>{{ 'login.password' | t }}</mat-label>
-            <input matInput type="password" formControlName="password" autocomplete="new-password" />
-            <mat-hint>{{ 'users.passwordHint' | t }}</mat-hint>
+            <input matInput type="password" formControlName="password" autocomplete="new-password" data-testid="user-password" />
           </mat-form-field>
+          <p class="policy" data-testid="password-policy">{{ 'users.passwordPolicy' | t }}</p>
         }
         <mat-form-field>
           <mat-label>{{ 'users.role' | t }}</mat-label>
@@ -61,7 +61,7 @@ import { ADMIN_ROLES, AdminRole, AdminUser, AdminUsersApi } from './admin-users.
       </mat-dialog-actions>
     </form>
   `,
-  styles: `.col { display: flex; flex-direction: column; min-width: 380px; }`,
+  styles: `.col { display: flex; flex-direction: column; } .policy { font-size: 12px; color: #4a4f57; margin: 0 0 12px; line-height: 1.4; }`,
 })
 export class AdminUserDialog {
   readonly user = inject<AdminUser | null>(MAT_DIALOG_DATA);
@@ -73,7 +73,7 @@ export class AdminUserDialog {
   readonly error = signal('');
   readonly form = inject(FormBuilder).nonNullable.group({
     username: [this.user?.username ?? '', [Validators.required, Validators.pattern(/^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$/)]],
-    password: ['', this.user ? [] : [Validators.required, Validators.minLength(8)]],
+    password: ['', this.user ? [] : [Validators.required, Validators.minLength(12)]],
     role: [(this.user?.role as AdminRole) ?? 'readonly', Validators.required],
     status: [(this.user?.status === 'disabled' ? 'disabled' : 'active') as 'active' | 'disabled'],
     full_name: [this.user?.full_name ?? ''],

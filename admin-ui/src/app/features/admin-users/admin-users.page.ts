@@ -11,17 +11,17 @@ import { MatTableModule } from '@angular/material/table';
 import { filter, switchMap } from 'rxjs';
 
 import { AuthService } from '../../core/auth/auth.service';
-import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { confirm } from '../../shared/confirm-dialog';
 import { StatusChip } from '../../shared/status-chip';
 import { AdminUserDialog } from './admin-user.dialog';
 import { ADMIN_ROLES, AdminUser, AdminUsersApi } from './admin-users.api';
 import { PagedListPage } from '../../shared/paged-list';
+import { LoadState } from '../../shared/load-state';
 
 @Component({
   selector: 'app-admin-users',
-  imports: [FormsModule, MatFormFieldModule, MatInputModule, MatSelectModule, MatTableModule, MatButtonModule, MatPaginatorModule, MatProgressBarModule, StatusChip, ...I18N_PIPES],
+  imports: [FormsModule, MatFormFieldModule, MatInputModule, MatSelectModule, MatTableModule, MatButtonModule, MatPaginatorModule, MatProgressBarModule, StatusChip, LoadState, ...I18N_PIPES],
   template: `
     <div class="toolbar-row">
       <h1 class="page-title grow">{{ 'users.title' | t }}</h1>
@@ -49,8 +49,10 @@ import { PagedListPage } from '../../shared/paged-list';
       <button mat-stroked-button (click)="reload()">{{ 'common.search' | t }}</button>
     </div>
     <div class="panel">
-      @if (loading()) { <mat-progress-bar mode="indeterminate" /> }
-      <table mat-table [dataSource]="items()">
+      @if (loading() && items().length) { <mat-progress-bar mode="indeterminate" /> }
+      <app-load-state [loading]="loading() && !items().length" [error]="error()" [empty]="loaded() && !items().length"
+                      emptyText="users.empty" failedText="users.loadFailed" (retry)="load()" />
+      <table mat-table [dataSource]="items()" class="reflow" [class.hidden]="!items().length">
         <ng-container matColumnDef="username">
           <th mat-header-cell *matHeaderCellDef>{{ 'users.username' | t }}</th>
           <td mat-cell *matCellDef="let u"><strong>{{ u.username }}</strong>
@@ -59,16 +61,16 @@ import { PagedListPage } from '../../shared/paged-list';
         </ng-container>
         <ng-container matColumnDef="role">
           <th mat-header-cell *matHeaderCellDef>{{ 'users.role' | t }}</th>
-          <td mat-cell *matCellDef="let u">{{ 'role.' + u.role | t: null : u.role }}</td>
+          <td mat-cell *matCellDef="let u" [attr.data-label]="'users.role' | t">{{ 'role.' + u.role | t: null : u.role }}</td>
         </ng-container>
         <ng-container matColumnDef="status">
           <th mat-header-cell *matHeaderCellDef>{{ 'common.status' | t }}</th>
-          <td mat-cell *matCellDef="let u"><app-status [value]="u.status" />
+          <td mat-cell *matCellDef="let u" [attr.data-label]="'common.status' | t"><app-status [value]="u.status" />
             @if (u.locked_until) { <div class="muted">{{ 'users.lockedUntil' | t: { when: (u.locked_until | dt) } }}</div> }</td>
         </ng-container>
         <ng-container matColumnDef="last_login">
           <th mat-header-cell *matHeaderCellDef>{{ 'users.lastLogin' | t }}</th>
-          <td mat-cell *matCellDef="let u">{{ u.last_login_at | dt }}</td>
+          <td mat-cell *matCellDef="let u" [attr.data-label]="'users.lastLogin' | t">{{ u.last_login_at | dt }}</td>
         </ng-container>
         <ng-container matColumnDef="actions">
           <th mat-header-cell *matHeaderCellDef></th>
@@ -77,7 +79,7 @@ import { PagedListPage } from '../../shared/paged-list';
               <div class="row-actions">
                 <button mat-button (click)="edit(u)">{{ 'common.edit' | t }}</button>
                 @if (u.locked_until) { <button mat-button (click)="unlock(u)">{{ 'users.unlock' | t }}</button> }
-                <button mat-button (click)="remove(u)" [disabled]="u.is_system">{{ 'common.delete' | t }}</button>
+                <button mat-button (click)="remove(u)" [disabled]="u.is_system" [attr.title]="u.is_system ? ('users.systemProtected' | t) : null">{{ 'common.delete' | t }}</button>
               </div>
             }
           </td>
@@ -85,14 +87,13 @@ import { PagedListPage } from '../../shared/paged-list';
         <tr mat-header-row *matHeaderRowDef="columns"></tr>
         <tr mat-row *matRowDef="let row; columns: columns"></tr>
       </table>
-      <mat-paginator [length]="total()" [pageSize]="limit" [pageIndex]="page" [pageSizeOptions]="[20, 50, 100]" (page)="onPage($event)" />
+      <mat-paginator [class.hidden]="!total()" [length]="total()" [pageSize]="limit" [pageIndex]="page" [pageSizeOptions]="[20, 50, 100]" (page)="onPage($event)" />
     </div>
   `,
 })
 export class AdminUsersPage extends PagedListPage<AdminUser> {
   private readonly api = inject(AdminUsersApi);
   private readonly dialog = inject(MatDialog);
-  private readonly i18n = inject(I18nService);
   private readonly auth = inject(AuthService);
   readonly columns = ['username', 'role', 'status', 'last_login', 'actions'];
   readonly canAdmin = () => this.auth.can('accounts:admin');

@@ -28,6 +28,8 @@ export interface AuditVerify {
 
 export interface AuditFilter {
   action?: string;
+  /** Substring of the action code, any case. */
+  action_contains?: string;
   actor?: string;
   resource_type?: string;
   resource_id?: string;

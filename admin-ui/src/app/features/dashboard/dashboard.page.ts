@@ -1,7 +1,6 @@
 import { Component, OnInit, computed, inject, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { RouterLink } from '@angular/router';
-import { catchError, forkJoin, map, of } from 'rxjs';
 
 import { AuthService } from '../../core/auth/auth.service';
 import { I18nService } from '../../core/i18n/i18n.service';
@@ -17,13 +16,15 @@ import { filter, switchMap } from 'rxjs';
 import { confirm } from '../../shared/confirm-dialog';
 import { Notifier } from '../../shared/notify';
 import { KeyStatus, KeysApi } from './keys.api';
-import { TrendDay, dayWindows } from './trend';
+import { TrendDay, trendDays, trendStart } from './trend';
+import { LoadState } from '../../shared/load-state';
+import { ActionPipe } from '../../shared/audit-action';
 
 const TREND_DAYS = 14;
 
 @Component({
   selector: 'app-dashboard',
-  imports: [RouterLink, MatButtonModule, StatusChip, UsageBar, ...I18N_PIPES],
+  imports: [RouterLink, MatButtonModule, StatusChip, UsageBar, LoadState, ActionPipe, ...I18N_PIPES],
   templateUrl: './dashboard.page.html',
   styleUrl: './dashboard.page.scss',
 })
@@ -39,10 +40,13 @@ export class DashboardPage implements OnInit {
   readonly keys = signal<KeyStatus | null>(null);
 
   readonly ses = signal<StorageElement[] | null>(null);
-  readonly seError = signal(false);
+  readonly seError = signal<string | null>(null);
   readonly activity = signal<AuditEvent[] | null>(null);
+  readonly activityError = signal<string | null>(null);
   readonly trend = signal<TrendDay[] | null>(null);
+  readonly trendError = signal<string | null>(null);
   readonly catalogTotal = signal<number | null>(null);
+  readonly trendDays = TREND_DAYS;
   readonly pct = usagePercent;
 
   readonly totals = computed(() => {
@@ -68,14 +72,25 @@ export class DashboardPage implements OnInit {
   readonly trendMax = computed(() => Math.max(1, ...(this.trend() ?? []).map((d) => d.count)));
 
   ngOnInit(): void {
-    if (this.auth.can('storage:read')) {
-      this.seApi.list().subscribe({ next: (p) => this.ses.set(p.items), error: () => this.seError.set(true) });
-    }
-    if (this.auth.can('audit:read')) {
-      this.auditApi.list({ limit: 10 }).subscribe({ next: (p) => this.activity.set(p.items), error: () => this.activity.set([]) });
-    }
+    if (this.auth.can('storage:read')) this.loadSes();
+    if (this.auth.can('audit:read')) this.loadActivity();
     if (this.auth.can('files:read')) this.loadTrend();
     if (this.auth.can('keys:admin')) this.loadKeys();
+  }
+
+  loadSes(): void {
+    this.seError.set(null);
+    this.ses.set(null);
+    this.seApi.list().subscribe({ next: (p) => this.ses.set(p.items), error: (e) => this.seError.set(this.i18n.error(e)) });
+  }
+
+  loadActivity(): void {
+    this.activityError.set(null);
+    this.activity.set(null);
+    this.auditApi.list({ limit: 10 }).subscribe({
+      next: (p) => this.activity.set(p.items),
+      error: (e) => this.activityError.set(this.i18n.error(e)),
+    });
   }
 
   private loadKeys(): void {
@@ -98,22 +113,20 @@ export class DashboardPage implements OnInit {
       });
   }
 
-  /** Uploads per day = catalogue files created that day (a search count per day, so files
-   * deleted since then are not counted). */
-  private loadTrend(): void {
-    const days = dayWindows(new Date(), TREND_DAYS);
+  /** Uploads per UTC day = catalogue files created that day (files deleted since are not
+   * counted): one search with the `created_day` facet, plus one count for the total. */
+  loadTrend(): void {
+    const now = new Date();
+    this.trendError.set(null);
+    this.trend.set(null);
     this.filesApi.count({}).subscribe({ next: (p) => this.catalogTotal.set(p.total), error: () => undefined });
-    forkJoin(
-      days.map((d) =>
-        this.filesApi.count({ created_from: d.from, created_to: d.to }).pipe(
-          map((p) => ({ ...d, count: p.total })),
-          catchError(() => of({ ...d, count: 0 })),
-        ),
-      ),
-    ).subscribe((list) => this.trend.set(list));
+    this.filesApi.search({ created_from: trendStart(now, TREND_DAYS), facets: true, limit: 1 }).subscribe({
+      next: (p) => this.trend.set(trendDays(now, TREND_DAYS, p.facets?.['created_day'] ?? [])),
+      error: (e) => this.trendError.set(this.i18n.error(e)),
+    });
   }
 
   dayLabel(d: TrendDay): string {
-    return new Intl.DateTimeFormat(this.i18n.locale(), { day: '2-digit', month: '2-digit' }).format(new Date(d.from));
+    return new Intl.DateTimeFormat(this.i18n.locale(), { day: '2-digit', month: '2-digit', timeZone: 'UTC' }).format(new Date(d.day + 'T00:00:00Z'));
   }
 }

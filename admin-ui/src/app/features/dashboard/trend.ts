@@ -1,20 +1,23 @@
 export interface TrendDay {
-  from: string;
-  to: string;
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
   count: number;
 }
 
-/** The last `n` local calendar days as [from, to) ISO instants, oldest first. */
-export function dayWindows(now: Date, n: number): Omit<TrendDay, 'count'>[] {
-  const out: Omit<TrendDay, 'count'>[] = [];
-  const start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+/** The last `n` UTC calendar days, oldest first, with their counts from the search's
+ * `created_day` facet (days without uploads are 0). */
+export function trendDays(now: Date, n: number, facet: { value: string; count: number }[]): TrendDay[] {
+  const counts = new Map(facet.map((f) => [f.value, f.count]));
+  const out: TrendDay[] = [];
   for (let i = n - 1; i >= 0; i--) {
-    const from = new Date(start);
-    from.setDate(start.getDate() - i);
-    const to = new Date(from);
-    to.setDate(from.getDate() + 1);
-    to.setMilliseconds(-1);
-    out.push({ from: from.toISOString(), to: to.toISOString() });
+    const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - i));
+    const day = d.toISOString().slice(0, 10);
+    out.push({ day, count: counts.get(day) ?? 0 });
   }
   return out;
+}
+
+/** Start of the first of the last `n` UTC days. */
+export function trendStart(now: Date, n: number): string {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (n - 1))).toISOString();
 }

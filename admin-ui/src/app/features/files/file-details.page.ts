@@ -1,27 +1,35 @@
-import { HttpEventType, HttpResponse } from '@angular/common/http';
+import { HttpErrorResponse, HttpEventType, HttpResponse } from '@angular/common/http';
 import { JsonPipe } from '@angular/common';
-import { Component, OnInit, inject, input, signal } from '@angular/core';
+import { Component, DestroyRef, OnInit, inject, input, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { MatButtonModule } from '@angular/material/button';
 import { MatDialog } from '@angular/material/dialog';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
-import { RouterLink } from '@angular/router';
-import { filter, switchMap } from 'rxjs';
+import { Router, RouterLink } from '@angular/router';
+import { filter, interval, switchMap } from 'rxjs';
 
 import { AuthService } from '../../core/auth/auth.service';
 import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { confirm } from '../../shared/confirm-dialog';
+import { saveBlob } from '../../shared/download';
+import { LoadState } from '../../shared/load-state';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
+import { Saga, SagasApi } from '../sagas/sagas.api';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
-import { saveBlob } from '../../shared/download';
 import { FileMeta, FilesApi } from './files.api';
+import { FilePreview } from './preview';
+import { AuditApi, AuditEvent } from '../audit/audit.api';
+import { ActionPipe } from '../../shared/audit-action';
+
+const POLL_MS = 3000;
 
 @Component({
   selector: 'app-file-details',
-  imports: [MatButtonModule, MatProgressBarModule, RouterLink, StatusChip, JsonPipe, ...I18N_PIPES],
+  imports: [MatButtonModule, MatProgressBarModule, RouterLink, StatusChip, JsonPipe, LoadState, FilePreview, ActionPipe, ...I18N_PIPES],
   template: `
-    <a routerLink="/files" class="muted">← {{ 'files.title' | t }}</a>
+    <a (click)="back($event)" href="/files" class="muted back" data-testid="file-back">← {{ 'files.title' | t }}</a>
     @if (file(); as f) {
       <div class="toolbar-row">
         <h1 class="page-title grow" data-testid="file-name">{{ f.original_filename }}</h1>
@@ -34,41 +42,75 @@ import { FileMeta, FilesApi } from './files.api';
         <mat-progress-bar [mode]="downloading()! < 0 ? 'indeterminate' : 'determinate'" [value]="downloading()!" />
       }
       @if (f.storage_element_mode === 'ar') { <p class="muted">{{ 'files.archived' | t }}</p> }
+      @if (saga(); as sg) {
+        @if (!finalizedAt(f) || sg.state === 'running') {
+          <div class="panel banner" data-testid="finalize-banner">
+            @if (!finalizedAt(f) && (sg.state === 'running' || sg.state === 'compensating')) { <mat-progress-bar mode="indeterminate" /> }
+            <span>{{ (finalizedAt(f) ? 'files.finalizeState.waiting' : 'files.finalizeState.' + sg.state) | t: null : sg.state }}</span>
+            <a [routerLink]="['/sagas']" [queryParams]="{ id: sg.id }" data-testid="finalize-saga-link">{{ 'files.openSaga' | t }}</a>
+          </div>
+        }
+      }
       <div class="grid">
         <div class="panel">
           <dl class="kv">
-            <dt>file_id</dt><dd class="mono">{{ f.file_id }}</dd>
-            <dt>{{ 'files.size' | t }}</dt><dd>{{ f.size | bytes }} ({{ f.size | num }})</dd>
+            <dt>{{ 'files.id' | t }}</dt><dd><span class="id" [title]="f.file_id">{{ f.file_id }}</span></dd>
+            <dt>{{ 'files.size' | t }}</dt><dd>{{ f.size | bytes }} ({{ f.size | num }} {{ 'files.bytes' | t }})</dd>
             <dt>{{ 'files.contentType' | t }}</dt><dd>{{ f.content_type }}</dd>
-            <dt>SHA-256</dt><dd class="mono">{{ f.sha256 }}</dd>
+            <dt>SHA-256</dt><dd><span class="id" [title]="f.sha256">{{ f.sha256 }}</span></dd>
             <dt>{{ 'common.status' | t }}</dt><dd><app-status [value]="f.status" /></dd>
             <dt>{{ 'files.retention' | t }}</dt><dd>{{ 'retention.' + f.retention_policy | t }}
-              @if (f.ttl_days) { · {{ 'files.ttl' | t: { days: f.ttl_days } }} }</dd>
-            <dt>{{ 'files.expiresAt' | t }}</dt><dd>{{ f.expires_at | dt }}</dd>
-            <dt>{{ 'files.description' | t }}</dt><dd>{{ f.description ?? '—' }}</dd>
-            <dt>{{ 'files.version' | t }}</dt><dd>{{ f.version ?? '—' }}</dd>
+              @if (f.ttl_days && f.retention_policy === 'temporary') { · {{ 'files.ttl' | t: { days: f.ttl_days } }} }</dd>
+            <dt>{{ 'files.expiresAt' | t }}</dt><dd>{{ f.expires_at ? (f.expires_at | dt) : ('files.never' | t) }}</dd>
+            <dt>{{ 'files.description' | t }}</dt><dd>{{ f.description || '—' }}</dd>
+            <dt>{{ 'files.version' | t }}</dt><dd>{{ f.version || '—' }}</dd>
             <dt>{{ 'files.tags' | t }}</dt><dd>{{ f.tags.length ? f.tags.join(', ') : '—' }}</dd>
-            <dt>{{ 'files.uploadedBy' | t }}</dt><dd>{{ f.uploaded_by.name }} <span class="muted mono">{{ f.uploaded_by.id }}</span></dd>
+            <dt>{{ 'files.uploadedBy' | t }}</dt><dd>{{ f.uploaded_by.name }}</dd>
             <dt>{{ 'common.created' | t }}</dt><dd>{{ f.created_at | dt }}</dd>
             <dt>{{ 'common.updated' | t }}</dt><dd>{{ f.updated_at | dt }}</dd>
           </dl>
         </div>
         <div class="panel">
           <dl class="kv">
-            <dt>{{ 'files.storageElement' | t }}</dt><dd><a [routerLink]="['/storage-elements', f.storage_element_id]" [class.mono]="!seName()">{{ seName() ?? f.storage_element_id }}</a>
+            <dt>{{ 'files.storageElement' | t }}</dt><dd><a [routerLink]="['/storage-elements', f.storage_element_id]">@if (seName(); as n) {{{ n }}} @else {<span class="id" [title]="f.storage_element_id">{{ f.storage_element_id }}</span>}</a>
               @if (f.storage_element_mode) { <app-status [value]="f.storage_element_mode" prefix="mode" /> }</dd>
             <dt>{{ 'files.compression' | t }}</dt><dd>{{ f.compressed ? (f.compression_algorithm + ' · ' + (f.stored_size | bytes)) : ('common.no' | t) }}</dd>
-            <dt>{{ 'files.finalizedAt' | t }}</dt><dd>{{ f.finalized_at | dt }}</dd>
-            <dt>{{ 'files.lastVerified' | t }}</dt><dd>{{ f.last_verified_at | dt }}</dd>
+            <dt>{{ 'files.finalizedAt' | t }}</dt>
+            <dd data-testid="file-finalized">
+              @if (finalizedAt(f); as at) { {{ at | dt }} }
+              @else if (saga() && (saga()!.state === 'running' || saga()!.state === 'compensating')) { {{ 'files.finalizing' | t }} }
+              @else if (f.retention_policy === 'permanent') { {{ 'files.permanentFromUpload' | t }} }
+              @else { {{ 'files.notFinalized' | t }} }
+            </dd>
+            <dt>{{ 'files.lastVerified' | t }}</dt><dd>{{ f.last_verified_at ? (f.last_verified_at | dt) : ('files.notVerified' | t) }}</dd>
           </dl>
           <h4>{{ 'files.custom' | t }}</h4>
-          <pre class="json">{{ f.custom | json }}</pre>
+          @if (hasCustom(f)) { <pre class="json">{{ f.custom | json }}</pre> } @else { <p class="muted">—</p> }
         </div>
       </div>
+      <div class="panel" data-testid="file-preview"><app-file-preview [file]="f" /></div>
+      @if (canAudit()) {
+        <div class="panel" data-testid="file-history">
+          <h3>{{ 'files.history' | t }}</h3>
+          <app-load-state [loading]="history() === null && !historyError()" [error]="historyError()" [empty]="!!history() && !history()!.length"
+                          emptyText="files.historyEmpty" (retry)="loadHistory()" />
+          @for (e of history() ?? []; track e.id) {
+            <div class="event"><span class="muted">{{ e.created_at | dt }}</span> <span [title]="e.action">{{ e.action | action }}</span>
+              <span class="muted">{{ e.actor ?? '' }}</span> <app-status [value]="e.outcome" /></div>
+          }
+        </div>
+      }
+    } @else {
+      <app-load-state [loading]="loading()" [error]="error()" [failedText]="notFound() ? 'files.notFoundTitle' : 'files.loadFailed'"
+                      (retry)="load()" />
     }
   `,
-  styles: `.grid { display: grid; grid-template-columns: 3fr 2fr; gap: 16px; margin-top: 8px; }
-           .json { background: #f6f7f9; padding: 8px; border-radius: 4px; overflow: auto; max-height: 300px; font-size: 12px; }`,
+  styles: `.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; margin-top: 8px; }
+           h3 { margin-top: 0; font-size: 16px; } .event { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 4px 0; border-bottom: 1px solid #f0f1f3; }
+           .back { display: inline-block; margin-bottom: 8px; cursor: pointer; }
+           .banner { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; } .banner mat-progress-bar { flex-basis: 100%; }
+           .json { background: #f6f7f9; padding: 8px; border-radius: 4px; overflow: auto; max-height: 300px; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+           @media (max-width: 959px) { .grid { grid-template-columns: minmax(0, 1fr); } }`,
 })
 export class FileDetailsPage implements OnInit {
   readonly id = input.required<string>();
@@ -77,26 +119,101 @@ export class FileDetailsPage implements OnInit {
   private readonly dialog = inject(MatDialog);
   private readonly i18n = inject(I18nService);
   private readonly auth = inject(AuthService);
+  private readonly router = inject(Router);
   private readonly seApi = inject(StorageElementsApi);
+  private readonly sagasApi = inject(SagasApi);
+  private readonly destroyRef = inject(DestroyRef);
   readonly file = signal<FileMeta | null>(null);
+  readonly loading = signal(true);
+  readonly error = signal<string | null>(null);
+  readonly notFound = signal(false);
   readonly seName = signal<string | null>(null);
+  private readonly auditApi = inject(AuditApi);
+  readonly canAudit = () => this.auth.can('audit:read');
+  /** The file's own audit trail (finalization, deletion, …). */
+  readonly history = signal<AuditEvent[] | null>(null);
+  readonly historyError = signal<string | null>(null);
+  /** The latest finalize saga of this file, when there is one. */
+  readonly saga = signal<Saga | null>(null);
   /** null when idle, -1 while the size is unknown, else a percentage. */
   readonly downloading = signal<number | null>(null);
 
   ngOnInit(): void {
+    this.load();
+    // While a finalization runs, follow it until the catalogue shows the file as finalized.
+    interval(POLL_MS)
+      .pipe(takeUntilDestroyed(this.destroyRef))
+      .subscribe(() => {
+        const sg = this.saga();
+        const f = this.file();
+        if (sg && f && !this.finalizedAt(f) && sg.state !== 'failed' && sg.state !== 'compensated') this.refresh();
+      });
+  }
+
+  load(): void {
+    this.loading.set(true);
+    this.error.set(null);
     this.api.get(this.id()).subscribe({
       next: (f) => {
         this.file.set(f);
+        this.loading.set(false);
+        if (this.canAudit()) this.loadHistory();
         if (this.auth.can('storage:read')) {
           this.seApi.get(f.storage_element_id).subscribe({ next: (se) => this.seName.set(se.name), error: () => undefined });
+          this.loadSaga();
         }
       },
-      error: (e) => this.notify.error(e),
+      error: (e) => {
+        this.loading.set(false);
+        this.notFound.set(e instanceof HttpErrorResponse && e.status === 404);
+        this.error.set(this.i18n.error(e));
+      },
     });
   }
 
+  loadHistory(): void {
+    this.historyError.set(null);
+    this.history.set(null);
+    this.auditApi.list({ resource_type: 'file', resource_id: this.id(), limit: 50 }).subscribe({
+      next: (p) => this.history.set(p.items),
+      error: (e) => this.historyError.set(this.i18n.error(e)),
+    });
+  }
+
+  private refresh(): void {
+    this.loadSaga();
+    this.api.get(this.id()).subscribe({ next: (f) => this.file.set(f), error: () => undefined });
+  }
+
+  private loadSaga(): void {
+    this.sagasApi.list({ type: 'finalize', resource_id: this.id(), limit: 1 }).subscribe({
+      next: (p) => this.saga.set(p.items[0] ?? null),
+      error: () => undefined,
+    });
+  }
+
+  /** When the file became permanent: the catalogue's date, else the saga's step that marked it
+   * (the saga itself runs on for a safety margin before removing the temporary copy). */
+  finalizedAt(f: FileMeta): string | null {
+    if (f.finalized_at) return f.finalized_at;
+    const marked = this.saga()?.steps?.find((st) => st.step === 'mark_source_finalized' && st.phase === 'run' && st.status === 'done');
+    return marked?.at ?? null;
+  }
+
+  hasCustom(f: FileMeta): boolean {
+    return !!f.custom && Object.keys(f.custom).length > 0;
+  }
+
+  /** Back to the search the user came from (its state is in the URL), else to the file list. */
+  back(e: Event): void {
+    e.preventDefault();
+    if (history.length > 1 && this.router.lastSuccessfulNavigation()?.previousNavigation) history.back();
+    else void this.router.navigate(['/files']);
+  }
+
   canFinalize(f: FileMeta): boolean {
-    return f.retention_policy === 'temporary' && !f.finalized_at && f.status === 'active' && this.auth.can('files:write');
+    const running = this.saga() && ['running', 'compensating'].includes(this.saga()!.state);
+    return f.retention_policy === 'temporary' && !this.finalizedAt(f) && !running && f.status === 'active' && this.auth.can('files:write');
   }
 
   download(f: FileMeta): void {
@@ -125,7 +242,12 @@ export class FileDetailsPage implements OnInit {
     })
       .pipe(filter((ok) => ok === true), switchMap(() => this.api.finalize(f.file_id)))
       .subscribe({
-        next: (r) => this.notify.ok('files.finalizeStarted', { saga: r.id }),
+        next: (r) => {
+          this.notify.okWithAction('files.finalizeStarted', { saga: r.id.slice(0, 8) }, 'files.openSaga', () =>
+            void this.router.navigate(['/sagas'], { queryParams: { id: r.id } }),
+          );
+          this.loadSaga();
+        },
         error: (e) => this.notify.error(e),
       });
   }

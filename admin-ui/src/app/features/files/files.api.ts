@@ -1,4 +1,4 @@
-import { HttpClient, HttpEvent } from '@angular/common/http';
+import { HttpClient, HttpEvent, HttpResponse } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable } from 'rxjs';
 
@@ -138,6 +138,14 @@ export class FilesApi {
       responseType: 'blob',
       reportProgress: true,
       observe: 'events',
+    });
+  }
+  /** The first `bytes` of a file (a Range request, so a large file is not downloaded whole). */
+  head(id: string, bytes: number): Observable<HttpResponse<Blob>> {
+    return this.http.get(`/api/v1/files/${id}/download`, {
+      headers: { Range: `bytes=0-${bytes - 1}` },
+      responseType: 'blob',
+      observe: 'response',
     });
   }
   finalize(id: string): Observable<{ id: string; state: string }> {

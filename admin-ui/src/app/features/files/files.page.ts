@@ -1,7 +1,10 @@
-import { Component, OnInit, computed, inject, signal } from '@angular/core';
+import { Component, DestroyRef, OnInit, inject, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatButtonToggleModule } from '@angular/material/button-toggle';
+import { MatCheckboxModule } from '@angular/material/checkbox';
+import { MatDatepickerModule } from '@angular/material/datepicker';
 import { MatDialog } from '@angular/material/dialog';
 import { MatExpansionModule } from '@angular/material/expansion';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -9,26 +12,113 @@ import { MatInputModule } from '@angular/material/input';
 import { MatPaginatorModule, PageEvent } from '@angular/material/paginator';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSelectModule } from '@angular/material/select';
+import { MatSortModule, Sort } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
-import { Router, RouterLink } from '@angular/router';
+import { ActivatedRoute, Params, Router, RouterLink } from '@angular/router';
+import { Subscription, catchError, concatMap, from, map, of, toArray } from 'rxjs';
+import { HttpEventType, HttpResponse } from '@angular/common/http';
+import { saveBlob } from '../../shared/download';
+import { Notifier } from '../../shared/notify';
 
 import { AuthService } from '../../core/auth/auth.service';
+import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
-import { Notifier } from '../../shared/notify';
+import { Highlight, completeSnippet } from '../../shared/highlight';
+import { LoadState } from '../../shared/load-state';
 import { StatusChip } from '../../shared/status-chip';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
-import { Highlight } from '../../shared/highlight';
 import { FacetValue, FilesApi, SearchHit, SearchMode, SearchRequest } from './files.api';
 import { UploadDialog } from './upload.dialog';
+import { SavedSearch, SavedSearches } from './saved-searches';
 
-const FACET_FIELDS = ['content_type', 'retention_policy', 'storage_element_id'] as const;
+const FACET_FIELDS = ['tags', 'content_type', 'retention_policy', 'storage_element_id'] as const;
 type FacetField = (typeof FACET_FIELDS)[number];
+const PAGE_SIZES = [20, 50, 100];
+
+/** Everything that defines a search, as it appears in the URL (shareable; Back restores it). */
+export interface SearchState {
+  q: string;
+  mode: SearchMode;
+  sort: string;
+  order: '' | 'asc' | 'desc';
+  ext: string;
+  tags: string[];
+  by: string;
+  smin: number | null;
+  smax: number | null;
+  from: string;
+  to: string;
+  status: string;
+  ct: string[];
+  rp: string;
+  se: string[];
+  page: number;
+  size: number;
+}
+
+const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const num = (v: string | undefined) => (v === undefined || v === '' || isNaN(Number(v)) ? null : Number(v));
+
+export function stateFromParams(p: Params): SearchState {
+  const mode = ['fulltext', 'partial', 'exact'].includes(p['mode']) ? p['mode'] : 'fulltext';
+  const size = Number(p['size']);
+  return {
+    q: p['q'] ?? '',
+    mode,
+    sort: ['created_at', 'size', 'name'].includes(p['sort']) ? p['sort'] : 'relevance',
+    order: p['order'] === 'asc' || p['order'] === 'desc' ? p['order'] : '',
+    ext: p['ext'] ?? '',
+    tags: list(p['tag']),
+    by: p['by'] ?? '',
+    smin: num(p['smin']),
+    smax: num(p['smax']),
+    from: /^\d{4}-\d{2}-\d{2}$/.test(p['from'] ?? '') ? p['from'] : '',
+    to: /^\d{4}-\d{2}-\d{2}$/.test(p['to'] ?? '') ? p['to'] : '',
+    status: ['active', 'expired', 'deleted'].includes(p['status']) ? p['status'] : '',
+    ct: list(p['ct']),
+    rp: p['rp'] === 'temporary' || p['rp'] === 'permanent' ? p['rp'] : '',
+    se: list(p['se']),
+    page: Math.max(0, Number(p['page']) || 0),
+    size: PAGE_SIZES.includes(size) ? size : 20,
+  };
+}
+
+/** The URL's query parameters for a state, leaving out defaults so links stay short. */
+export function stateToParams(s: SearchState): Params {
+  const out: Params = {};
+  const put = (k: string, v: unknown, dflt: unknown = '') => {
+    if (v !== null && v !== undefined && v !== dflt && !(Array.isArray(v) && !v.length)) out[k] = v;
+  };
+  put('q', s.q.trim());
+  put('mode', s.mode, 'fulltext');
+  put('sort', s.sort, 'relevance');
+  put('order', s.order);
+  put('ext', s.ext.trim());
+  put('tag', s.tags);
+  put('by', s.by.trim());
+  put('smin', s.smin);
+  put('smax', s.smax);
+  put('from', s.from);
+  put('to', s.to);
+  put('status', s.status);
+  put('ct', s.ct);
+  put('rp', s.rp);
+  put('se', s.se);
+  put('page', s.page, 0);
+  put('size', s.size, 20);
+  return out;
+}
+
+const isoDay = (d: Date | null) =>
+  d ? `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}` : '';
+const fromIsoDay = (s: string) => (s ? new Date(s + 'T00:00:00') : null);
 
 @Component({
   selector: 'app-files',
   imports: [
     FormsModule, RouterLink, MatButtonModule, MatButtonToggleModule, MatFormFieldModule, MatInputModule, MatSelectModule,
-    MatTableModule, MatPaginatorModule, MatProgressBarModule, MatExpansionModule, StatusChip, Highlight, ...I18N_PIPES,
+    MatTableModule, MatSortModule, MatPaginatorModule, MatProgressBarModule, MatExpansionModule, MatDatepickerModule,
+    MatCheckboxModule, StatusChip, Highlight, LoadState, ...I18N_PIPES,
   ],
   templateUrl: './files.page.html',
   styleUrl: './files.page.scss',
@@ -37,73 +127,99 @@ export class FilesPage implements OnInit {
   private readonly api = inject(FilesApi);
   private readonly seApi = inject(StorageElementsApi);
   private readonly dialog = inject(MatDialog);
-  private readonly notify = inject(Notifier);
   private readonly router = inject(Router);
+  private readonly route = inject(ActivatedRoute);
   private readonly auth = inject(AuthService);
+  private readonly i18n = inject(I18nService);
+  private readonly destroyRef = inject(DestroyRef);
   readonly canWrite = () => this.auth.can('files:write');
   readonly facetFields = FACET_FIELDS;
-  readonly columns = ['name', 'size', 'type', 'retention', 'uploaded_by', 'created'];
+  readonly pageSizes = PAGE_SIZES;
+  readonly columns = ['select', 'name', 'size', 'type', 'retention', 'uploaded_by', 'created'];
   readonly items = signal<SearchHit[]>([]);
   readonly total = signal(0);
   readonly facets = signal<Record<string, FacetValue[]>>({});
   readonly loading = signal(false);
+  readonly error = signal<string | null>(null);
   readonly seNames = signal<Record<string, string>>({});
   readonly searched = signal(false);
+  readonly snippet = completeSnippet;
+  private readonly notify = inject(Notifier);
+  /** Files ticked for a bulk action; kept across pages and new searches until cleared. */
+  readonly selection = signal<Map<string, SearchHit>>(new Map());
+  readonly bulkBusy = signal(false);
+  readonly saved = inject(SavedSearches);
+  readonly naming = signal(false);
+  savedName = '';
+  /** The searched state (the URL's), which is what a saved search keeps. */
+  readonly currentParams = signal<Params>({});
 
-  q = '';
-  mode: SearchMode = 'fulltext';
-  sort = 'relevance';
-  order: '' | 'asc' | 'desc' = '';
-  extension = '';
-  tags = '';
-  uploadedBy = '';
-  sizeMinKb: number | null = null;
-  sizeMaxKb: number | null = null;
-  createdFrom = '';
-  createdTo = '';
-  status = '';
-  readonly selected = signal<Record<FacetField, string[]>>({ content_type: [], retention_policy: [], storage_element_id: [] });
-  readonly activeFilterCount = computed(() => Object.values(this.selected()).reduce((n, v) => n + v.length, 0));
-  limit = 20;
-  page = 0;
+  /** The form's working copy; the URL holds the state that was searched. */
+  s: SearchState = stateFromParams({});
+  fromDate: Date | null = null;
+  toDate: Date | null = null;
+  readonly appliedCount = signal(0);
+  private inflight: Subscription | null = null;
 
   ngOnInit(): void {
-    this.seApi.list().subscribe({
-      next: (p) => this.seNames.set(Object.fromEntries(p.items.map((s) => [s.id, s.name]))),
-      error: () => undefined,
+    if (this.auth.can('storage:read')) {
+      this.seApi.list().subscribe({
+        next: (p) => this.seNames.set(Object.fromEntries(p.items.map((s) => [s.id, s.name]))),
+        error: () => undefined,
+      });
+    }
+    this.saved.load();
+    this.route.queryParams.pipe(takeUntilDestroyed(this.destroyRef)).subscribe((p) => {
+      this.s = stateFromParams(p);
+      this.currentParams.set(stateToParams(this.s));
+      this.fromDate = fromIsoDay(this.s.from);
+      this.toDate = fromIsoDay(this.s.to);
+      this.appliedCount.set(this.s.ct.length + this.s.se.length + this.s.tags.length + (this.s.rp ? 1 : 0));
+      this.fetch();
     });
-    this.search();
   }
 
   request(): SearchRequest {
-    const sel = this.selected();
-    const csv = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+    const s = this.s;
+    const csv = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
     return {
-      q: this.q.trim() || undefined,
-      mode: this.mode,
-      content_type: sel.content_type,
-      retention_policy: sel.retention_policy[0] ?? null,
-      storage_element_id: sel.storage_element_id,
-      extension: csv(this.extension).map((e) => e.replace(/^\./, '').toLowerCase()),
-      tags: csv(this.tags),
-      uploaded_by: this.uploadedBy.trim() || undefined,
-      size_min: this.sizeMinKb !== null && this.sizeMinKb !== undefined ? Math.round(this.sizeMinKb * 1024) : null,
-      size_max: this.sizeMaxKb !== null && this.sizeMaxKb !== undefined ? Math.round(this.sizeMaxKb * 1024) : null,
-      created_from: this.createdFrom ? new Date(this.createdFrom).toISOString() : null,
-      created_to: this.createdTo ? new Date(this.createdTo + 'T23:59:59').toISOString() : null,
-      status: this.status ? [this.status] : [],
-      sort: this.sort === 'relevance' ? null : this.sort,
-      order: this.order || null,
+      q: s.q.trim() || undefined,
+      mode: s.mode,
+      content_type: s.ct,
+      retention_policy: s.rp || null,
+      storage_element_id: s.se,
+      extension: csv(s.ext).map((e) => e.replace(/^\./, '').toLowerCase()),
+      tags: s.tags,
+      uploaded_by: s.by.trim() || undefined,
+      size_min: s.smin !== null ? Math.round(s.smin * 1024) : null,
+      size_max: s.smax !== null ? Math.round(s.smax * 1024) : null,
+      created_from: s.from ? new Date(s.from + 'T00:00:00').toISOString() : null,
+      created_to: s.to ? new Date(s.to + 'T23:59:59.999').toISOString() : null,
+      status: s.status ? [s.status] : [],
+      sort: s.sort === 'relevance' ? null : s.sort,
+      order: s.order || null,
       facets: true,
-      limit: this.limit,
-      offset: this.page * this.limit,
+      limit: s.size,
+      offset: s.page * s.size,
     };
   }
 
+  /** Puts the form's state into the URL; the URL change runs the search. */
   search(resetPage = false): void {
-    if (resetPage) this.page = 0;
+    if (resetPage) this.s.page = 0;
+    this.s.from = isoDay(this.fromDate);
+    this.s.to = isoDay(this.toDate);
+    const params = stateToParams(this.s);
+    const same = JSON.stringify(params) === JSON.stringify(stateToParams(stateFromParams(this.route.snapshot.queryParams)));
+    if (same) this.fetch();
+    else void this.router.navigate([], { relativeTo: this.route, queryParams: params });
+  }
+
+  fetch(): void {
+    this.inflight?.unsubscribe();
     this.loading.set(true);
-    this.api.search(this.request()).subscribe({
+    this.error.set(null);
+    this.inflight = this.api.search(this.request()).subscribe({
       next: (p) => {
         this.items.set(p.items);
         this.total.set(p.total);
@@ -113,43 +229,145 @@ export class FilesPage implements OnInit {
       },
       error: (e) => {
         this.loading.set(false);
-        this.notify.error(e);
+        this.items.set([]);
+        this.total.set(0);
+        this.facets.set({});
+        this.error.set(this.i18n.error(e));
       },
     });
   }
 
+  private values(field: FacetField): string[] {
+    return { tags: this.s.tags, content_type: this.s.ct, retention_policy: this.s.rp ? [this.s.rp] : [], storage_element_id: this.s.se }[field];
+  }
+
   toggleFacet(field: FacetField, value: string): void {
-    this.selected.update((s) => {
-      const cur = s[field];
-      // retention_policy is a single-value filter on the server
-      const next = cur.includes(value) ? cur.filter((v) => v !== value) : field === 'retention_policy' ? [value] : [...cur, value];
-      return { ...s, [field]: next };
-    });
+    const cur = this.values(field);
+    const next = cur.includes(value) ? cur.filter((v) => v !== value) : [...cur, value];
+    if (field === 'tags') this.s.tags = next;
+    else if (field === 'content_type') this.s.ct = next;
+    else if (field === 'storage_element_id') this.s.se = next;
+    else this.s.rp = cur.includes(value) ? '' : value; // one retention policy at a time on the server
     this.search(true);
   }
 
-  isSelected(field: string, value: string): boolean {
-    return this.selected()[field as FacetField]?.includes(value) ?? false;
+  isSelected(field: FacetField, value: string): boolean {
+    return this.values(field).includes(value);
   }
 
   facetLabel(field: string, value: string): string {
-    if (field === 'storage_element_id') return this.seNames()[value] ?? value.slice(0, 8);
+    if (field === 'storage_element_id') return this.seNames()[value] ?? value.slice(0, 8) + '…';
+    if (field === 'retention_policy') return this.i18n.t('retention.' + value);
     return value;
   }
 
-  clear(): void {
-    this.q = '';
-    this.extension = this.tags = this.uploadedBy = this.createdFrom = this.createdTo = this.status = '';
-    this.sizeMinKb = this.sizeMaxKb = null;
-    this.sort = 'relevance';
-    this.order = '';
-    this.selected.set({ content_type: [], retention_policy: [], storage_element_id: [] });
+  sortBy(e: Sort): void {
+    const field = { name: 'name', size: 'size', created: 'created_at' }[e.active] ?? 'relevance';
+    this.s.sort = e.direction ? field : 'relevance';
+    this.s.order = e.direction;
     this.search(true);
   }
 
+  sortActive(): string {
+    return { name: 'name', size: 'size', created_at: 'created' }[this.s.sort] ?? '';
+  }
+
+  saveSearch(): void {
+    const name = this.savedName.trim();
+    if (!name) return;
+    const { page: _page, ...params } = this.currentParams();
+    this.saved.save(name, params);
+    this.naming.set(false);
+    this.savedName = '';
+  }
+
+  isCurrent(s: SavedSearch): boolean {
+    const { page: _page, ...cur } = this.currentParams();
+    return JSON.stringify(cur) === JSON.stringify(s.params);
+  }
+
+  hasParams(): boolean {
+    return Object.keys(this.currentParams()).some((k) => k !== 'page' && k !== 'size');
+  }
+
+  isTicked(f: SearchHit): boolean {
+    return this.selection().has(f.file_id);
+  }
+
+  tick(f: SearchHit, on: boolean): void {
+    this.selection.update((m) => {
+      const next = new Map(m);
+      if (on) next.set(f.file_id, f);
+      else next.delete(f.file_id);
+      return next;
+    });
+  }
+
+  allTicked(): boolean {
+    return this.items().length > 0 && this.items().every((f) => this.isTicked(f));
+  }
+
+  tickPage(on: boolean): void {
+    for (const f of this.items()) this.tick(f, on);
+  }
+
+  clearSelection(): void {
+    this.selection.set(new Map());
+  }
+
+  finalizable(): SearchHit[] {
+    return [...this.selection().values()].filter((f) => f.retention_policy === 'temporary' && !f.finalized_at && f.status === 'active');
+  }
+
+  /** Starts a finalize saga for each ticked temporary file, one after another. */
+  bulkFinalize(): void {
+    const files = this.finalizable();
+    if (!files.length) return;
+    this.bulkBusy.set(true);
+    from(files)
+      .pipe(
+        concatMap((f) => this.api.finalize(f.file_id).pipe(map(() => true), catchError(() => of(false)))),
+        toArray(),
+      )
+      .subscribe((results) => {
+        this.bulkBusy.set(false);
+        const ok = results.filter(Boolean).length;
+        this.notify.ok('bulk.finalized', { ok, n: results.length });
+        this.clearSelection();
+      });
+  }
+
+  /** Saves each ticked file (one download after another; there is no ZIP endpoint yet). */
+  bulkDownload(): void {
+    const files = [...this.selection().values()].filter((f) => f.storage_element_mode !== 'ar' && f.status !== 'deleted');
+    if (!files.length) return;
+    this.bulkBusy.set(true);
+    from(files)
+      .pipe(
+        concatMap((f) =>
+          this.api.download(f.file_id).pipe(
+            map((ev) => {
+              if (ev.type === HttpEventType.Response) saveBlob(ev as HttpResponse<Blob>, f.original_filename);
+              return ev.type === HttpEventType.Response;
+            }),
+            catchError((e) => {
+              this.notify.error(e);
+              return of(false);
+            }),
+          ),
+        ),
+        toArray(),
+      )
+      .subscribe(() => this.bulkBusy.set(false));
+  }
+
+  clear(): void {
+    void this.router.navigate([], { relativeTo: this.route, queryParams: {} });
+  }
+
   onPage(e: PageEvent): void {
-    this.page = e.pageIndex;
-    this.limit = e.pageSize;
+    this.s.page = e.pageIndex;
+    this.s.size = e.pageSize;
     this.search();
   }
 
@@ -158,6 +376,6 @@ export class FilesPage implements OnInit {
   }
 
   upload(): void {
-    this.dialog.open(UploadDialog, { width: '620px' }).afterClosed().subscribe((r) => r && this.search());
+    this.dialog.open(UploadDialog, { width: '720px', maxWidth: '96vw' }).afterClosed().subscribe((r) => r && this.fetch());
   }
 }

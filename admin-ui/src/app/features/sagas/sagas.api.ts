@@ -58,3 +58,25 @@ export class SagasApi {
     return this.http.get<Saga>(`/api/v1/sagas/${id}`);
   }
 }
+
+/** The step log as a reader wants it: one line per step and phase, its latest entry (a step
+ * logged "waiting" and then "done" shows once, as done, with the time it started waiting). */
+export function latestSteps(steps: SagaStep[]): SagaStep[] {
+  const byKey = new Map<string, SagaStep>();
+  for (const st of steps ?? []) {
+    const key = `${st.phase}:${st.step}`;
+    const prev = byKey.get(key);
+    byKey.delete(key); // re-insert so the order follows the latest entry
+    byKey.set(key, prev ? { ...st, since: st.since ?? prev.since ?? prev.at } : st);
+  }
+  return [...byKey.values()];
+}
+
+/** What a saga works on, for a label: a file's name or an SE id from the payload. */
+export function sagaSubject(s: Saga): { kind: 'file' | 'se' | 'other'; id: string | null; name: string | null } {
+  const p = (s.payload ?? {}) as Record<string, unknown>;
+  const attrs = p['attributes'] as { original_filename?: string } | undefined;
+  if (s.type === 'finalize') return { kind: 'file', id: s.resource_id, name: attrs?.original_filename ?? null };
+  if (s.type === 'mode_transition') return { kind: 'se', id: s.resource_id, name: null };
+  return { kind: 'other', id: s.resource_id, name: null };
+}

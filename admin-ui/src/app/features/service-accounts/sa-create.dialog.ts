@@ -47,7 +47,7 @@ import { SA_ROLES, SaRole, ServiceAccountWithSecret, ServiceAccountsApi } from '
       </mat-dialog-actions>
     </form>
   `,
-  styles: `.col { display: flex; flex-direction: column; min-width: 380px; }`,
+  styles: `.col { display: flex; flex-direction: column; }`,
 })
 export class SaCreateDialog {
   private readonly api = inject(ServiceAccountsApi);

@@ -12,7 +12,6 @@ import { MatTableModule } from '@angular/material/table';
 import { Observable, filter, switchMap } from 'rxjs';
 
 import { AuthService } from '../../core/auth/auth.service';
-import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { confirm } from '../../shared/confirm-dialog';
 import { StatusChip } from '../../shared/status-chip';
@@ -20,12 +19,13 @@ import { SaCreateDialog } from './sa-create.dialog';
 import { SecretDialog } from './secret.dialog';
 import { SA_ROLES, ServiceAccount, ServiceAccountWithSecret, ServiceAccountsApi } from './service-accounts.api';
 import { PagedListPage } from '../../shared/paged-list';
+import { LoadState } from '../../shared/load-state';
 
 @Component({
   selector: 'app-service-accounts',
   imports: [
     FormsModule, MatTableModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, MatMenuModule,
-    MatPaginatorModule, MatProgressBarModule, StatusChip, ...I18N_PIPES,
+    MatPaginatorModule, MatProgressBarModule, StatusChip, LoadState, ...I18N_PIPES,
   ],
   template: `
     <div class="toolbar-row">
@@ -56,8 +56,10 @@ import { PagedListPage } from '../../shared/paged-list';
       <button mat-stroked-button (click)="reload()">{{ 'common.search' | t }}</button>
     </div>
     <div class="panel">
-      @if (loading()) { <mat-progress-bar mode="indeterminate" /> }
-      <table mat-table [dataSource]="items()" data-testid="sa-table">
+      @if (loading() && items().length) { <mat-progress-bar mode="indeterminate" /> }
+      <app-load-state [loading]="loading() && !items().length" [error]="error()" [empty]="loaded() && !items().length"
+                      emptyText="sa.empty" failedText="sa.loadFailed" (retry)="load()" />
+      <table mat-table [dataSource]="items()" class="reflow" [class.hidden]="!items().length" data-testid="sa-table">
         <ng-container matColumnDef="name">
           <th mat-header-cell *matHeaderCellDef>{{ 'sa.name' | t }}</th>
           <td mat-cell *matCellDef="let a"><strong>{{ a.name }}</strong>
@@ -66,23 +68,23 @@ import { PagedListPage } from '../../shared/paged-list';
         </ng-container>
         <ng-container matColumnDef="client_id">
           <th mat-header-cell *matHeaderCellDef>client_id</th>
-          <td mat-cell *matCellDef="let a" class="mono">{{ a.client_id }}</td>
+          <td mat-cell *matCellDef="let a" data-label="client_id"><span class="id" [title]="a.client_id">{{ a.client_id }}</span></td>
         </ng-container>
         <ng-container matColumnDef="role">
           <th mat-header-cell *matHeaderCellDef>{{ 'sa.role' | t }}</th>
-          <td mat-cell *matCellDef="let a">{{ 'saRole.' + a.role | t: null : a.role }}</td>
+          <td mat-cell *matCellDef="let a" [attr.data-label]="'sa.role' | t">{{ 'saRole.' + a.role | t: null : a.role }}</td>
         </ng-container>
         <ng-container matColumnDef="status">
           <th mat-header-cell *matHeaderCellDef>{{ 'common.status' | t }}</th>
-          <td mat-cell *matCellDef="let a"><app-status [value]="a.status" /></td>
+          <td mat-cell *matCellDef="let a" [attr.data-label]="'common.status' | t"><app-status [value]="a.status" /></td>
         </ng-container>
         <ng-container matColumnDef="secret">
           <th mat-header-cell *matHeaderCellDef>{{ 'sa.secretExpires' | t }}</th>
-          <td mat-cell *matCellDef="let a">{{ a.secret_expires_at | dt: false }}</td>
+          <td mat-cell *matCellDef="let a" [attr.data-label]="'sa.secretExpires' | t">{{ a.secret_expires_at | dt: false }}</td>
         </ng-container>
         <ng-container matColumnDef="last_used">
           <th mat-header-cell *matHeaderCellDef>{{ 'sa.lastUsed' | t }}</th>
-          <td mat-cell *matCellDef="let a">{{ a.last_used_at | dt }}</td>
+          <td mat-cell *matCellDef="let a" [attr.data-label]="'sa.lastUsed' | t">{{ a.last_used_at | dt }}</td>
         </ng-container>
         <ng-container matColumnDef="actions">
           <th mat-header-cell *matHeaderCellDef></th>
@@ -105,7 +107,7 @@ import { PagedListPage } from '../../shared/paged-list';
         <tr mat-row *matRowDef="let row; columns: columns" [attr.data-testid]="'sa-row-' + row.client_id"></tr>
         <tr class="mat-row" *matNoDataRow><td class="mat-cell empty" [attr.colspan]="columns.length">{{ 'common.noData' | t }}</td></tr>
       </table>
-      <mat-paginator [length]="total()" [pageSize]="limit" [pageIndex]="page" [pageSizeOptions]="[20, 50, 100]" (page)="onPage($event)" />
+      <mat-paginator [class.hidden]="!total()" [length]="total()" [pageSize]="limit" [pageIndex]="page" [pageSizeOptions]="[20, 50, 100]" (page)="onPage($event)" />
     </div>
   `,
   styles: `.empty { padding: 24px; text-align: center; color: #6b6f76; }`,
@@ -113,7 +115,6 @@ import { PagedListPage } from '../../shared/paged-list';
 export class ServiceAccountsPage extends PagedListPage<ServiceAccount> {
   private readonly api = inject(ServiceAccountsApi);
   private readonly dialog = inject(MatDialog);
-  private readonly i18n = inject(I18nService);
   private readonly auth = inject(AuthService);
   readonly roles = SA_ROLES;
   readonly statuses = ['active', 'suspended', 'deleted'];

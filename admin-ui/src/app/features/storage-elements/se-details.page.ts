@@ -8,6 +8,8 @@ import { Router, RouterLink } from '@angular/router';
 import { AuthService } from '../../core/auth/auth.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { Notifier } from '../../shared/notify';
+import { LoadState } from '../../shared/load-state';
+import { I18nService } from '../../core/i18n/i18n.service';
 import { StatusChip } from '../../shared/status-chip';
 import { UsageBar } from '../../shared/usage-bar';
 import { SagasApi, Saga } from '../sagas/sagas.api';
@@ -17,7 +19,7 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
 
 @Component({
   selector: 'app-se-details',
-  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, RouterLink, StatusChip, UsageBar, RetentionCountdown, ...I18N_PIPES],
+  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, RouterLink, StatusChip, UsageBar, RetentionCountdown, LoadState, ...I18N_PIPES],
   template: `
     <a routerLink="/storage-elements" class="muted">← {{ 'se.title' | t }}</a>
     @if (se(); as s) {
@@ -28,14 +30,18 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
           @if (next(s); as target) {
             <button mat-flat-button class="danger" (click)="changeMode(s)">{{ 'se.switchTo' | t: { to: ('mode.' + target | t) } }}</button>
           }
-          <button mat-stroked-button (click)="remove(s)" [disabled]="s.file_count > 0">{{ 'common.delete' | t }}</button>
+          <button mat-stroked-button (click)="remove(s)" [disabled]="s.file_count > 0" data-testid="se-delete"
+                  [attr.aria-describedby]="s.file_count > 0 ? 'se-delete-why' : null">{{ 'common.delete' | t }}</button>
         }
       </div>
+      @if (canAdmin() && s.file_count > 0) {
+        <p class="hint why" id="se-delete-why" data-testid="se-delete-why">{{ 'se.deleteWhy' | t: { n: (s.file_count | num) } }}</p>
+      }
       <div class="grid">
         <div class="panel">
           <dl class="kv">
-            <dt>ID</dt><dd class="mono">{{ s.id }}</dd>
-            <dt>{{ 'se.apiUrl' | t }}</dt><dd class="mono">{{ s.api_url }}</dd>
+            <dt>ID</dt><dd><span class="id" [title]="s.id">{{ s.id }}</span></dd>
+            <dt>{{ 'se.apiUrl' | t }}</dt><dd class="mono url">{{ s.api_url }}</dd>
             <dt>{{ 'se.backend' | t }}</dt><dd>{{ s.backend }}</dd>
             <dt>{{ 'se.usage' | t }}</dt><dd><app-usage-bar [percent]="pct(s)" />{{ s.used_bytes | bytes }} / {{ s.capacity_bytes | bytes }}</dd>
             <dt>{{ 'se.fileCount' | t }}</dt><dd>{{ s.file_count | num }}</dd>
@@ -64,13 +70,17 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
       <div class="panel">
         <h3>{{ 'nav.sagas' | t }}</h3>
         @for (sg of sagas(); track sg.id) {
-          <div class="saga"><app-status [value]="sg.state" /> {{ 'saga.type.' + sg.type | t: null : sg.type }} · {{ sg.current_step ?? '' }} · {{ sg.created_at | dt }}
+          <div class="saga"><app-status [value]="sg.state" /> <a [routerLink]="['/sagas']" [queryParams]="{ id: sg.id }">{{ 'saga.type.' + sg.type | t: null : sg.type }}</a>
+            @if (sg.current_step) { · {{ 'saga.step.' + sg.current_step | t: null : sg.current_step }} } · {{ sg.created_at | dt }}
             @if (sg.error) { <span class="error-text">{{ sg.error }}</span> }</div>
         } @empty { <p class="muted">{{ 'saga.empty' | t }}</p> }
       </div>
+    } @else {
+      <app-load-state [loading]="!error()" [error]="error()" failedText="se.loadOneFailed" (retry)="load()" />
     }
   `,
-  styles: `.grid { display: grid; grid-template-columns: 3fr 2fr; gap: 16px; } .col { display: flex; flex-direction: column; }
+  styles: `.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; } .why { margin: -8px 0 12px; text-align: right; }
+           .url { overflow-wrap: anywhere; } @media (max-width: 959px) { .grid { grid-template-columns: minmax(0, 1fr); } .why { text-align: left; } } .col { display: flex; flex-direction: column; }
            h3 { margin-top: 0; font-size: 16px; } .saga { padding: 4px 0; }`,
 })
 export class SeDetailsPage implements OnInit {
@@ -82,6 +92,8 @@ export class SeDetailsPage implements OnInit {
   private readonly router = inject(Router);
   private readonly auth = inject(AuthService);
   readonly se = signal<StorageElement | null>(null);
+  readonly error = signal<string | null>(null);
+  private readonly i18n = inject(I18nService);
   readonly sagas = signal<Saga[]>([]);
   readonly pct = usagePercent;
   readonly canAdmin = () => this.auth.can('storage:admin');
@@ -101,13 +113,17 @@ export class SeDetailsPage implements OnInit {
   }
 
   load(): void {
+    this.error.set(null);
     this.api.get(this.id()).subscribe({
       next: (s) => {
         this.se.set(s);
         this.form.reset({ name: s.name, description: s.description ?? '', priority: s.priority, retention_days: s.retention_days ?? null });
         if (!this.canAdmin()) this.form.disable();
       },
-      error: (e) => this.notify.error(e),
+      error: (e) => {
+        if (this.se()) this.notify.error(e);
+        else this.error.set(this.i18n.error(e));
+      },
     });
     this.sagasApi.list({ resource_id: this.id(), limit: 20 }).subscribe({ next: (p) => this.sagas.set(p.items), error: () => undefined });
   }

@@ -6,6 +6,9 @@ import { MatTableModule } from '@angular/material/table';
 import { MatTooltipModule } from '@angular/material/tooltip';
 import { RouterLink } from '@angular/router';
 
+import { I18nService } from '../../core/i18n/i18n.service';
+import { LoadState } from '../../shared/load-state';
+
 import { AuthService } from '../../core/auth/auth.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { Notifier } from '../../shared/notify';
@@ -18,7 +21,7 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
 
 @Component({
   selector: 'app-se-list',
-  imports: [MatTableModule, MatButtonModule, MatProgressBarModule, MatTooltipModule, RouterLink, StatusChip, UsageBar, RetentionCountdown, ...I18N_PIPES],
+  imports: [MatTableModule, MatButtonModule, MatProgressBarModule, MatTooltipModule, RouterLink, StatusChip, UsageBar, RetentionCountdown, LoadState, ...I18N_PIPES],
   template: `
     <div class="toolbar-row">
       <h1 class="page-title grow">{{ 'se.title' | t }}</h1>
@@ -29,8 +32,11 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
       }
     </div>
     <div class="panel">
-      @if (loading()) { <mat-progress-bar mode="indeterminate" /> }
-      <table mat-table [dataSource]="items()" data-testid="se-table">
+      @if (loading() && items().length) { <mat-progress-bar mode="indeterminate" /> }
+      <app-load-state [loading]="loading() && !items().length" [error]="error()" [empty]="loaded() && !items().length"
+                      emptyText="se.empty" failedText="se.loadFailed" (retry)="load()" />
+      @if (items().length) {
+      <table mat-table [dataSource]="items()" class="reflow" data-testid="se-table">
         <ng-container matColumnDef="name">
           <th mat-header-cell *matHeaderCellDef>{{ 'se.name' | t }}</th>
           <td mat-cell *matCellDef="let se">
@@ -40,25 +46,25 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
         </ng-container>
         <ng-container matColumnDef="mode">
           <th mat-header-cell *matHeaderCellDef>{{ 'se.mode' | t }}</th>
-          <td mat-cell *matCellDef="let se" [attr.data-testid]="'se-modecell-' + se.name">
+          <td mat-cell *matCellDef="let se" [attr.data-label]="'se.mode' | t" [attr.data-testid]="'se-modecell-' + se.name">
             <app-status [value]="se.mode" prefix="mode" />
             @if (se.draining) { <app-status value="draining" /> }
           </td>
         </ng-container>
         <ng-container matColumnDef="status">
           <th mat-header-cell *matHeaderCellDef>{{ 'se.health' | t }}</th>
-          <td mat-cell *matCellDef="let se"><app-status [value]="se.status" [matTooltip]="se.last_error ?? ''" /></td>
+          <td mat-cell *matCellDef="let se" [attr.data-label]="'se.health' | t"><app-status [value]="se.status" [matTooltip]="se.last_error ?? ''" /></td>
         </ng-container>
         <ng-container matColumnDef="usage">
           <th mat-header-cell *matHeaderCellDef>{{ 'se.usage' | t }}</th>
-          <td mat-cell *matCellDef="let se">
-            <app-usage-bar [percent]="pct(se)" />
-            <div class="muted">{{ se.used_bytes | bytes }} / {{ se.capacity_bytes | bytes }} · {{ 'se.files' | t: { n: se.file_count } }}</div>
+          <td mat-cell *matCellDef="let se" [attr.data-label]="'se.usage' | t">
+            <div class="grow"><app-usage-bar [percent]="pct(se)" />
+            <div class="muted">{{ se.used_bytes | bytes }} / {{ se.capacity_bytes | bytes }} · {{ 'se.files' | t: { n: (se.file_count | num) } }}</div></div>
           </td>
         </ng-container>
         <ng-container matColumnDef="retention">
           <th mat-header-cell *matHeaderCellDef>{{ 'se.retention' | t }}</th>
-          <td mat-cell *matCellDef="let se"><app-retention [se]="se" /></td>
+          <td mat-cell *matCellDef="let se" [attr.data-label]="'se.retention' | t"><app-retention [se]="se" /></td>
         </ng-container>
         <ng-container matColumnDef="actions">
           <th mat-header-cell *matHeaderCellDef></th>
@@ -75,11 +81,11 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
         </ng-container>
         <tr mat-header-row *matHeaderRowDef="columns"></tr>
         <tr mat-row *matRowDef="let row; columns: columns" [attr.data-testid]="'se-row-' + row.name"></tr>
-        <tr class="mat-row" *matNoDataRow><td class="mat-cell empty" [attr.colspan]="columns.length">{{ 'se.empty' | t }}</td></tr>
       </table>
+      }
     </div>
   `,
-  styles: `.name { font-weight: 600; color: #1f3a5f; } .empty { padding: 24px; text-align: center; color: #6b6f76; }`,
+  styles: `.name { font-weight: 600; color: #1f3a5f; } .grow { flex: 1; min-width: 0; }`,
 })
 export class SeListPage implements OnInit {
   private readonly api = inject(StorageElementsApi);
@@ -89,6 +95,9 @@ export class SeListPage implements OnInit {
   private readonly auth = inject(AuthService);
   readonly items = signal<StorageElement[]>([]);
   readonly loading = signal(false);
+  readonly loaded = signal(false);
+  readonly error = signal<string | null>(null);
+  private readonly i18n = inject(I18nService);
   readonly columns = ['name', 'mode', 'status', 'usage', 'retention', 'actions'];
   readonly canAdmin = () => this.auth.can('storage:admin');
   readonly pct = usagePercent;
@@ -99,14 +108,18 @@ export class SeListPage implements OnInit {
 
   load(): void {
     this.loading.set(true);
+    this.error.set(null);
     this.api.list().subscribe({
       next: (p) => {
         this.items.set(p.items);
         this.loading.set(false);
+        this.loaded.set(true);
       },
       error: (e) => {
         this.loading.set(false);
-        this.notify.error(e);
+        // Never show an old or empty list as if it were the registry's answer.
+        this.items.set([]);
+        this.error.set(this.i18n.error(e));
       },
     });
   }
