@@ -31,6 +31,7 @@ from query_module.events.consumer import EventConsumer
 from query_module.files.download import Downloader
 from query_module.health import health_checks
 from query_module.reindex.service import Reindexer
+from query_module.text.worker import TextIndexer
 
 log = structlog.get_logger(__name__)
 
@@ -76,9 +77,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     consumer = EventConsumer(settings, redis, sessionmaker, on_applied=cache.invalidate)
     app.state.consumer = consumer
+    app.state.text_indexer = texts = TextIndexer(settings, sessionmaker, app.state.downloader,
+                                                 on_changed=cache.invalidate)
     tasks = [asyncio.create_task(cache.follow_invalidations(), name="cache-invalidation")]
     if settings.CONSUMER_ENABLED:
         tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
+    if settings.TEXT_EXTRACTION_ENABLED:
+        tasks.append(asyncio.create_task(texts.run(), name="text-indexer"))
     log.info("query.started", consumer=settings.CONSUMER_NAME, stream=settings.FILE_EVENTS_STREAM)
     try:
         yield
@@ -87,6 +92,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # blocked redis-py read can hang shutdown.
         consumer.stop()
         cache.stop()
+        texts.stop()
         await reindexer.stop()
         grace = settings.CONSUMER_BLOCK_MS / 1000 + 5.0
         _done, pending = await asyncio.wait(tasks, timeout=grace)

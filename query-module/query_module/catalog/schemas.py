@@ -12,6 +12,13 @@ from artstore_common.contracts import Mode, Uploader
 from query_module.models import CatalogFile
 
 
+class TextExtraction(BaseModel):
+    """State of the file's text extraction: pending|done|failed|skipped, and why."""
+
+    state: str = "pending"
+    reason: str | None = None
+
+
 class FileRead(BaseModel):
     file_id: UUID
     original_filename: str
@@ -37,6 +44,7 @@ class FileRead(BaseModel):
     last_verified_at: datetime | None = None
     storage_element_id: UUID
     storage_element_mode: Mode | None = None
+    text_extraction: TextExtraction = TextExtraction()
 
     @classmethod
     def from_row(cls, row: CatalogFile) -> FileRead:
@@ -64,12 +72,16 @@ class FileRead(BaseModel):
             finalized_at=row.finalized_at,
             last_verified_at=row.last_verified_at,
             storage_element_id=row.storage_element_id,
+            text_extraction=TextExtraction(state=row.text_state or "pending",
+                                           reason=row.text_reason),
         )
 
 
 class SearchHit(FileRead):
     rank: float | None = None
     highlights: dict[str, str] | None = None
+    # A passage of the document's text with the matched words in <mark> (HTML-escaped).
+    snippet: str | None = None
 
 
 class FacetValue(BaseModel):
@@ -83,3 +95,7 @@ class SearchPage(BaseModel):
     limit: int
     offset: int
     facets: dict[str, list[FacetValue]] | None = None
+    # False when more rows matched than SEARCH_EXACT_TOTAL_LIMIT: total is then a lower bound.
+    total_exact: bool = True
+    # Set when facets were counted over a sample of the matches (its size), not all of them.
+    facets_sample: int | None = None

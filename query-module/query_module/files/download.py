@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import anyio
 import httpx
 import structlog
 from starlette.background import BackgroundTask
@@ -85,6 +87,31 @@ class Downloader:
                 continue
             return upstream
         raise AssertionError("unreachable")
+
+    async def fetch_to(self, file: FileRead, dest: Path, max_bytes: int) -> None:
+        """Copy the file's original bytes into ``dest`` (for text extraction)."""
+        url = self._content_url(file)
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {await self.tokens.token()}",
+                       "Accept-Encoding": "identity"}
+            try:
+                async with self.http.stream("GET", url, headers=headers) as upstream:
+                    if upstream.status_code == 401 and attempt == 1:
+                        self.tokens.invalidate()
+                        continue
+                    if upstream.status_code != 200:
+                        await upstream.aread()
+                        raise self._error_for(file, upstream)
+                    written = 0
+                    async with await anyio.open_file(dest, "wb") as out:
+                        async for chunk in upstream.aiter_raw(self.chunk_size):
+                            written += len(chunk)
+                            if written > max_bytes:
+                                raise ValueError(f"larger than {max_bytes} bytes")
+                            await out.write(chunk)
+                    return
+            except httpx.HTTPError as exc:
+                raise StorageElementUnavailable() from exc
 
     async def respond(self, file: FileRead, request: Request) -> Response:
         method = "HEAD" if request.method == "HEAD" else "GET"

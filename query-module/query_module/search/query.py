@@ -6,9 +6,11 @@ from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, false, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, array
+from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, array
 
 from query_module.models import CatalogFile as F
+from query_module.models import CatalogText
+from query_module.search import syntax
 from query_module.search.schemas import SearchParams
 
 FACET_COLUMNS = {
@@ -17,7 +19,12 @@ FACET_COLUMNS = {
     "storage_element_id": F.storage_element_id,
 }
 FACET_LIMIT = 50
-_HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2"
+_HEADLINE_OPTIONS = ("StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2, "
+                     "FragmentDelimiter=\" … \"")
+# A snippet is looked for in the first this many characters of the text (headlines parse
+# the whole input, so this bounds their cost per hit).
+SNIPPET_SCAN_CHARS = 100_000
+EDGE_CHARS = 300
 
 
 def html_escaped(column: ColumnElement) -> ColumnElement:
@@ -45,10 +52,12 @@ def _config(name: str) -> ColumnElement:
 
 
 def ts_query(q: str) -> ColumnElement:
-    """Both stemmers OR'ed, so Russian and English word forms both match."""
-    russian = func.websearch_to_tsquery(_config("russian"), q)
-    english = func.websearch_to_tsquery(_config("english"), q)
-    return russian.op("||")(english)
+    """The query syntax (see ``syntax``): stems, lemmas and inflections of every word."""
+    return syntax.to_tsquery(q)
+
+
+# Weights {D, C, B, A}: body lexemes are D, so a body-only match ranks below any metadata one.
+_RANK_WEIGHTS = "{0.02, 0.2, 0.4, 1.0}"
 
 
 def like_pattern(q: str) -> str:
@@ -75,7 +84,8 @@ def rank_expression(params: SearchParams) -> ColumnElement | None:
     if not params.q or params.mode == "exact":
         return None
     if params.mode == "fulltext":
-        return func.ts_rank(F.search_vector, ts_query(params.q))
+        return func.ts_rank(cast(literal(_RANK_WEIGHTS), ARRAY(REAL)), F.search_vector,
+                            ts_query(params.q))
     return func.similarity(func.lower(F.original_filename), params.q.lower())
 
 
@@ -156,28 +166,43 @@ def items_query(params: SearchParams, conds: list[ColumnElement]) -> Select:
     )
     # Headlines are costly: compute them only for the page, never for the whole match set.
     columns: list[ColumnElement] = [page.c.rank]
+    joined_text = False
     if params.q and params.mode == "fulltext":
         tsq = ts_query(params.q)
+        body = func.left(CatalogText.content, SNIPPET_SCAN_CHARS)
         columns += [
             name_headline(tsq).label("hl_name"),
             func.ts_headline(_config("russian"), html_escaped(func.coalesce(F.description, "")),
                              tsq,
                              _HEADLINE_OPTIONS).label("hl_description"),
+            func.ts_headline(_config("russian"), html_escaped(body), tsq,
+                             _HEADLINE_OPTIONS).label("hl_body"),
+            # The text's ends, to tell whether a snippet was cut there ("…").
+            func.left(CatalogText.content, EDGE_CHARS).label("body_head"),
+            func.right(body, EDGE_CHARS).label("body_tail"),
         ]
+        joined_text = True
     stmt = select(F, *columns).join(page, page.c.file_id == F.file_id)
+    if joined_text:
+        stmt = stmt.outerjoin(CatalogText, CatalogText.file_id == F.file_id)
     return stmt.order_by(*_order_by(params, page.c.rank if rank is not None else None))
 
 
-def count_query(conds: list[ColumnElement]) -> Select:
-    return select(func.count()).select_from(F).where(and_(*conds))
+def count_query(conds: list[ColumnElement], cap: int) -> Select:
+    """Matches counted up to ``cap``: a common word must not cost a full count."""
+    matches = select(F.file_id).where(and_(*conds)).limit(cap).subquery()
+    return select(func.count()).select_from(matches)
 
 
-def facet_query(name: str, conds: list[ColumnElement]) -> Select:
+def facet_query(name: str, conds: list[ColumnElement], sample: int | None) -> Select:
     column = FACET_COLUMNS[name]
+    rows = select(column.label("value")).where(and_(*conds))
+    if sample is not None:
+        rows = rows.limit(sample)
+    source = rows.subquery()
     return (
-        select(column, func.count().label("n"))
-        .where(and_(*conds))
-        .group_by(column)
-        .order_by(func.count().desc(), column)
+        select(source.c.value, func.count().label("n"))
+        .group_by(source.c.value)
+        .order_by(func.count().desc(), source.c.value)
         .limit(FACET_LIMIT)
     )

@@ -11,6 +11,7 @@ from query_module import metrics
 from query_module.catalog.schemas import FacetValue, FileRead, SearchHit, SearchPage
 from query_module.search import query
 from query_module.search.schemas import SearchParams
+from query_module.search.snippets import ellipsize
 
 
 def _se_ids_for_modes(params: SearchParams, doc: DiscoveryDocument | None) -> set[UUID] | None:
@@ -22,11 +23,15 @@ def _se_ids_for_modes(params: SearchParams, doc: DiscoveryDocument | None) -> se
 
 
 async def search(
-    session: AsyncSession, params: SearchParams, discovery: DiscoveryDocument | None
+    session: AsyncSession, params: SearchParams, discovery: DiscoveryDocument | None,
+    exact_limit: int = 10_000, facet_sample: int = 10_000,
 ) -> SearchPage:
     metrics.SEARCHES.labels(params.mode if params.q else "browse").inc()
     conds = query.filter_conditions(params, _se_ids_for_modes(params, discovery))
-    total = (await session.execute(query.count_query(conds))).scalar_one()
+    # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
+    total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()
+    total_exact = total <= exact_limit
+    total = min(total, exact_limit)
     items: list[SearchHit] = []
     if total and params.offset < total:
         result = await session.execute(query.items_query(params, conds))
@@ -42,13 +47,20 @@ async def search(
             if "hl_name" in mapping:
                 hit.highlights = {"original_filename": mapping["hl_name"]}
                 if entity.description:
-                    hit.highlights["description"] = mapping["hl_description"]
+                    hit.highlights["description"] = ellipsize(
+                        mapping["hl_description"], entity.description, entity.description)
+                hit.snippet = ellipsize(mapping["hl_body"], mapping["body_head"],
+                                        mapping["body_tail"])
             items.append(hit)
     facets = None
+    sampled = None
     if params.facets:
+        # Facets count every match when there are few; else a sample of facet_sample rows.
+        sample = None if total_exact and total <= facet_sample else facet_sample
         facets = {}
         for name in query.FACET_COLUMNS:
-            rows = await session.execute(query.facet_query(name, conds))
+            rows = await session.execute(query.facet_query(name, conds, sample))
             facets[name] = [FacetValue(value=str(value), count=n) for value, n in rows]
+        sampled = sample
     return SearchPage(items=items, total=total, limit=params.limit, offset=params.offset,
-                      facets=facets)
+                      facets=facets, total_exact=total_exact, facets_sample=sampled)
