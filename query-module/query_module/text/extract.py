@@ -70,6 +70,8 @@ def kind_of(content_type: str, name: str, head: bytes) -> tuple[str | None, str 
         return IMAGE, None
     if head.startswith(b"{\\rtf"):
         return OFFICE, _OFFICE_TYPES["rtf"]
+    if ext == "pdf" or ctype == "application/pdf":
+        return PDF, None
     if ext in _OFFICE_TYPES:
         return OFFICE, _OFFICE_TYPES[ext]
     if ctype in _OFFICE_TYPES.values():

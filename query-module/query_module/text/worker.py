@@ -41,7 +41,7 @@ def body_vector(text: str, lemmas: str):  # noqa: ANN201 - an SQL expression
     vector = (func.to_tsvector(_config("russian"), text)
               .op("||")(func.to_tsvector(_config("english"), text))
               .op("||")(func.to_tsvector(_config("simple"), lemmas)))
-    return func.setweight(vector, "D")
+    return func.setweight(vector, literal_column("'D'"))
 
 
 def _config(name: str):  # noqa: ANN202
