@@ -45,8 +45,8 @@ _OFFICE_TYPES = {
 _IMAGE_EXT = {"png", "jpg", "jpeg", "tif", "tiff", "bmp", "webp", "gif"}
 _PLAIN_EXT = {"txt", "text", "csv", "tsv", "md", "log", "json", "xml", "ini", "cfg", "yaml",
               "yml"}
-# A PDF page with fewer visible characters than this is treated as a scan.
-_MIN_PAGE_CHARS = 20
+# A PDF page with fewer non-blank characters than this (a page number, say) is a scan.
+_MIN_PAGE_CHARS = 10
 _OCR_DPI = 300
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -133,7 +133,7 @@ def _pdf(source: Path, langs: str, ocr_max_pages: int) -> tuple[str, Outcome]:
         for index in range(len(doc)):
             page = doc[index]
             text = page.get_textpage().get_text_bounded()
-            if len(text.strip()) < _MIN_PAGE_CHARS:
+            if len("".join(text.split())) < _MIN_PAGE_CHARS:
                 if ocred < ocr_max_pages:
                     image = Path(tmp) / f"page-{index}.png"
                     page.render(scale=_OCR_DPI / 72, grayscale=True).to_pil().save(image)
