@@ -19,6 +19,7 @@ FACET_COLUMNS = {
     "storage_element_id": F.storage_element_id,
 }
 FACET_LIMIT = 50
+PARTIAL_WORD_SIMILARITY = 0.5
 _HEADLINE_OPTIONS = ("StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2, "
                      "FragmentDelimiter=\" … \"")
 # A snippet is looked for in the first this many characters of the text (headlines parse
@@ -72,10 +73,15 @@ def text_condition(params: SearchParams) -> ColumnElement | None:
     if params.mode == "fulltext":
         return F.search_vector.op("@@")(ts_query(q))
     if params.mode == "partial":
+        # A substring, or a word close to it (pg_trgm word similarity, default threshold 0.6):
+        # «Кузнецовй» still finds «Кузнецовой»; both use the trigram indexes.
         pattern = like_pattern(q)
+        name, descr = func.lower(F.original_filename), func.lower(func.coalesce(F.description, ""))
         return or_(
-            func.lower(F.original_filename).like(pattern, escape="\\"),
-            func.lower(func.coalesce(F.description, "")).like(pattern, escape="\\"),
+            name.like(pattern, escape="\\"),
+            descr.like(pattern, escape="\\"),
+            name.op("%>")(q.lower()),
+            descr.op("%>")(q.lower()),
         )
     return F.original_filename == q
 
@@ -86,7 +92,12 @@ def rank_expression(params: SearchParams) -> ColumnElement | None:
     if params.mode == "fulltext":
         return func.ts_rank(cast(literal(_RANK_WEIGHTS), ARRAY(REAL)), F.search_vector,
                             ts_query(params.q))
-    return func.similarity(func.lower(F.original_filename), params.q.lower())
+    q = params.q.lower()
+    return func.greatest(
+        func.similarity(func.lower(F.original_filename), q),
+        func.word_similarity(q, func.lower(F.original_filename)),
+        func.word_similarity(q, func.lower(func.coalesce(F.description, ""))),
+    )
 
 
 def _content_type_condition(values: list[str]) -> ColumnElement:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artstore_common.contracts import DiscoveryDocument
@@ -27,6 +28,10 @@ async def search(
     exact_limit: int = 10_000, facet_sample: int = 10_000,
 ) -> SearchPage:
     metrics.SEARCHES.labels(params.mode if params.q else "browse").inc()
+    if params.q and params.mode == "partial":
+        # Names with a typo: «Соколвой» ~ «Соколовой» is 0.58 in word similarity (default 0.6).
+        await session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = "
+                                   f"{query.PARTIAL_WORD_SIMILARITY}"))
     conds = query.filter_conditions(params, _se_ids_for_modes(params, discovery))
     # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
     total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()

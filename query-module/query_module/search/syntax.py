@@ -77,10 +77,18 @@ def _and(parts: list[ColumnElement]) -> ColumnElement:
     return result
 
 
+def _parts(word: str) -> list[ColumnElement]:
+    """«счета-фактуры» also finds «счёт фактура» written apart, «e-mail» finds
+    «e-mail-рассылка»: all parts, each in any form."""
+    parts = [p for p in (_word(part) for part in word.split("-") if part) if p is not None]
+    return [_and(parts)] if parts else []
+
+
 def _word(word: str) -> ColumnElement | None:
     word = morph.fold(word.lower())
     if not morph.is_cyrillic(word):
-        return func.plainto_tsquery(_config("english"), word)
+        english = func.plainto_tsquery(_config("english"), word)
+        return _or([english, *_parts(word)]) if "-" in word else english
     if morph.is_function_word(word):
         return None
     stem = func.plainto_tsquery(_config("russian"), word)
@@ -91,10 +99,8 @@ def _word(word: str) -> ColumnElement | None:
     if forms:
         alternatives.append(func.to_tsquery(_config("russian"),
                                             " | ".join(_quote(f) for f in forms)))
-    if "-" in word:  # «счета-фактуры» also finds «счёт фактура» written apart
-        parts = [p for p in (_word(part) for part in word.split("-") if part) if p is not None]
-        if parts:
-            alternatives.append(_and(parts))
+    if "-" in word:
+        alternatives += _parts(word)
     # A stop word (its stem is empty) must not become a required lemma.
     return case((func.numnode(stem) == 0, literal_column("''::tsquery")),
                 else_=_or(alternatives))

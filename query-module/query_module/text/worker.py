@@ -48,6 +48,34 @@ def _config(name: str):  # noqa: ANN202
     return literal_column(f"'{name}'::regconfig")
 
 
+async def store_text(session: AsyncSession, file: FileRead, result: Extracted) -> None:
+    """Save an extraction's outcome, if the row still describes the same bytes and is still
+    waiting for its text."""
+    values: dict = {
+        "text_state": result.state, "text_reason": result.reason, "text_lease_until": None,
+        "body_vector": body_vector(result.text, result.lemmas) if result.text else None,
+        "meta_lemmas": func.coalesce(F.meta_lemmas, metadata_lemmas(
+            file.original_filename, file.description, file.tags, file.custom)),
+    }
+    updated = await session.execute(
+        update(F).where(F.file_id == file.file_id, F.sha256 == file.sha256,
+                        F.text_state == "pending").values(**values)
+        .returning(F.file_id))
+    if updated.scalar_one_or_none() is None:
+        return
+    if result.state == "done":
+        row = {"file_id": file.file_id, "sha256": file.sha256, "content": result.text,
+               "method": result.method, "pages": result.pages,
+               "extracted_at": datetime.now(UTC)}
+        stmt = insert(CatalogText).values(**row)
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=[CatalogText.file_id],
+            set_={k: stmt.excluded[k] for k in row if k != "file_id"}))
+    else:
+        await session.execute(
+            CatalogText.__table__.delete().where(CatalogText.file_id == file.file_id))
+
+
 async def mark_all_pending(session: AsyncSession) -> None:
     """Re-index regenerates every document's text."""
     await session.execute(update(F).values(text_state="pending", text_reason=None,
@@ -125,7 +153,8 @@ class TextIndexer:
             return
         if result is None:  # the SE went away mid-way: try again later
             return
-        await self._store(file, result)
+        async with session_scope(self.sessionmaker) as session:
+            await store_text(session, file, result)
         metrics.TEXT_EXTRACTIONS.labels(result.state).inc()
         metrics.TEXT_DURATION.observe(time.perf_counter() - started)
         log.info("text.extracted", file_id=str(file.file_id), state=result.state,
@@ -165,30 +194,3 @@ class TextIndexer:
             await session.execute(update(F).where(F.file_id == file_id)
                                   .values(text_lease_until=until,
                                           text_reason="storage element unreachable; will retry"))
-
-    async def _store(self, file: FileRead, result: Extracted) -> None:
-        values: dict = {
-            "text_state": result.state, "text_reason": result.reason, "text_lease_until": None,
-            "body_vector": body_vector(result.text, result.lemmas) if result.text else None,
-            "meta_lemmas": func.coalesce(F.meta_lemmas, metadata_lemmas(
-                file.original_filename, file.description, file.tags, file.custom)),
-        }
-        async with session_scope(self.sessionmaker) as session:
-            # Only if the row still describes the same bytes and is still waiting for text.
-            updated = await session.execute(
-                update(F).where(F.file_id == file.file_id, F.sha256 == file.sha256,
-                                F.text_state == "pending").values(**values)
-                .returning(F.file_id))
-            if updated.scalar_one_or_none() is None:
-                return
-            if result.state == "done":
-                row = {"file_id": file.file_id, "sha256": file.sha256, "content": result.text,
-                       "method": result.method, "pages": result.pages,
-                       "extracted_at": datetime.now(UTC)}
-                stmt = insert(CatalogText).values(**row)
-                await session.execute(stmt.on_conflict_do_update(
-                    index_elements=[CatalogText.file_id],
-                    set_={k: stmt.excluded[k] for k in row if k != "file_id"}))
-            else:
-                await session.execute(
-                    CatalogText.__table__.delete().where(CatalogText.file_id == file.file_id))
