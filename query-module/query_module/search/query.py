@@ -6,7 +6,7 @@ from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, Text, and_, cast, false, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, array
+from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSQUERY, array
 
 from query_module.models import CatalogFile as F
 from query_module.models import CatalogText
@@ -20,6 +20,8 @@ FACET_COLUMNS = {
 }
 FACET_LIMIT = 50
 PARTIAL_WORD_SIMILARITY = 0.5
+# Past SEARCH_EXACT_TOTAL_LIMIT matches, relevance ranks only this many newest matches.
+RANK_CANDIDATES = 2000
 _HEADLINE_OPTIONS = ("StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2, "
                      "FragmentDelimiter=\" … \"")
 # A snippet is looked for in the first this many characters of the text (headlines parse
@@ -52,9 +54,13 @@ def _config(name: str) -> ColumnElement:
     return cast(literal(name), REGCONFIG)
 
 
-def ts_query(q: str) -> ColumnElement:
-    """The query syntax (see ``syntax``): stems, lemmas and inflections of every word."""
-    return syntax.to_tsquery(q)
+def ts_query(params: SearchParams, forms: bool = False) -> ColumnElement:
+    """The query syntax (see ``syntax``), folded to a constant once per request when the
+    service has done so (it repeats in the condition, the rank and three headlines)."""
+    folded = params.folded_tsquery(forms)
+    if folded is not None:
+        return cast(literal(folded), TSQUERY)
+    return syntax.to_tsquery(params.q or "", forms)
 
 
 # Weights {D, C, B, A}: body lexemes are D, so a body-only match ranks below any metadata one.
@@ -71,7 +77,7 @@ def text_condition(params: SearchParams) -> ColumnElement | None:
     if not q:
         return None
     if params.mode == "fulltext":
-        return F.search_vector.op("@@")(ts_query(q))
+        return F.search_vector.op("@@")(ts_query(params))
     if params.mode == "partial":
         # A substring, or a word close to it (pg_trgm word similarity, default threshold 0.6):
         # «Кузнецовй» still finds «Кузнецовой»; both use the trigram indexes.
@@ -91,7 +97,7 @@ def rank_expression(params: SearchParams) -> ColumnElement | None:
         return None
     if params.mode == "fulltext":
         return func.ts_rank(cast(literal(_RANK_WEIGHTS), ARRAY(REAL)), F.search_vector,
-                            ts_query(params.q))
+                            ts_query(params))
     q = params.q.lower()
     return func.greatest(
         func.similarity(func.lower(F.original_filename), q),
@@ -164,12 +170,20 @@ def _order_by(params: SearchParams, rank: ColumnElement | None) -> list[ColumnEl
     return [column.desc(), tiebreak.desc()] if desc else [column.asc(), tiebreak.asc()]
 
 
-def items_query(params: SearchParams, conds: list[ColumnElement]) -> Select:
+def items_query(params: SearchParams, conds: list[ColumnElement],
+                rank_candidates: int | None = None) -> Select:
+    """One page of hits. With ``rank_candidates`` (a match set too large to rank whole) only
+    that many of the newest matches are ranked."""
     rank = rank_expression(params)
     rank_col = (rank if rank is not None else literal(None)).label("rank")
+    where = and_(*conds)
+    if rank_candidates is not None and rank is not None and params.effective_sort == "relevance":
+        newest = (select(F.file_id).where(where).order_by(F.created_at.desc())
+                  .limit(rank_candidates))
+        where = F.file_id.in_(newest)
     page = (
         select(F.file_id, rank_col)
-        .where(and_(*conds))
+        .where(where)
         .order_by(*_order_by(params, rank))
         .limit(params.limit)
         .offset(params.offset)
@@ -179,7 +193,7 @@ def items_query(params: SearchParams, conds: list[ColumnElement]) -> Select:
     columns: list[ColumnElement] = [page.c.rank]
     joined_text = False
     if params.q and params.mode == "fulltext":
-        tsq = ts_query(params.q)
+        tsq = ts_query(params, forms=True)
         body = func.left(CatalogText.content, SNIPPET_SCAN_CHARS)
         columns += [
             name_headline(tsq).label("hl_name"),

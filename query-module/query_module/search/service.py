@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import Text, cast, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artstore_common.contracts import DiscoveryDocument
 from query_module import metrics
 from query_module.catalog.schemas import FacetValue, FileRead, SearchHit, SearchPage
-from query_module.search import query
+from query_module.search import query, syntax
 from query_module.search.schemas import SearchParams
 from query_module.search.snippets import ellipsize
 
@@ -32,6 +32,10 @@ async def search(
         # Names with a typo: «Соколвой» ~ «Соколовой» is 0.58 in word similarity (default 0.6).
         await session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = "
                                    f"{query.PARTIAL_WORD_SIMILARITY}"))
+    if params.q and params.mode == "fulltext":
+        match, marks = syntax.to_tsquery(params.q), syntax.to_tsquery(params.q, forms=True)
+        row = (await session.execute(select(cast(match, Text), cast(marks, Text)))).one()
+        params._tsqueries = (row[0], row[1])
     conds = query.filter_conditions(params, _se_ids_for_modes(params, discovery))
     # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
     total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()
@@ -39,7 +43,8 @@ async def search(
     total = min(total, exact_limit)
     items: list[SearchHit] = []
     if total and params.offset < total:
-        result = await session.execute(query.items_query(params, conds))
+        cap = None if total_exact else query.RANK_CANDIDATES
+        result = await session.execute(query.items_query(params, conds, cap))
         modes = {se.id: se.mode for se in discovery.storage_elements} if discovery else {}
         for row in result:
             mapping = row._mapping

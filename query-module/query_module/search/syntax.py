@@ -5,9 +5,9 @@
     акт OR счёт           either (also «или», or «|»)
     -черновик  -"копия"   without this word / phrase
 
-Each Russian word matches its Snowball stem, its lemmas (pymorphy3; documents carry their
-lemmas too) and the stems of every inflected form of those lemmas, so fleeting vowels
-(закупка → закупок) are found and marked in snippets. Words the stop lists drop («о», «на»,
+Each Russian word matches its Snowball stem or its lemmas (pymorphy3; documents carry their
+lemmas too), so fleeting vowels (закупка → закупок) are found; for snippets the stems of
+every inflected form of those lemmas are marked as well. Words the stop lists drop («о», «на»,
 «the») are ignored; ё and е are the same letter.
 """
 
@@ -77,33 +77,33 @@ def _and(parts: list[ColumnElement]) -> ColumnElement:
     return result
 
 
-def _parts(word: str) -> list[ColumnElement]:
+def _parts(word: str, forms: bool) -> list[ColumnElement]:
     """«счета-фактуры» also finds «счёт фактура» written apart, «e-mail» finds
     «e-mail-рассылка»: all parts, each in any form."""
-    parts = [p for p in (_word(part) for part in word.split("-") if part) if p is not None]
+    parts = [p for p in (_word(part, forms) for part in word.split("-") if part)
+             if p is not None]
     return [_and(parts)] if parts else []
 
 
-def _word(word: str) -> ColumnElement | None:
+def _word(word: str, forms: bool) -> ColumnElement | None:
     word = morph.fold(word.lower())
     if not morph.is_cyrillic(word):
         english = func.plainto_tsquery(_config("english"), word)
-        return _or([english, *_parts(word)]) if "-" in word else english
+        return _or([english, *_parts(word, forms)]) if "-" in word else english
     if morph.is_function_word(word):
         return None
     stem = func.plainto_tsquery(_config("russian"), word)
     alternatives = [stem]
     alternatives += [func.plainto_tsquery(_config("simple"), lemma)
                      for lemma in morph.word_lemmas(word)]
-    forms = morph.word_forms(word)
-    if forms:
+    inflected = morph.word_forms(word) if forms else ()
+    if inflected:
         alternatives.append(func.to_tsquery(_config("russian"),
-                                            " | ".join(_quote(f) for f in forms)))
+                                            " | ".join(_quote(f) for f in inflected)))
     if "-" in word:
-        alternatives += _parts(word)
+        alternatives += _parts(word, forms)
     # A stop word (its stem is empty) must not become a required lemma.
-    return case((func.numnode(stem) == 0, literal_column("''::tsquery")),
-                else_=_or(alternatives))
+    return case((func.numnode(stem) == 0, stem), else_=_or(alternatives))
 
 
 def _phrase(text: str) -> ColumnElement:
@@ -111,12 +111,15 @@ def _phrase(text: str) -> ColumnElement:
                            func.phraseto_tsquery(_config("english"), morph.fold(text)))
 
 
-def to_tsquery(q: str) -> ColumnElement:
+def to_tsquery(q: str, forms: bool = False) -> ColumnElement:
+    """The query for matching (stems OR lemmas: documents carry lemmas) or, with ``forms``,
+    for highlighting: ts_headline sees only the text's stems, so every inflected form of the
+    lemmas is added, and «закупок» is marked for «закупки»."""
     clauses: list[ColumnElement] = []
     for group in parse(q):
         alternatives = []
         for term in group:
-            expr = _phrase(term.text) if term.phrase else _word(term.text)
+            expr = _phrase(term.text) if term.phrase else _word(term.text, forms)
             if expr is not None:
                 alternatives.append(expr)
         if not alternatives:
