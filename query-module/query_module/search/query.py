@@ -79,16 +79,14 @@ def text_condition(params: SearchParams) -> ColumnElement | None:
     if params.mode == "fulltext":
         return F.search_vector.op("@@")(ts_query(params))
     if params.mode == "partial":
-        # A substring, or a word close to it (pg_trgm word similarity, default threshold 0.6):
-        # «Кузнецовй» still finds «Кузнецовой»; both use the trigram indexes.
-        pattern = like_pattern(q)
+        # A substring; when nothing contains it (the service checks), a word close to it by
+        # trigram word similarity: «Кузнецовй» still finds «Кузнецовой». Both use the
+        # trigram indexes.
         name, descr = func.lower(F.original_filename), func.lower(func.coalesce(F.description, ""))
-        return or_(
-            name.like(pattern, escape="\\"),
-            descr.like(pattern, escape="\\"),
-            name.op("%>")(q.lower()),
-            descr.op("%>")(q.lower()),
-        )
+        if params.fuzzy:
+            return or_(name.op("%>")(q.lower()), descr.op("%>")(q.lower()))
+        pattern = like_pattern(q)
+        return or_(name.like(pattern, escape="\\"), descr.like(pattern, escape="\\"))
     return F.original_filename == q
 
 
@@ -219,15 +217,8 @@ def count_query(conds: list[ColumnElement], cap: int) -> Select:
     return select(func.count()).select_from(matches)
 
 
-def facet_query(name: str, conds: list[ColumnElement], sample: int | None) -> Select:
-    column = FACET_COLUMNS[name]
-    rows = select(column.label("value")).where(and_(*conds))
-    if sample is not None:
-        rows = rows.limit(sample)
-    source = rows.subquery()
-    return (
-        select(source.c.value, func.count().label("n"))
-        .group_by(source.c.value)
-        .order_by(func.count().desc(), source.c.value)
-        .limit(FACET_LIMIT)
-    )
+def facet_rows_query(conds: list[ColumnElement], sample: int | None) -> Select:
+    """The facet columns of the matches (of at most ``sample`` of them): one pass over the
+    match set serves every facet."""
+    stmt = select(*FACET_COLUMNS.values()).where(and_(*conds))
+    return stmt.limit(sample) if sample is not None else stmt

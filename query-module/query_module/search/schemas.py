@@ -57,6 +57,13 @@ class SearchParams(BaseModel):
     # The tsqueries of q (matching, highlighting), evaluated once by the search service.
     _tsqueries: tuple[str, str] | None = PrivateAttr(default=None)
 
+    # Partial mode found no substring: match names by similarity instead (set by the service).
+    _fuzzy: bool = PrivateAttr(default=False)
+
+    @property
+    def fuzzy(self) -> bool:
+        return self._fuzzy
+
     def folded_tsquery(self, forms: bool) -> str | None:
         return None if self._tsqueries is None else self._tsqueries[1 if forms else 0]
 

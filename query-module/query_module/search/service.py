@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from uuid import UUID
 
 from sqlalchemy import Text, cast, select, text
@@ -36,9 +37,14 @@ async def search(
         match, marks = syntax.to_tsquery(params.q), syntax.to_tsquery(params.q, forms=True)
         row = (await session.execute(select(cast(match, Text), cast(marks, Text)))).one()
         params._tsqueries = (row[0], row[1])
-    conds = query.filter_conditions(params, _se_ids_for_modes(params, discovery))
+    se_ids = _se_ids_for_modes(params, discovery)
+    conds = query.filter_conditions(params, se_ids)
     # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
     total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()
+    if not total and params.q and params.mode == "partial":
+        params._fuzzy = True  # no name contains it: perhaps a typo
+        conds = query.filter_conditions(params, se_ids)
+        total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()
     total_exact = total <= exact_limit
     total = min(total, exact_limit)
     items: list[SearchHit] = []
@@ -67,10 +73,16 @@ async def search(
     if params.facets:
         # Facets count every match when there are few; else a sample of facet_sample rows.
         sample = None if total_exact and total <= facet_sample else facet_sample
-        facets = {}
-        for name in query.FACET_COLUMNS:
-            rows = await session.execute(query.facet_query(name, conds, sample))
-            facets[name] = [FacetValue(value=str(value), count=n) for value, n in rows]
+        counters: dict[str, Counter] = {name: Counter() for name in query.FACET_COLUMNS}
+        for row in await session.execute(query.facet_rows_query(conds, sample)):
+            for name, value in zip(query.FACET_COLUMNS, row, strict=True):
+                counters[name][str(value)] += 1
+        facets = {
+            name: [FacetValue(value=value, count=n) for value, n in
+                   sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+                   [:query.FACET_LIMIT]]
+            for name, counter in counters.items()
+        }
         sampled = sample
     return SearchPage(items=items, total=total, limit=params.limit, offset=params.offset,
                       facets=facets, total_exact=total_exact, facets_sample=sampled)
