@@ -31,6 +31,7 @@ from query_module.events.consumer import EventConsumer
 from query_module.files.download import Downloader
 from query_module.health import health_checks
 from query_module.reindex.service import Reindexer
+from query_module.text.morph import preload as preload_morphology
 from query_module.text.worker import TextIndexer
 
 log = structlog.get_logger(__name__)
@@ -43,6 +44,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.MIGRATE_ON_STARTUP:
         await run_migrations(engine)
     app.state.engine = engine
+    # The morphology dictionary (0.4 s) loads before events are applied, not inside one.
+    await anyio.to_thread.run_sync(preload_morphology)
     app.state.sessionmaker = sessionmaker = create_sessionmaker(engine)
     app.state.redis = redis = Redis.from_url(
         settings.REDIS_URL, socket_connect_timeout=2.0, socket_timeout=10.0,

@@ -28,6 +28,10 @@ def _analyzer() -> pymorphy3.MorphAnalyzer:
     return pymorphy3.MorphAnalyzer(lang="ru")
 
 
+def preload() -> None:
+    _analyzer()
+
+
 def fold(text: str) -> str:
     return text.replace("ё", "е").replace("Ё", "Е")
 
