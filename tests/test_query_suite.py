@@ -98,3 +98,25 @@ def test_reindex_needs_a_token(api):
     response = httpx.post(api.env["QUERY_URL"] + "/api/v1/admin/reindex")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_scan_and_docx_found_by_body_words_through_the_suite(api):
+    """Uploaded through the ingester: the query module extracts the text off the upload path
+    (OCR for the scan) and finds both by words only their bodies hold, in other forms."""
+    from document_samples import docx, scan_pdf
+
+    marker = "tx" + uuid.uuid4().hex[:8]
+    scan = api.upload(f"scan_{marker}.pdf", scan_pdf([
+        "Уважаемые коллеги!", "Направляем акты приёмки трансформаторов",
+        "и просим вернуть подписанные экземпляры."]), tags=marker)
+    word = api.upload(f"doc_{marker}.docx", docx([
+        "Протокол совещания по вопросам реконструкции водопроводных сетей."]), tags=marker)
+    assert scan.status_code == 201 and word.status_code == 201, (scan.text, word.text)
+    ids = {scan.json()["file_id"]: "акт приемки трансформатора",
+           word.json()["file_id"]: "реконструкция водопроводной сети"}
+    for file_id, words in ids.items():
+        hits = wait_for(lambda w=words: api.search(q=w, tags=marker)["items"],
+                        f"text of {file_id} searchable", timeout=180)
+        assert [h["file_id"] for h in hits] == [file_id]
+        assert "<mark>" in hits[0]["snippet"]
+        assert api.metadata(file_id).json()["text_extraction"]["state"] == "done"

@@ -56,6 +56,22 @@ class Settings(ArtStoreSettings):
     DOWNLOAD_CHUNK_BYTES: int = Field(default=256 * 1024, ge=4096)
     REINDEX_PAGE_SIZE: int = Field(default=500, ge=1, le=1000)
 
+    # Document text extraction (a child process per file, with these limits)
+    TEXT_EXTRACTION_ENABLED: bool = True
+    TEXT_CONCURRENCY: int = Field(default=1, ge=1, le=16)
+    TEXT_POLL_SECONDS: float = Field(default=1.0, gt=0)
+    TEXT_TIMEOUT_SECONDS: float = Field(default=120.0, gt=0)
+    TEXT_MEMORY_MB: int = Field(default=1024, ge=128)
+    TEXT_MAX_FILE_BYTES: int = Field(default=100 * 1024 * 1024, ge=1)
+    TEXT_MAX_CHARS: int = Field(default=500_000, ge=1000, le=5_000_000)
+    TEXT_OCR_LANGUAGES: str = "rus+eng"
+    TEXT_OCR_MAX_PAGES: int = Field(default=50, ge=0)
+    TEXT_RETRY_SECONDS: float = Field(default=60.0, gt=0)  # SE unreachable: try again after
+
+    # Search bounds: beyond these many matches, total is a lower bound and facets a sample
+    SEARCH_EXACT_TOTAL_LIMIT: int = Field(default=10_000, ge=100)
+    SEARCH_FACET_SAMPLE: int = Field(default=10_000, ge=100)
+
 
 def get_settings() -> Settings:
     return Settings()

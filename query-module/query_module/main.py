@@ -32,6 +32,8 @@ from query_module.events.recovery import StreamRecovery
 from query_module.files.download import Downloader
 from query_module.health import health_checks
 from query_module.reindex.service import Reindexer
+from query_module.text.morph import preload as preload_morphology
+from query_module.text.worker import TextIndexer
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +45,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.MIGRATE_ON_STARTUP:
         await run_migrations(engine)
     app.state.engine = engine
+    # The morphology dictionary (0.4 s) loads before events are applied, not inside one.
+    await anyio.to_thread.run_sync(preload_morphology)
     app.state.sessionmaker = sessionmaker = create_sessionmaker(engine)
     app.state.redis = redis = Redis.from_url(
         settings.REDIS_URL, socket_connect_timeout=2.0, socket_timeout=10.0,
@@ -79,10 +83,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.consumer = consumer
     app.state.stream_recovery = recovery = StreamRecovery(
         redis, settings.FILE_EVENTS_STREAM, settings.CONSUMER_GROUP, reindexer)
+    app.state.text_indexer = texts = TextIndexer(settings, sessionmaker, app.state.downloader,
+                                                 on_changed=cache.invalidate)
     tasks = [asyncio.create_task(cache.follow_invalidations(), name="cache-invalidation")]
     if settings.CONSUMER_ENABLED:
         tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
         tasks.append(asyncio.create_task(recovery.run(), name="stream-recovery"))
+    if settings.TEXT_EXTRACTION_ENABLED:
+        tasks.append(asyncio.create_task(texts.run(), name="text-indexer"))
     log.info("query.started", consumer=settings.CONSUMER_NAME, stream=settings.FILE_EVENTS_STREAM)
     try:
         yield
@@ -92,6 +100,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         consumer.stop()
         recovery.stop()
         cache.stop()
+        texts.stop()
         await reindexer.stop()
         grace = settings.CONSUMER_BLOCK_MS / 1000 + 5.0
         _done, pending = await asyncio.wait(tasks, timeout=grace)

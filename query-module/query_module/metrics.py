@@ -40,6 +40,16 @@ CACHE = Counter(
 REINDEX_FILES = Counter(
     "artstore_query_reindex_files_total", "Files seen by re-index, by outcome", ["result"]
 )
+TEXT_EXTRACTIONS = Counter(
+    "artstore_query_text_extractions_total", "Document text extractions by final state",
+    ["state"],
+)
+TEXT_PENDING = Gauge("artstore_query_text_pending", "Files whose text is not extracted yet")
+TEXT_DURATION = Histogram(
+    "artstore_query_text_extraction_duration_seconds",
+    "Download + extraction time of one document",
+    buckets=(0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
 DOWNLOAD_DURATION = Histogram(
     "artstore_query_download_duration_seconds",
     "Duration of complete downloads (first byte from the SE to last byte out) by file size",
@@ -61,5 +71,7 @@ def size_bucket(size: int) -> str:
     return "ge_100mib"
 
 
+for _state in ("done", "failed", "skipped"):
+    TEXT_EXTRACTIONS.labels(_state)
 for _label in (*(label for _, label in _SIZE_BUCKETS), "ge_100mib"):
     DOWNLOAD_DURATION.labels(_label)  # every series is exported from the start

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from artstore_common.contracts import FileAttributes
 from query_module.catalog.rules import CopyVersion, Outcome, delete_outcome, upsert_outcome
 from query_module.models import CatalogCopy, CatalogFile, Tombstone
+from query_module.text.morph import metadata_lemmas
 
 
 def extension_of(filename: str) -> str:
@@ -49,6 +50,8 @@ def row_values(attrs: FileAttributes, se_id: UUID, event_at: datetime) -> dict[s
         "schema_version": attrs.schema_version,
         "event_at": event_at,
         "deleted_at": event_at if attrs.status == "deleted" else None,
+        "meta_lemmas": metadata_lemmas(attrs.original_filename, attrs.description,
+                                       list(attrs.tags), attrs.custom),
     }
 
 

@@ -20,6 +20,13 @@ class CopyRead(BaseModel):
     last_verified_at: datetime | None = None
 
 
+class TextExtraction(BaseModel):
+    """State of the file's text extraction: pending|done|failed|skipped, and why."""
+
+    state: str = "pending"
+    reason: str | None = None
+
+
 class FileRead(BaseModel):
     file_id: UUID
     original_filename: str
@@ -46,6 +53,7 @@ class FileRead(BaseModel):
     storage_element_id: UUID
     storage_element_mode: Mode | None = None
     copies: list[CopyRead] = []
+    text_extraction: TextExtraction = TextExtraction()
 
     @classmethod
     def from_row(cls, row: CatalogFile, copies: list[CatalogCopy] | None = None) -> FileRead:
@@ -75,12 +83,16 @@ class FileRead(BaseModel):
             storage_element_id=row.storage_element_id,
             copies=[CopyRead(storage_element_id=c.storage_element_id, state=c.state,
                              last_verified_at=c.last_verified_at) for c in copies or []],
+            text_extraction=TextExtraction(state=row.text_state or "pending",
+                                           reason=row.text_reason),
         )
 
 
 class SearchHit(FileRead):
     rank: float | None = None
     highlights: dict[str, str] | None = None
+    # A passage of the document's text with the matched words in <mark> (HTML-escaped).
+    snippet: str | None = None
 
 
 class FacetValue(BaseModel):
@@ -94,3 +106,7 @@ class SearchPage(BaseModel):
     limit: int
     offset: int
     facets: dict[str, list[FacetValue]] | None = None
+    # False when more rows matched than SEARCH_EXACT_TOTAL_LIMIT: total is then a lower bound.
+    total_exact: bool = True
+    # Set when facets were counted over a sample of the matches (its size), not all of them.
+    facets_sample: int | None = None

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import anyio
 import httpx
 import structlog
 from starlette.background import BackgroundTask
@@ -129,6 +131,36 @@ class Downloader:
                 metrics.DOWNLOAD_FAILOVERS.labels(f"se_{upstream.status_code}").inc()
                 continue  # this copy is missing, quarantined or archived: try the next
             raise error
+        raise error
+
+    async def fetch_to(self, file: FileRead, dest: Path, max_bytes: int) -> None:
+        """Copy the file's original bytes into ``dest`` (for text extraction), from any copy."""
+        sources, error = self._sources(file)
+        for se in sources:
+            url = f"{se.api_url.rstrip('/')}/api/v1/files/{file.file_id}/content"
+            for attempt in (1, 2):
+                headers = {"Authorization": f"Bearer {await self.tokens.token()}",
+                           "Accept-Encoding": "identity"}
+                try:
+                    async with self.http.stream("GET", url, headers=headers) as upstream:
+                        if upstream.status_code == 401 and attempt == 1:
+                            self.tokens.invalidate()
+                            continue
+                        if upstream.status_code != 200:
+                            await upstream.aread()
+                            error = self._error_for(file, upstream, se.id)
+                            break
+                        written = 0
+                        async with await anyio.open_file(dest, "wb") as out:
+                            async for chunk in upstream.aiter_raw(self.chunk_size):
+                                written += len(chunk)
+                                if written > max_bytes:
+                                    raise ValueError(f"larger than {max_bytes} bytes")
+                                await out.write(chunk)
+                        return
+                except httpx.HTTPError:
+                    error = StorageElementUnavailable(details={"file_id": str(file.file_id)})
+                    break
         raise error
 
     async def respond(self, file: FileRead, request: Request) -> Response:

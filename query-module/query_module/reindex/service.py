@@ -29,6 +29,7 @@ from query_module.catalog.rules import Outcome
 from query_module.db import session_scope
 from query_module.models import ReindexRun
 from query_module.reindex import repository as repo
+from query_module.text.worker import mark_all_pending
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +73,7 @@ class Reindexer:
                     run.status, run.finished_at, run = "superseded", datetime.now(UTC), None
                 if run is None:
                     run = await repo.create_run(session, datetime.now(UTC))
+                    await mark_all_pending(session)  # and text is extracted anew
                 run.status = "running"
                 run_id, started = run.id, run.started_at
             self._task = asyncio.create_task(self._run(run_id, started), name="reindex")

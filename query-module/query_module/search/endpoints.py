@@ -19,9 +19,19 @@ FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
 
 
 def _render(page: SearchPage) -> JSONResponse:
-    # The list shape, plus "facets" only when they were asked for.
-    exclude = {"facets"} if page.facets is None else None
+    # The list shape, plus "facets" only when they were asked for and "total_exact" only when
+    # the count stopped early.
+    exclude = {"facets", "facets_sample"} if page.facets is None else set()
+    if page.total_exact:
+        exclude.add("total_exact")
     return JSONResponse(page.model_dump(mode="json", exclude=exclude))
+
+
+async def _search(session: DbSession, params: SearchParams, request: Request) -> SearchPage:
+    settings = request.app.state.settings
+    return await service.search(session, params, request.app.state.discovery.current(),
+                                exact_limit=settings.SEARCH_EXACT_TOTAL_LIMIT,
+                                facet_sample=settings.SEARCH_FACET_SAMPLE)
 
 
 @router.get("/search", response_model=SearchPage)
@@ -31,7 +41,7 @@ async def search_get(
     session: DbSession,
     request: Request,
 ) -> JSONResponse:
-    return _render(await service.search(session, params, request.app.state.discovery.current()))
+    return _render(await _search(session, params, request))
 
 
 @router.post("/search", response_model=SearchPage)
@@ -41,4 +51,4 @@ async def search_post(
     session: DbSession,
     request: Request,
 ) -> JSONResponse:
-    return _render(await service.search(session, params, request.app.state.discovery.current()))
+    return _render(await _search(session, params, request))

@@ -16,23 +16,32 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, array
+from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSQUERY, array
 
 from query_module.models import CatalogFile as F
+from query_module.models import CatalogText
+from query_module.search import syntax
 from query_module.search.schemas import SearchParams
 
 FACET_COLUMNS = {
     "content_type": F.content_type,
     "retention_policy": F.retention_policy,
     "storage_element_id": F.storage_element_id,
-    "tags": None,  # one row per tag, from a lateral unnest (see facet_query)
+    "tags": F.tags,  # a file with three tags counts once under each of them
     # Files per UTC day (YYYY-MM-DD): a 14-day upload chart is one search, not fourteen.
     "created_day": func.to_char(func.timezone("UTC", F.created_at), "YYYY-MM-DD"),
 }
 FACET_LIMIT = 50
-_HEADLINE_OPTIONS = "StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2"
+PARTIAL_WORD_SIMILARITY = 0.5
+# Past SEARCH_EXACT_TOTAL_LIMIT matches, relevance ranks only this many newest matches.
+RANK_CANDIDATES = 2000
+_HEADLINE_OPTIONS = ("StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2, "
+                     "FragmentDelimiter=\" … \"")
+# A snippet is looked for in the first this many characters of the text (headlines parse
+# the whole input, so this bounds their cost per hit).
+SNIPPET_SCAN_CHARS = 100_000
+EDGE_CHARS = 300
 
 
 def html_escaped(column: ColumnElement) -> ColumnElement:
@@ -59,11 +68,17 @@ def _config(name: str) -> ColumnElement:
     return cast(literal(name), REGCONFIG)
 
 
-def ts_query(q: str) -> ColumnElement:
-    """Both stemmers OR'ed, so Russian and English word forms both match."""
-    russian = func.websearch_to_tsquery(_config("russian"), q)
-    english = func.websearch_to_tsquery(_config("english"), q)
-    return russian.op("||")(english)
+def ts_query(params: SearchParams, forms: bool = False) -> ColumnElement:
+    """The query syntax (see ``syntax``), folded to a constant once per request when the
+    service has done so (it repeats in the condition, the rank and three headlines)."""
+    folded = params.folded_tsquery(forms)
+    if folded is not None:
+        return cast(literal(folded), TSQUERY)
+    return syntax.to_tsquery(params.q or "", forms)
+
+
+# Weights {D, C, B, A}: body lexemes are D, so a body-only match ranks below any metadata one.
+_RANK_WEIGHTS = "{0.02, 0.2, 0.4, 1.0}"
 
 
 def like_pattern(q: str) -> str:
@@ -76,13 +91,16 @@ def text_condition(params: SearchParams) -> ColumnElement | None:
     if not q:
         return None
     if params.mode == "fulltext":
-        return F.search_vector.op("@@")(ts_query(q))
+        return F.search_vector.op("@@")(ts_query(params))
     if params.mode == "partial":
+        # A substring; when nothing contains it (the service checks), a word close to it by
+        # trigram word similarity: «Кузнецовй» still finds «Кузнецовой». Both use the
+        # trigram indexes.
+        name, descr = func.lower(F.original_filename), func.lower(func.coalesce(F.description, ""))
+        if params.fuzzy:
+            return or_(name.op("%>")(q.lower()), descr.op("%>")(q.lower()))
         pattern = like_pattern(q)
-        return or_(
-            func.lower(F.original_filename).like(pattern, escape="\\"),
-            func.lower(func.coalesce(F.description, "")).like(pattern, escape="\\"),
-        )
+        return or_(name.like(pattern, escape="\\"), descr.like(pattern, escape="\\"))
     return F.original_filename == q
 
 
@@ -90,8 +108,14 @@ def rank_expression(params: SearchParams) -> ColumnElement | None:
     if not params.q or params.mode == "exact":
         return None
     if params.mode == "fulltext":
-        return func.ts_rank(F.search_vector, ts_query(params.q))
-    return func.similarity(func.lower(F.original_filename), params.q.lower())
+        return func.ts_rank(cast(literal(_RANK_WEIGHTS), ARRAY(REAL)), F.search_vector,
+                            ts_query(params))
+    q = params.q.lower()
+    return func.greatest(
+        func.similarity(func.lower(F.original_filename), q),
+        func.word_similarity(q, func.lower(F.original_filename)),
+        func.word_similarity(q, func.lower(func.coalesce(F.description, ""))),
+    )
 
 
 def _content_type_condition(values: list[str]) -> ColumnElement:
@@ -158,12 +182,20 @@ def _order_by(params: SearchParams, rank: ColumnElement | None) -> list[ColumnEl
     return [column.desc(), tiebreak.desc()] if desc else [column.asc(), tiebreak.asc()]
 
 
-def items_query(params: SearchParams, conds: list[ColumnElement]) -> Select:
+def items_query(params: SearchParams, conds: list[ColumnElement],
+                rank_candidates: int | None = None) -> Select:
+    """One page of hits. With ``rank_candidates`` (a match set too large to rank whole) only
+    that many of the newest matches are ranked."""
     rank = rank_expression(params)
     rank_col = (rank if rank is not None else literal(None)).label("rank")
+    where = and_(*conds)
+    if rank_candidates is not None and rank is not None and params.effective_sort == "relevance":
+        newest = (select(F.file_id).where(where).order_by(F.created_at.desc())
+                  .limit(rank_candidates))
+        where = F.file_id.in_(newest)
     page = (
         select(F.file_id, rank_col)
-        .where(and_(*conds))
+        .where(where)
         .order_by(*_order_by(params, rank))
         .limit(params.limit)
         .offset(params.offset)
@@ -171,31 +203,36 @@ def items_query(params: SearchParams, conds: list[ColumnElement]) -> Select:
     )
     # Headlines are costly: compute them only for the page, never for the whole match set.
     columns: list[ColumnElement] = [page.c.rank]
+    joined_text = False
     if params.q and params.mode == "fulltext":
-        tsq = ts_query(params.q)
+        tsq = ts_query(params, forms=True)
+        body = func.left(CatalogText.content, SNIPPET_SCAN_CHARS)
         columns += [
             name_headline(tsq).label("hl_name"),
             func.ts_headline(_config("russian"), html_escaped(func.coalesce(F.description, "")),
                              tsq,
                              _HEADLINE_OPTIONS).label("hl_description"),
+            func.ts_headline(_config("russian"), html_escaped(body), tsq,
+                             _HEADLINE_OPTIONS).label("hl_body"),
+            # The text's ends, to tell whether a snippet was cut there ("…").
+            func.left(CatalogText.content, EDGE_CHARS).label("body_head"),
+            func.right(body, EDGE_CHARS).label("body_tail"),
         ]
+        joined_text = True
     stmt = select(F, *columns).join(page, page.c.file_id == F.file_id)
+    if joined_text:
+        stmt = stmt.outerjoin(CatalogText, CatalogText.file_id == F.file_id)
     return stmt.order_by(*_order_by(params, page.c.rank if rank is not None else None))
 
 
-def count_query(conds: list[ColumnElement]) -> Select:
-    return select(func.count()).select_from(F).where(and_(*conds))
+def count_query(conds: list[ColumnElement], cap: int) -> Select:
+    """Matches counted up to ``cap``: a common word must not cost a full count."""
+    matches = select(F.file_id).where(and_(*conds)).limit(cap).subquery()
+    return select(func.count()).select_from(matches)
 
 
-def facet_query(name: str, conds: list[ColumnElement]) -> Select:
-    if name == "tags":
-        # A file with three tags counts once under each of them.
-        tag = func.unnest(F.tags).table_valued("value").render_derived()
-        base = select(tag.c.value, func.count().label("n")).select_from(F).join(tag, true())
-        column: ColumnElement = tag.c.value
-    else:
-        column = FACET_COLUMNS[name]
-        base = select(column, func.count().label("n")).select_from(F)
-    # Days are listed newest first (a chart wants the latest ones), the rest by count.
-    order = [column.desc()] if name == "created_day" else [func.count().desc(), column]
-    return base.where(and_(*conds)).group_by(column).order_by(*order).limit(FACET_LIMIT)
+def facet_rows_query(conds: list[ColumnElement], sample: int | None) -> Select:
+    """The facet columns of the matches (of at most ``sample`` of them): one pass over the
+    match set serves every facet."""
+    stmt = select(*FACET_COLUMNS.values()).where(and_(*conds))
+    return stmt.limit(sample) if sample is not None else stmt

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from artstore_common.contracts import FileStatus, Mode, RetentionPolicy
 from artstore_common.pagination import MAX_LIMIT
@@ -48,6 +55,18 @@ class SearchParams(BaseModel):
     facets: bool = False
     limit: StrictInt = Field(default=50, ge=1, le=MAX_LIMIT)
     offset: StrictInt = Field(default=0, ge=0, le=1_000_000)
+    # The tsqueries of q (matching, highlighting), evaluated once by the search service.
+    _tsqueries: tuple[str, str] | None = PrivateAttr(default=None)
+
+    # Partial mode found no substring: match names by similarity instead (set by the service).
+    _fuzzy: bool = PrivateAttr(default=False)
+
+    @property
+    def fuzzy(self) -> bool:
+        return self._fuzzy
+
+    def folded_tsquery(self, forms: bool) -> str | None:
+        return None if self._tsqueries is None else self._tsqueries[1 if forms else 0]
 
     @field_validator(*_LIST_FIELDS, mode="before")
     @classmethod

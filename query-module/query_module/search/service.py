@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from uuid import UUID
 
+from sqlalchemy import Text, cast, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artstore_common.contracts import DiscoveryDocument
 from query_module import metrics
 from query_module.catalog.repository import copies_of
 from query_module.catalog.schemas import FacetValue, FileRead, SearchHit, SearchPage
-from query_module.search import query
+from query_module.search import query, syntax
 from query_module.search.schemas import SearchParams
+from query_module.search.snippets import ellipsize
 
 
 def _se_ids_for_modes(params: SearchParams, doc: DiscoveryDocument | None) -> set[UUID] | None:
@@ -22,15 +25,39 @@ def _se_ids_for_modes(params: SearchParams, doc: DiscoveryDocument | None) -> se
     return {se.id for se in doc.storage_elements if se.mode in params.se_mode}
 
 
+def _facet_order(name: str, counter: Counter) -> list[tuple[str, int]]:
+    if name == "created_day":  # a chart wants the latest days
+        return sorted(counter.items(), reverse=True)
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+
+
 async def search(
-    session: AsyncSession, params: SearchParams, discovery: DiscoveryDocument | None
+    session: AsyncSession, params: SearchParams, discovery: DiscoveryDocument | None,
+    exact_limit: int = 10_000, facet_sample: int = 10_000,
 ) -> SearchPage:
     metrics.SEARCHES.labels(params.mode if params.q else "browse").inc()
-    conds = query.filter_conditions(params, _se_ids_for_modes(params, discovery))
-    total = (await session.execute(query.count_query(conds))).scalar_one()
+    if params.q and params.mode == "partial":
+        # Names with a typo: «Соколвой» ~ «Соколовой» is 0.58 in word similarity (default 0.6).
+        await session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = "
+                                   f"{query.PARTIAL_WORD_SIMILARITY}"))
+    if params.q and params.mode == "fulltext":
+        match, marks = syntax.to_tsquery(params.q), syntax.to_tsquery(params.q, forms=True)
+        row = (await session.execute(select(cast(match, Text), cast(marks, Text)))).one()
+        params._tsqueries = (row[0], row[1])
+    se_ids = _se_ids_for_modes(params, discovery)
+    conds = query.filter_conditions(params, se_ids)
+    # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
+    total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()
+    if not total and params.q and params.mode == "partial":
+        params._fuzzy = True  # no name contains it: perhaps a typo
+        conds = query.filter_conditions(params, se_ids)
+        total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()
+    total_exact = total <= exact_limit
+    total = min(total, exact_limit)
     items: list[SearchHit] = []
     if total and params.offset < total:
-        result = list(await session.execute(query.items_query(params, conds)))
+        cap = None if total_exact else query.RANK_CANDIDATES
+        result = list(await session.execute(query.items_query(params, conds, cap)))
         modes = {se.id: se.mode for se in discovery.storage_elements} if discovery else {}
         copies = await copies_of(session, [row[0].file_id for row in result])
         for row in result:
@@ -44,13 +71,26 @@ async def search(
             if "hl_name" in mapping:
                 hit.highlights = {"original_filename": mapping["hl_name"]}
                 if entity.description:
-                    hit.highlights["description"] = mapping["hl_description"]
+                    hit.highlights["description"] = ellipsize(
+                        mapping["hl_description"], entity.description, entity.description)
+                hit.snippet = ellipsize(mapping["hl_body"], mapping["body_head"],
+                                        mapping["body_tail"])
             items.append(hit)
     facets = None
+    sampled = None
     if params.facets:
-        facets = {}
-        for name in query.FACET_COLUMNS:
-            rows = await session.execute(query.facet_query(name, conds))
-            facets[name] = [FacetValue(value=str(value), count=n) for value, n in rows]
+        # Facets count every match when there are few; else a sample of facet_sample rows.
+        sample = None if total_exact and total <= facet_sample else facet_sample
+        counters: dict[str, Counter] = {name: Counter() for name in query.FACET_COLUMNS}
+        for row in await session.execute(query.facet_rows_query(conds, sample)):
+            for name, value in zip(query.FACET_COLUMNS, row, strict=True):
+                if name == "tags":
+                    counters[name].update(value or ())
+                else:
+                    counters[name][str(value)] += 1
+        facets = {name: [FacetValue(value=value, count=n) for value, n in
+                         _facet_order(name, counter)[:query.FACET_LIMIT]]
+                  for name, counter in counters.items()}
+        sampled = sample
     return SearchPage(items=items, total=total, limit=params.limit, offset=params.offset,
-                      facets=facets)
+                      facets=facets, total_exact=total_exact, facets_sample=sampled)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import undefer
 
 from query_module.db import session_scope
 from query_module.models import CatalogFile
@@ -14,6 +15,7 @@ async def _row(harness, file_id) -> CatalogFile | None:
     async with session_scope(harness.app.state.sessionmaker) as session:
         return (await session.execute(
             select(CatalogFile).where(CatalogFile.file_id == file_id)
+            .options(undefer(CatalogFile.search_vector))  # deferred: it holds the body too
         )).scalar_one_or_none()
 
 

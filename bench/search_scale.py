@@ -1,0 +1,220 @@
+"""Search at scale: a synthetic catalog *with extracted body text*, timed through
+``GET /api/v1/search`` of a real query-module process.
+
+    .venv/bin/python bench/search_scale.py [--docs 100000] [--repeat 15] [--keep]
+
+Generates the documents (Russian and English metadata and bodies, inflected forms, names,
+numbers; lemmas made by the same code as the indexer's), loads them with COPY into a fresh
+catalog database, and prints p50/p95 per kind of search, facets included. 1M documents take
+the machine for a long while (generation ~10 min, load and ANALYZE much longer on 2 cores).
+Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import random
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+from support import ROOT, create_db, drop_dbs, load_stack
+
+from artstore_common.testing import ServiceProcess, TokenFactory
+from query_module.text.morph import lemma_text
+
+KINDS = [("Договор поставки", "dogovor"), ("Счёт-фактура", "schet-faktura"),
+         ("Акт сверки", "akt"), ("Заявка на закупку", "zayavka"), ("План закупок", "plan"),
+         ("Справка о доходах", "spravka"), ("Служебная записка", "zapiska"),
+         ("Invoice", "invoice"), ("Purchase order", "po"), ("Contract", "contract")]
+RU_WORDS = ("поставка поставки поставок оборудование оборудования договор договора договоров "
+            "оплата оплаты сроки срок счёт счета закупка закупки закупок склад склада склады "
+            "груз груза накладная накладных ремонт ремонта работы работ услуги услуг "
+            "стоимость цена цены доход доходы доходов справка справки заявка заявок "
+            "ошибка ошибок письмо письма директор директора бухгалтер отчёт отчёта отчётов "
+            "претензия претензии неустойка неустойки аренда аренды помещение помещения "
+            "котельная котельной экскаватор бетономешалка кирпич кирпича цемент цемента").split()
+EN_WORDS = ("invoice invoices payment payments shipment shipments delivery delivered order "
+            "orders contract contracts warranty claims service services report reports "
+            "container containers pallet pallets supplier suppliers customs").split()
+SYLLABLES = "ка ра ло ми та со ве ни ду ро ва ле зо ба ти".split()
+TYPES = ["application/pdf", "application/vnd.openxmlformats-officedocument."
+         "wordprocessingml.document", "image/png", "text/plain", "application/vnd."
+         "openxmlformats-officedocument.spreadsheetml.sheet", "application/zip"]
+SES = [uuid.uuid5(uuid.NAMESPACE_URL, f"bench-se-{i}") for i in range(3)]
+
+
+def surnames(n: int, rnd: random.Random) -> list[str]:
+    out = set()
+    while len(out) < n:
+        out.add("".join(rnd.choice(SYLLABLES) for _ in range(rnd.randint(2, 3))).capitalize()
+                + rnd.choice(["ов", "ин", "ский", "ева"]))
+    return sorted(out)
+
+
+def documents(n: int, seed: int = 7):
+    rnd = random.Random(seed)
+    names = surnames(2000, rnd)
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    zipf = [1 / (i + 1) for i in range(len(RU_WORDS))]
+    for i in range(n):
+        title, slug = rnd.choice(KINDS)
+        person = rnd.choice(names)
+        number = 10000 + i
+        english = title[0].isascii()
+        words = (rnd.choices(EN_WORDS, k=60) if english
+                 else rnd.choices(RU_WORDS, weights=zipf, k=80))
+        body = " ".join(words) + f" {person} № {number}"
+        description = f"{title} № {number} {person}"
+        created = start + timedelta(seconds=rnd.randint(0, 3 * 365 * 86400))
+        ctype = rnd.choice(TYPES)
+        yield {
+            "file_id": uuid.uuid5(uuid.NAMESPACE_URL, f"bench-{seed}-{i}"),
+            "storage_element_id": rnd.choice(SES),
+            "original_filename": f"{slug}_{number}.pdf", "description": description,
+            "tags": [rnd.choice(["бухгалтерия", "логистика", "кадры", "finance", "legal"])],
+            "content_type": ctype, "size": rnd.randint(1000, 5_000_000),
+            "created_at": created,
+            "retention_policy": rnd.choice(["permanent", "temporary"]),
+            "body": body, "meta_lemmas": lemma_text(description + " " + slug),
+            "body_lemmas": lemma_text(body), "person": person, "number": number,
+        }
+
+
+STAGING = """
+CREATE UNLOGGED TABLE bench_docs (
+    file_id uuid, storage_element_id uuid, original_filename text, description text,
+    tags text[], content_type text, size bigint, created_at timestamptz,
+    retention_policy text, body text, meta_lemmas text, body_lemmas text)
+"""
+LOAD = """
+INSERT INTO catalog_files (file_id, storage_element_id, original_filename, storage_filename,
+    extension, size, content_type, sha256, created_at, updated_at, uploaded_by_id,
+    uploaded_by_name, description, tags, retention_policy, status, custom, event_at,
+    text_state, meta_lemmas, body_vector)
+SELECT file_id, storage_element_id, original_filename, file_id::text, 'pdf', size,
+    content_type, md5(file_id::text) || md5(file_id::text), created_at, created_at, 'bench',
+    'bench', description, tags, retention_policy, 'active', '{}'::jsonb, created_at, 'done',
+    meta_lemmas,
+    setweight(to_tsvector('russian', body) || to_tsvector('english', body)
+              || to_tsvector('simple', body_lemmas), 'D')
+FROM bench_docs;
+INSERT INTO catalog_texts (file_id, sha256, content, method, extracted_at)
+SELECT file_id, md5(file_id::text) || md5(file_id::text), body, 'plain', now() FROM bench_docs;
+TRUNCATE bench_docs;
+"""
+COLUMNS = ["file_id", "storage_element_id", "original_filename", "description", "tags",
+           "content_type", "size", "created_at", "retention_policy", "body", "meta_lemmas",
+           "body_lemmas"]
+
+
+async def load(dsn: str, n: int, batch: int = 20_000) -> dict:
+    conn = await asyncpg.connect(dsn)
+    sample: dict = {}
+    try:
+        await conn.execute(STAGING)
+        rows = []
+        started = time.perf_counter()
+        for i, doc in enumerate(documents(n)):
+            if i == n // 2:
+                sample = doc
+            rows.append(tuple(doc[c] for c in COLUMNS))
+            if len(rows) == batch or i == n - 1:
+                await conn.copy_records_to_table("bench_docs", records=rows, columns=COLUMNS)
+                await conn.execute(LOAD)
+                rows = []
+                print(f"  loaded {i + 1:>8} documents  {time.perf_counter() - started:6.0f} s",
+                      flush=True)
+        await conn.execute("DROP TABLE bench_docs")
+        await conn.execute("VACUUM ANALYZE catalog_files")
+        await conn.execute("VACUUM ANALYZE catalog_texts")
+    finally:
+        await conn.close()
+    return sample
+
+
+def cases(sample: dict) -> list[tuple[str, dict]]:
+    person, number = sample["person"], sample["number"]
+    return [
+        ("selective fulltext (name + kind)", {"q": f"{person} договор"}),
+        ("selective body/number", {"q": str(number)}),
+        ("inflected (договоры поставок)", {"q": "договоры поставок"}),
+        ("common term, top 20", {"q": "договор", "limit": 20}),
+        ("common term + facets", {"q": "договор", "limit": 20, "facets": "true"}),
+        ("body-only common word", {"q": "бетономешалки", "limit": 20}),
+        ("English term", {"q": "invoices", "limit": 20}),
+        ("English term + facets", {"q": "invoices", "limit": 20, "facets": "true"}),
+        ("phrase", {"q": '"договор поставки"', "limit": 20}),
+        ("exclusion", {"q": "договор -поставки", "limit": 20}),
+        ("filter only (content type)", {"content_type": "application/pdf", "limit": 20}),
+        ("filter only + facets", {"content_type": "application/pdf", "facets": "true"}),
+        ("browse + facets", {"facets": "true", "limit": 20}),
+        ("partial name", {"q": f"dogovor_{str(number)[:4]}", "mode": "partial"}),
+        ("partial name with typo", {"q": person[:-1] + "й", "mode": "partial"}),
+    ]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+
+
+async def measure(url: str, headers: dict, sample: dict, repeat: int) -> None:
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
+        print(f"  {'search':34s} {'p50 ms':>8s} {'p95 ms':>8s}  total")
+        for label, params in cases(sample):
+            times = []
+            body = {}
+            for _ in range(repeat):
+                started = time.perf_counter()
+                response = await client.get("/api/v1/search", params=params)
+                times.append(time.perf_counter() - started)
+                response.raise_for_status()
+                body = response.json()
+            total = f"{body['total']}{'' if body.get('total_exact', True) else '+'}"
+            print(f"  {label:34s} {pct(times, 0.5):8.1f} {pct(times, 0.95):8.1f}  {total}",
+                  flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
+    args = parser.parse_args()
+
+    env = load_stack().start(["postgres", "redis"], args.state_dir, fast=True)
+    db = f"bench_search_{args.docs}_{uuid.uuid4().hex[:6]}"
+    db_url = await create_db(env["PG_DSN"], db)
+    tokens = TokenFactory()
+    tmp = Path(tempfile.mkdtemp())
+    (tmp / "jwt.pem").write_bytes(tokens.public_pem)
+    proc = ServiceProcess("query_module.main:create_app", {
+        "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING", "DATABASE_URL": db_url,
+        "REDIS_URL": env["REDIS_URL"], "JWT_PUBLIC_KEY_FILE": str(tmp / "jwt.pem"),
+        "CONSUMER_ENABLED": "false", "TEXT_EXTRACTION_ENABLED": "false",
+        "FILE_EVENTS_STREAM": f"bench:{uuid.uuid4().hex[:8]}",
+        "DISCOVERY_FALLBACK_FILE": str(tmp / "discovery.json"),
+    }, log_path=str(tmp / "query.log"), name="query")
+    proc.start(120)  # migrates the fresh database
+    try:
+        print(f"search over {args.docs} documents with body text (load: COPY + trigger)")
+        started = time.perf_counter()
+        sample = await load(env["PG_DSN"].rsplit("/", 1)[0] + f"/{db}", args.docs)
+        print(f"  load + ANALYZE {time.perf_counter() - started:.0f} s")
+        await measure(proc.url, tokens.headers("READONLY"), sample, args.repeat)
+    finally:
+        proc.stop()
+        if not args.keep:
+            await drop_dbs(env["PG_DSN"], [db])
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
