@@ -205,12 +205,16 @@ def test_a_wiped_se_loses_nothing_acknowledged_and_is_refilled(api, rw_ses):
             else:
                 errors.append(response.text)
 
+    def wipe() -> None:  # the data: every YYYY/MM/DD/HH tree (uploads may write meanwhile)
+        for child in victim["data_dir"].iterdir():
+            if child.is_dir() and child.name.isdigit():
+                shutil.rmtree(child, ignore_errors=True)
+
     uploader = threading.Thread(target=keep_uploading)
     uploader.start()
-    for child in victim["data_dir"].iterdir():  # the data: every YYYY/MM/DD/HH tree
-        if child.is_dir() and child.name.isdigit():
-            shutil.rmtree(child)
+    wipe()
     uploader.join()
+    wipe()
     rebuilt = httpx.post(victim["api_url"] + "/api/v1/maintenance/rebuild",
                          params={"mode": "full"}, headers=api.headers, timeout=120)
     assert rebuilt.status_code == 200, rebuilt.text
