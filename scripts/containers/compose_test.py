@@ -88,7 +88,7 @@ def start_daemon() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     logfile = open(WORK / "dockerd.log", "ab")  # noqa: SIM115
     process = subprocess.Popen(
-        ["dockerd", "--host", DOCKER_HOST, "--data-root", str(WORK / "docker"),
+        ["dockerd", "--host", DOCKER_HOST, "--data-root", str(standins.CACHE / "docker"),
          "--exec-root", str(RUN_DIR / "exec"), "--pidfile", str(RUN_DIR / "docker.pid"),
          "--iptables=false", "--ip-masq=false"],
         stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -296,6 +296,9 @@ def main() -> int:
                         project("down", "-v", "--remove-orphans", "--timeout", "20",
                                 check=False)
                         break
+                # The data root is a machine-wide cache: keep the newest layers, not every
+                # run's superseded images.
+                run([*DOCKER, "image", "prune", "-f"], capture=True, check=False)
             stop_daemon()
             left = _our_processes()
             if left:

@@ -2,14 +2,17 @@
 
 No image registry is reachable here, so each external image name is built locally from a Debian
 bookworm rootfs (mmdebstrap) and tagged with exactly that name (see standins/README.md). Built
-once and cached: the daemon's data root keeps the images, ``.artstore/containers/rootfs`` keeps
-the rootfs tarballs, and a label carries the hash of everything that went into a stand-in.
+once and cached in a machine-wide cache (``ARTSTORE_CONTAINER_CACHE``, default
+``~/.cache/artstore/containers``, shared by every clone on the machine like uv's cache): the
+daemon's data root there keeps the images and build layers, ``rootfs/`` the rootfs tarballs, and a
+label carries the hash of everything that went into a stand-in. A fresh machine builds them all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent / "standins"
 WORK = REPO / ".artstore" / "containers"
+CACHE = Path(os.environ.get("ARTSTORE_CONTAINER_CACHE")
+             or Path.home() / ".cache" / "artstore" / "containers")
 LABEL = "org.artstore.standin"
 HASH_LABEL = "org.artstore.standin.hash"
 HOST_CAS = sorted(Path("/usr/local/share/ca-certificates").glob("*.crt"))
@@ -85,7 +90,7 @@ def _rootfs(name: str, packages: list[str], log) -> tuple[Path, str]:
     cas = b"".join(p.read_bytes() for p in HOST_CAS)
     purge = PURGE if name == "python" else []
     key = _digest(" ".join(packages + purge).encode(), b"usr-is-merged", cas)
-    tar = WORK / "rootfs" / f"{name}-{key}.tar"
+    tar = CACHE / "rootfs" / f"{name}-{key}.tar"
     if not tar.exists():
         tar.parent.mkdir(parents=True, exist_ok=True)
         for old in tar.parent.glob(f"{name}-*.tar"):
@@ -123,7 +128,7 @@ def _uv_image(docker: list[str], tag: str, log) -> None:
     key = _digest(b"uv", version.encode())
     if _label(docker, tag) == key:
         return
-    out = WORK / "uv" / version
+    out = CACHE / "uv" / version
     binary = out / "uv"
     if not binary.exists():
         out.mkdir(parents=True, exist_ok=True)
