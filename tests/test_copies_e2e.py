@@ -172,7 +172,8 @@ def test_flipped_bytes_are_repaired_from_the_other_copy(api, rw_ses):
     direct = httpx.get(f"{victim['api_url']}/api/v1/files/{file_id}/content",
                        headers=api.headers, timeout=60)
     assert direct.status_code == 409  # quarantined: never served
-    assert api.download(file_id).content == body  # meanwhile, from the other copy
+    served = api.download(file_id)
+    assert served.content == body, (served.status_code, served.text)  # from the other copy
 
     report = run_repair(api)
     assert any(r["file_id"] == file_id and r.get("rewritten") for r in report["repaired"])

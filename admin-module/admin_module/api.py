@@ -10,7 +10,6 @@ from admin_module.admin_users.endpoints import router as admin_users_router
 from admin_module.audit.endpoints import router as audit_router
 from admin_module.auth.endpoints import router as auth_router
 from admin_module.auth.revocations import router as revocations_router
-
 from admin_module.copies.policy import router as copy_policies_router
 from admin_module.copies.repair import router as copies_router
 from admin_module.files.endpoints import router as files_router  # control plane

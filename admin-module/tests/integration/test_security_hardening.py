@@ -86,14 +86,14 @@ class TestTokenEndpointLockout:
     async def test_system_account_token_carries_the_internal_scope_and_others_do_not(
             self, admin):
         system = jwt.decode(await admin.system_token(), options={"verify_signature": False})
-        assert "files:copy" in system["scope"].split()
+        assert "files:replicate" in system["scope"].split()
         acc = await create_account(admin, role="ADMIN")
         resp = await admin.client.post(TOKEN, json={"client_id": acc["client_id"],
                                                     "client_secret": acc["client_secret"]})
-        assert "files:copy" not in resp.json()["scope"].split()
+        assert "files:replicate" not in resp.json()["scope"].split()
         asked = await admin.client.post(TOKEN, json={
             "client_id": acc["client_id"], "client_secret": acc["client_secret"],
-            "scope": "files:copy"})
+            "scope": "files:replicate"})
         assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope"
 
 

@@ -28,9 +28,8 @@ from artstore_common.contracts import (
     UploadAttributes,
     Uploader,
 )
-from artstore_common.validation import UnsafeJson, check_json, loads_json
-
 from artstore_common.errors import Forbidden
+from artstore_common.validation import UnsafeJson, check_json, loads_json
 from storage_element import naming, sidecar
 from storage_element import repository as repo
 from storage_element.codec import WritePipeline

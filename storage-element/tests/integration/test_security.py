@@ -12,7 +12,7 @@ from se_test_helpers import assert_error, put
 
 pytestmark = pytest.mark.integration
 
-INTERNAL = ["files:read", "files:write", "files:delete", "storage:read", "files:copy"]
+INTERNAL = ["files:read", "files:write", "files:delete", "storage:read", "files:replicate"]
 
 
 @pytest.fixture()

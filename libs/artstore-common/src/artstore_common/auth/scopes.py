@@ -17,16 +17,12 @@ ACCOUNTS_READ = "accounts:read"
 ACCOUNTS_ADMIN = "accounts:admin"
 AUDIT_READ = "audit:read"
 KEYS_ADMIN = "keys:admin"
-# Writing a copy of an existing file with its provenance (created_at, copy set): internal
-# services only (the ingester's and the admin module's own tokens), never end users.
+# The internal service scope: writing a file with its provenance (``uploaded_by``,
+# ``created_at``, ``expires_at``, copy set) — finalize, replication, repair. Holding it is what
+# makes a principal "internal". No end-user role grants it: only the ``SERVICE`` role (the
+# ingester's own account), the ``is_system`` account's tokens and the admin module's own token.
 FILES_REPLICATE = "files:replicate"
-
-# Internal service scopes: no role grants them; the admin module adds them only to tokens of its
-# own system account (``is_system``), the principal the services use among themselves. Holding
-# one is what makes a principal "internal" — e.g. allowed to write copy provenance
-# (``uploaded_by``, ``created_at``, ``expires_at``) on a storage element.
-FILES_COPY = "files:copy"  # finalize: a copy that keeps its original provenance
-INTERNAL_SCOPES: frozenset[str] = frozenset({FILES_COPY})
+INTERNAL_SCOPES: frozenset[str] = frozenset({FILES_REPLICATE})
 
 ALL_SCOPES: frozenset[str] = frozenset(
     {
