@@ -371,7 +371,8 @@ class TestFinalize:
     def test_copy_verify_mark_then_delete_the_source(self, stack):
         data = b"draft that becomes a record " * 1000
         file_id = stack.upload(stack.edit, data)
-        response = stack.api("POST", f"/api/v1/files/{file_id}/finalize", role="USER")
+        # uploaded by another account: only storage:admin may finalize it (issue 14)
+        response = stack.api("POST", f"/api/v1/files/{file_id}/finalize", role="ADMIN")
         assert response.status_code == 202, response.text
         assert response.json()["type"] == "finalize"
         again = stack.api("POST", f"/api/v1/files/{file_id}/finalize")
