@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from e2e_support import Api, client_token
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,13 @@ def suite(suite_module):
 @pytest.fixture(scope="session")
 def suite_env(suite) -> dict[str, str]:
     return suite.env
+
+
+@pytest.fixture(scope="module")
+def api(suite_env) -> Api:
+    """The shared suite's APIs with the admin service account's token."""
+    return Api(suite_env, client_token(suite_env["ADMIN_URL"], suite_env["ARTSTORE_CLIENT_ID"],
+                                       suite_env["ARTSTORE_CLIENT_SECRET"]))
 
 
 @pytest.fixture(scope="session")

@@ -24,13 +24,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def api(suite_env) -> Api:
-    token = client_token(suite_env["ADMIN_URL"], suite_env["ARTSTORE_CLIENT_ID"],
-                         suite_env["ARTSTORE_CLIENT_SECRET"])
-    return Api(suite_env, token)
-
-
-@pytest.fixture(scope="module")
 def rw_ses(api) -> dict[str, dict]:
     """name → registry row (with ``data_dir``) of every rw SE of the suite."""
     dirs = {Path(d).name: Path(d) for d in api.env["SE_DATA_DIRS"].split(",")}

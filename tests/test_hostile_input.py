@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from e2e_support import Api, assert_error, client_token
+from e2e_support import Api, assert_error
 
 pytestmark = pytest.mark.e2e
 
@@ -23,12 +23,6 @@ LIST_PATHS = ["/api/v1/audit", "/api/v1/service-accounts", "/api/v1/admin-users"
 
 def deep(levels: int) -> str:
     return '{"a":' * levels + "1" + "}" * levels
-
-
-@pytest.fixture(scope="module")
-def api(suite_env) -> Api:
-    return Api(suite_env, client_token(suite_env["ADMIN_URL"], suite_env["ARTSTORE_CLIENT_ID"],
-                                       suite_env["ARTSTORE_CLIENT_SECRET"]))
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,9 @@ import uuid
 
 import httpx
 import pytest
-from e2e_support import Api, client_token, sha256, wait_for
+from e2e_support import Api, sha256, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def api(suite_env) -> Api:
-    token = client_token(suite_env["ADMIN_URL"], suite_env["ARTSTORE_CLIENT_ID"],
-                         suite_env["ARTSTORE_CLIENT_SECRET"])
-    return Api(suite_env, token)
 
 
 def query(api: Api, method: str, path: str, **kwargs) -> httpx.Response:

@@ -3,7 +3,6 @@ saga runner, SE health polling, periodic republishing and the retention schedule
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -32,6 +31,7 @@ def _register_saga_types() -> None:
 
 @asynccontextmanager
 async def control_plane(app: FastAPI) -> AsyncIterator[None]:
+    from admin_module.copies.repair import schedule as schedule_repair
     from admin_module.retention.cleanup import schedule
     from admin_module.sagas.runner import SagaRunner
 
@@ -58,14 +58,6 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
     runner = SagaRunner(plane)
     plane.extras["runner"] = runner
 
-    async def retention_later() -> None:
-        while True:
-            await asyncio.sleep(settings.RETENTION_CLEANUP_INTERVAL_SECONDS)
-            try:
-                await schedule(plane)
-            except Exception as exc:
-                log.warning("retention.schedule_failed", error=str(exc))
-
     async def purge_sagas() -> None:
         from admin_module.models.base import utcnow
         from admin_module.sagas import repository as saga_repo
@@ -75,21 +67,15 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
             if removed := await saga_repo.purge_finished(session, cutoff):
                 log.info("sagas.purged", removed=removed)
 
-    async def repair_later() -> None:
-        from admin_module.copies.repair import schedule as schedule_repair
-
-        while True:
-            await asyncio.sleep(settings.REPAIR_INTERVAL_SECONDS)
-            try:
-                await schedule_repair(plane)
-            except Exception as exc:
-                log.warning("repair.schedule_failed", error=str(exc))
-
     runner.start()
-    retention_task = asyncio.create_task(retention_later(), name="retention-schedule")
-    repair_task = asyncio.create_task(repair_later(), name="repair-schedule")
     try:
         async with AsyncExitStack() as stack:
+            await stack.enter_async_context(
+                periodic("retention-schedule", settings.RETENTION_CLEANUP_INTERVAL_SECONDS,
+                         lambda: schedule(plane)))
+            await stack.enter_async_context(
+                periodic("repair-schedule", settings.REPAIR_INTERVAL_SECONDS,
+                         lambda: schedule_repair(plane)))
             await stack.enter_async_context(
                 periodic("discovery-republish", settings.DISCOVERY_REPUBLISH_SECONDS,
                          plane.publish))
@@ -100,7 +86,5 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
                          lambda: poll_health(plane)))
             yield
     finally:
-        retention_task.cancel()
-        repair_task.cancel()
         await runner.stop()
         await http_client.aclose()
