@@ -213,6 +213,11 @@ def test_a_wiped_se_loses_nothing_acknowledged_and_is_refilled(api, rw_ses):
                          params={"mode": "full"}, headers=api.headers, timeout=120)
     assert rebuilt.status_code == 200, rebuilt.text
 
+    # The catalog follows the SEs' events: a copy stored seconds before the wipe may reach it
+    # after the wiped SE's deletions. Once it shows the surviving copy, reads must succeed.
+    survivors = set(rw_ses) - {victim["id"]}
+    wait_for(lambda: all(active_copies(api, f) & survivors for f in acknowledged),
+             "the catalog to show every surviving copy", timeout=120)
     for file_id, body in acknowledged.items():
         response = api.download(file_id)
         assert response.status_code == 200, (file_id, response.text)

@@ -180,28 +180,29 @@ def test_rbac_matrix_matches_the_scope_table(fuzz_env, schemas, principals):
     mismatches = []
     checked = 0
     roles = [*SERVICE_ACCOUNT_ROLES, *ADMIN_USER_ROLES, UNKNOWN_ROLE, None]
-    for key, raw in schemas.items():
-        for method, path, op in operations(raw):
-            if "x-required-scopes" not in op:
-                continue
-            url = fuzz_env[key] + path.format_map(_AnyId())
-            required = set(op["x-required-scopes"])
-            for role in roles:
-                if role is None:
-                    expected = 401
-                elif (op.get("x-principal-type") not in (None, _principal_type(role))
-                      or not required <= ROLE_SCOPES.get(role, frozenset())):
-                    expected = 403
-                else:
-                    expected = None  # allowed: anything but 401/403
-                headers = principals[role] if role else {}
-                response = httpx.request(method, url, headers=headers, timeout=120)
-                checked += 1
-                status = response.status_code
-                denied = status in (401, 403)
-                if (expected is None and denied) or (expected and status != expected):
-                    mismatches.append(f"{method} {path} as {role}: {status} (expected "
-                                      f"{expected or 'not 401/403'}) {response.text[:120]}")
+    checks = [(key, method, path, op) for key, raw in schemas.items()
+              for method, path, op in operations(raw) if "x-required-scopes" in op]
+    # A logout revokes its user's tokens everywhere (the deny-list): check it after the rest.
+    checks.sort(key=lambda check: check[2].endswith("/logout"))
+    for key, method, path, op in checks:
+        url = fuzz_env[key] + path.format_map(_AnyId())
+        required = set(op["x-required-scopes"])
+        for role in roles:
+            if role is None:
+                expected = 401
+            elif (op.get("x-principal-type") not in (None, _principal_type(role))
+                  or not required <= ROLE_SCOPES.get(role, frozenset())):
+                expected = 403
+            else:
+                expected = None  # allowed: anything but 401/403
+            headers = principals[role] if role else {}
+            response = httpx.request(method, url, headers=headers, timeout=120)
+            checked += 1
+            status = response.status_code
+            denied = status in (401, 403)
+            if (expected is None and denied) or (expected and status != expected):
+                mismatches.append(f"{method} {path} as {role}: {status} (expected "
+                                  f"{expected or 'not 401/403'}) {response.text[:120]}")
     print(f"rbac: {checked} requests")
     assert checked > 0
     assert not mismatches, "\n".join(mismatches)

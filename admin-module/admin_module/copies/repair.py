@@ -276,10 +276,12 @@ async def report(principal: StorageRead, session: DbSession) -> dict[str, Any]:
 async def repair_now(principal: StorageAdmin, plane: Plane,
                      background: BackgroundTasks) -> SagaRead:
     """Start a repair run now (or answer the one already running)."""
-    saga = await schedule(plane, principal.name or principal.subject)
-    if saga is None:
-        async with plane.sessionmaker() as session:
-            saga = await saga_repo.active(session, "copy_repair", RESOURCE)
-    assert saga is not None
+    saga = None
+    while saga is None:
+        saga = await schedule(plane, principal.name or principal.subject)
+        if saga is None:
+            async with plane.sessionmaker() as session:
+                saga = await saga_repo.active(session, "copy_repair", RESOURCE)
+        # None again: the active run finished in between, so schedule a new one.
     background.add_task(plane.wake)
     return SagaRead.of(saga)
