@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -135,9 +136,20 @@ ROOT_SHARED = "shared" in subprocess.run(["findmnt", "-no", "PROPAGATION", "/"],
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range: the daemon binds it only later, and a
+    port from that range may meanwhile become some process's outgoing connection."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    taken = set(_ports.values())
+    while True:
+        port = random.randrange(10_000, low)
+        if port in taken:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def config(files: list[Path]) -> dict:

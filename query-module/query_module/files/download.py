@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from pathlib import Path
+from uuid import UUID
 
 import anyio
 import httpx
@@ -62,8 +64,12 @@ class Downloader:
         self.breakers = breakers or BreakerRegistry("query-se", fail_max=3, reset_timeout=30.0)
         self.drift_detected = 0  # catalog rows whose SE no longer has the file (since start)
 
-    def _sources(self, file: FileRead) -> tuple[list[DiscoveredStorageElement], Exception]:
-        """The SEs to try, best first, and the error to give when none of them works."""
+    def _sources(
+        self, file: FileRead,
+    ) -> tuple[list[DiscoveredStorageElement], set[UUID], Exception]:
+        """The SEs to try, best first; those held back (marked offline, or behind an open
+        breaker) come last, as a last resort: a copy there beats an error. Also the error to
+        give when none of them works."""
         others = sorted(file.copies, key=lambda c: c.state != "active")
         primary = file.storage_element_id
         order = [primary] + [c.storage_element_id for c in others
@@ -71,19 +77,21 @@ class Downloader:
                              and c.storage_element_id != primary]
         details = {"file_id": str(file.file_id)}
         error: Exception = StorageElementUnavailable(details=details)
-        usable = []
+        usable, held_back = [], []
         for se_id in order:
             se = self.discovery.get(se_id)
-            if se is None or se.status == "offline":
+            if se is None:
                 continue
             if se.mode == "ar":
                 error = FileArchived(details=details)  # a copy exists, but not online
                 continue
-            if self.breakers.is_open(str(se.id)):
-                metrics.DOWNLOAD_FAILOVERS.labels("breaker_open").inc()
+            if se.status == "offline" or self.breakers.is_open(str(se.id)):
+                metrics.DOWNLOAD_FAILOVERS.labels(
+                    "offline" if se.status == "offline" else "breaker_open").inc()
+                held_back.append(se)
                 continue
             usable.append(se)
-        return usable, error
+        return usable + held_back, {se.id for se in held_back}, error
 
     async def _send(self, method: str, url: str, request: Request) -> httpx.Response:
         forwarded = {
@@ -106,11 +114,12 @@ class Downloader:
         raise AssertionError("unreachable")
 
     async def _open(self, method: str, file: FileRead, request: Request) -> httpx.Response:
-        sources, error = self._sources(file)
+        sources, held_back, error = self._sources(file)
         for index, se in enumerate(sources):
             url = f"{se.api_url.rstrip('/')}/api/v1/files/{file.file_id}/content"
+            guard = nullcontext() if se.id in held_back else self.breakers.guard(str(se.id))
             try:
-                async with self.breakers.guard(str(se.id)):
+                async with guard:
                     upstream = await self._send(method, url, request)
                     if upstream.status_code >= 500:
                         await _discard(upstream)
@@ -135,7 +144,7 @@ class Downloader:
 
     async def fetch_to(self, file: FileRead, dest: Path, max_bytes: int) -> None:
         """Copy the file's original bytes into ``dest`` (for text extraction), from any copy."""
-        sources, error = self._sources(file)
+        sources, _, error = self._sources(file)
         for se in sources:
             url = f"{se.api_url.rstrip('/')}/api/v1/files/{file.file_id}/content"
             for attempt in (1, 2):
