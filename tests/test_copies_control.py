@@ -8,6 +8,7 @@ import hashlib
 import json
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,7 +30,9 @@ def stack(make_database, redis_url, tmp_path_factory):
         stack.edit = stack.start_se("cc-edit-1", "edit")
         stack.rw = stack.start_se("cc-rw-1", "rw")
         stack.rw2 = stack.start_se("cc-rw-2", "rw")
+        stack.edit2 = stack.start_se("cc-edit-2", "edit")
         stack.register(stack.edit)
+        stack.register(stack.edit2)
         stack.rw_row = stack.register(stack.rw, failure_domain="rack-a")
         stack.rw2_row = stack.register(stack.rw2)
         yield stack
@@ -123,3 +126,64 @@ def test_only_internal_services_state_a_copy_set(stack):
     sidecars = [json.loads(p.read_text()) for p in stack.rw.data_dir.rglob("*.attr.json")]
     assert any(s["file_id"] == stored.json()["file_id"] and s["copies"] == copies
                for s in sidecars)
+
+
+def _put_copies(stack, ses, data: bytes, copies: list[str], *, expired: bool = False) -> str:
+    """One temporary file stored as a copy on each of ``ses`` (same id, same sidecar)."""
+    file_id = str(uuid.uuid4())
+    created = datetime.now(UTC) - timedelta(days=2)
+    attrs = {"original_filename": "t.txt", "retention_policy": "temporary", "ttl_days": 1,
+             "copies": copies, "created_at": created.isoformat(),
+             "expires_at": (created + timedelta(days=1 if expired else 3)).isoformat()}
+    encoded = base64.urlsafe_b64encode(json.dumps(attrs).encode()).decode().rstrip("=")
+    for se in ses:
+        stored = httpx.put(f"{se.url}/api/v1/files/{file_id}", content=data, timeout=60,
+                           headers={**stack.headers("SERVICE"), "X-ArtStore-Attributes": encoded,
+                                    "X-ArtStore-Declared-Size": str(len(data)),
+                                    "X-ArtStore-Expected-SHA256":
+                                        hashlib.sha256(data).hexdigest()})
+        assert stored.status_code == 201, stored.text
+    return file_id
+
+
+def _edit_ids(stack) -> list[str]:
+    return [se["id"] for se in stack.api("GET", "/api/v1/storage-elements",
+                                         params={"mode": "edit"}).json()["items"]]
+
+
+def test_finalize_makes_the_full_copy_set_and_removes_every_edit_copy(stack):
+    data = b"a draft kept twice, then a record kept twice " * 300
+    file_id = _put_copies(stack, [stack.edit, stack.edit2], data, _edit_ids(stack))
+    started = stack.api("POST", f"/api/v1/files/{file_id}/finalize")
+    assert started.status_code == 202, started.text
+    saga = stack.wait_saga(started.json()["id"])
+    assert saga["state"] == "completed", saga
+    rw_ids = {stack.rw_row["id"], stack.rw2_row["id"]}
+    assert set(saga["payload"]["target_se_ids"]) == rw_ids
+    for se in (stack.rw, stack.rw2):
+        copy = stack.se_file(se, uuid.UUID(file_id))
+        assert copy is not None, se.name
+        assert copy["retention_policy"] == "permanent" and copy["expires_at"] is None
+        assert set(copy["copies"]) == rw_ids
+        assert stack.se_content(se, uuid.UUID(file_id)) == data
+    for se in (stack.edit, stack.edit2):
+        assert stack.se_file(se, uuid.UUID(file_id)) is None, se.name
+    entry = stack.audit(resource_id=file_id, action="file.source_deleted")[0]
+    assert len(entry["details"]["deleted_on"]) == 2
+
+
+def test_retention_cleanup_removes_every_copy_of_an_expired_file(stack):
+    data = b"expired draft with two copies"
+    expired = _put_copies(stack, [stack.edit, stack.edit2], data, _edit_ids(stack),
+                          expired=True)
+    fresh = _put_copies(stack, [stack.edit, stack.edit2], b"still valid", _edit_ids(stack))
+    started = stack.api("POST", "/api/v1/sagas/retention-cleanup")
+    assert started.status_code == 202, started.text
+    saga = stack.wait_saga(started.json()["id"])
+    assert saga["state"] == "completed", saga
+    for se in (stack.edit, stack.edit2):
+        assert stack.se_file(se, uuid.UUID(expired)) is None, se.name
+        assert not [p for p in se.data_dir.rglob(f"*{expired}*")], se.name  # nothing left
+        assert stack.se_file(se, uuid.UUID(fresh)) is not None, se.name
+    entries = stack.audit(resource_id=expired, action="file.expired_deleted")
+    assert len(entries) == 1 and len(entries[0]["details"]["deleted_on"]) == 2

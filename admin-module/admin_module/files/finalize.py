@@ -1,14 +1,16 @@
 """Finalize saga: a temporary file on an edit SE becomes permanent on an rw SE.
 
-1. ``copy`` — pick a writable rw SE (online, not draining, room for the file, breaker closed,
-   lowest priority number first) and stream the original bytes to it under the same file_id
-   with the expected SHA-256 (the target refuses and keeps nothing on a mismatch); a copy
-   already there with the same checksum counts as done;
-2. ``verify`` — the target's attributes show the expected SHA-256 and size;
-3. ``mark_source_finalized`` — ``finalized_at`` on the source, which can then never expire
-   (retention skips it) — from here on the rw copy is the live one;
+1. ``copy`` — pick the permanent copy set: as many writable rw SEs (online, not draining,
+   room for the file, breaker closed) as the copy policy's target, new failure domains first,
+   then the lowest priority number; fewer than the write quorum → wait. Stream the original
+   bytes to each under the same file_id with the expected SHA-256 (the target refuses and keeps
+   nothing on a mismatch) and the copy set in the sidecar; a copy already there with the same
+   checksum counts as done;
+2. ``verify`` — every target's attributes show the expected SHA-256 and size;
+3. ``mark_source_finalized`` — ``finalized_at`` on every edit copy, which can then never
+   expire (retention skips it) — from here on the rw copies are the live ones;
 4. ``wait_safety_margin`` — ``FINALIZE_SAFETY_MARGIN_SECONDS`` after that mark;
-5. ``delete_source`` — remove the edit copy.
+5. ``delete_source`` — remove every edit copy.
 
 A checksum mismatch or refusal before step 3 compensates: nothing was changed on the source, so
 it stays intact and keeps its TTL. Steps 3–5 only move forward (retrying while an SE is away):
@@ -23,6 +25,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from admin_module.audit import service as audit
+from admin_module.copies.policy import policies
+from admin_module.files.locate import delete_everywhere, locate
 from admin_module.models.base import utcnow
 from admin_module.models.storage_element import StorageElement
 from admin_module.sagas.engine import Done, Fail, Retry, SagaType, Step, StepContext, Wait, register
@@ -33,13 +37,19 @@ from artstore_common.contracts import UploadAttributes
 
 
 async def _element(ctx: StepContext, key: str) -> StorageElement:
-    se = await se_repo.get(ctx.session, uuid.UUID(ctx.payload[key]))
+    return await _element_id(ctx, ctx.payload[key])
+
+
+async def _element_id(ctx: StepContext, se_id: str) -> StorageElement:
+    se = await se_repo.get(ctx.session, uuid.UUID(se_id))
     if se is None:
-        raise Fail(f"storage element {ctx.payload[key]} is no longer registered")
+        raise Fail(f"storage element {se_id} is no longer registered")
     return se
 
 
-async def _choose_target(ctx: StepContext) -> StorageElement:
+async def _choose_targets(ctx: StepContext) -> list[StorageElement]:
+    """The permanent copy set: as many writable rw SEs as the policy's target (new failure
+    domains first, then priority); at least the write quorum of those online, or wait."""
     size = int(ctx.payload["size"])
     rows = await ctx.session.execute(
         select(StorageElement)
@@ -47,27 +57,35 @@ async def _choose_target(ctx: StepContext) -> StorageElement:
                StorageElement.draining.is_(False))
         .order_by(StorageElement.priority, StorageElement.name)
     )
+    online = list(rows.scalars())
     tried = set(ctx.payload.get("full_targets", []))
-    for se in rows.scalars():
-        if str(se.id) in tried or ctx.plane.breakers.is_open(str(se.id)):
-            continue
-        if se.capacity_bytes - se.used_bytes >= size:
-            return se
-    ctx.payload["full_targets"] = []  # capacity changes; look at all of them next time
-    raise Retry("no writable rw storage element has room")
+    fits = [se for se in online
+            if str(se.id) not in tried and not ctx.plane.breakers.is_open(str(se.id))
+            and se.capacity_bytes - se.used_bytes >= size]
+    rule = next(p for p in await policies(ctx.session) if p.retention_policy == "permanent")
+    chosen: list[StorageElement] = []
+    domains: set[str] = set()
+    for fresh_only in (True, False):
+        for se in fits:
+            domain = se.failure_domain or str(se.id)
+            if se not in chosen and len(chosen) < rule.target_copies and (
+                    not fresh_only or domain not in domains):
+                chosen.append(se)
+                domains.add(domain)
+    # Like the ingester: the quorum is capped by the rw SEs online; the repairer adds the rest.
+    if not chosen or len(chosen) < min(rule.write_quorum, len(online)):
+        ctx.payload["full_targets"] = []  # capacity changes; look at all of them next time
+        raise Retry(f"{len(chosen)} writable rw storage elements have room, "
+                    f"{rule.write_quorum} copies needed")
+    return chosen
 
 
-async def copy(ctx: StepContext) -> Done:
+async def _copy_to(ctx: StepContext, source: StorageElement, target: StorageElement) -> str:
     file_id = uuid.UUID(ctx.payload["file_id"])
-    source = await _element(ctx, "source_se_id")
-    if ctx.payload.get("target_se_id"):
-        target = await _element(ctx, "target_se_id")
-    else:
-        target = await _choose_target(ctx)
-        ctx.payload["target_se_id"] = str(target.id)
     existing = await ctx.plane.client.get_file(target, file_id)
     if existing is None:
-        attrs = UploadAttributes.model_validate(ctx.payload["attributes"])
+        attrs = UploadAttributes.model_validate(ctx.payload["attributes"]).model_copy(
+            update={"copies": [uuid.UUID(t) for t in ctx.payload["target_se_ids"]]})
         try:
             result = await ctx.plane.client.copy_file(
                 source, target, file_id, attrs, int(ctx.payload["size"]), ctx.payload["sha256"]
@@ -81,7 +99,7 @@ async def copy(ctx: StepContext) -> Done:
                                                       "RETENTION_MODE_MISMATCH"):
                 ctx.payload["full_targets"] = [*ctx.payload.get("full_targets", []),
                                                str(target.id)]
-                ctx.payload.pop("target_se_id", None)
+                ctx.payload.pop("target_se_ids", None)  # choose the copy set again
                 raise Retry(f"target {target.name} refused: {exc.code}") from exc
             if exc.code != "FILE_EXISTS":
                 raise
@@ -89,43 +107,55 @@ async def copy(ctx: StepContext) -> Done:
         else:
             if result.sha256 != ctx.payload["sha256"]:
                 raise Fail("checksum mismatch while streaming from the source")
-            return Done(f"copied {result.size} bytes to {target.name}")
+            return f"copied {result.size} bytes to {target.name}"
     if existing is None or existing.sha256 != ctx.payload["sha256"]:
         raise Fail(f"another file with this id and other content is on {target.name}")
-    return Done(f"a verified copy is already on {target.name}")
+    return f"a verified copy is already on {target.name}"
+
+
+async def copy(ctx: StepContext) -> Done:
+    source = await _element(ctx, "source_se_id")
+    if ctx.payload.get("target_se_ids"):
+        targets = [await _element_id(ctx, t) for t in ctx.payload["target_se_ids"]]
+    else:
+        targets = await _choose_targets(ctx)
+        ctx.payload["target_se_ids"] = [str(se.id) for se in targets]
+    notes = [await _copy_to(ctx, source, target) for target in targets]
+    return Done("; ".join(notes))
 
 
 async def verify(ctx: StepContext) -> Done:
-    target = await _element(ctx, "target_se_id")
-    attrs = await ctx.plane.client.get_file(target, uuid.UUID(ctx.payload["file_id"]))
-    if attrs is None:
-        raise Fail("the copy is missing on the target")
-    if attrs.sha256 != ctx.payload["sha256"] or attrs.size != int(ctx.payload["size"]):
-        raise Fail("the copy's checksum or size differs from the source")
-    if attrs.retention_policy != "permanent":
-        raise Fail("the copy is not permanent")
-    return Done("sha256 and size match")
+    for se_id in ctx.payload["target_se_ids"]:
+        target = await _element_id(ctx, se_id)
+        attrs = await ctx.plane.client.get_file(target, uuid.UUID(ctx.payload["file_id"]))
+        if attrs is None:
+            raise Fail(f"the copy is missing on {target.name}")
+        if attrs.sha256 != ctx.payload["sha256"] or attrs.size != int(ctx.payload["size"]):
+            raise Fail(f"the copy on {target.name} differs from the source")
+        if attrs.retention_policy != "permanent":
+            raise Fail(f"the copy on {target.name} is not permanent")
+    return Done(f"sha256 and size match on {len(ctx.payload['target_se_ids'])} copies")
 
 
 async def mark_source_finalized(ctx: StepContext) -> Done:
-    source = await _element(ctx, "source_se_id")
     file_id = uuid.UUID(ctx.payload["file_id"])
     finalized_at = ctx.payload.setdefault("finalized_at", utcnow().isoformat())
-    try:
-        await ctx.plane.client.patch_file(source, file_id, {"finalized_at": finalized_at})
-        note = "source marked finalized"
-    except SERejected as exc:
-        if exc.status_code != 404:
-            raise
-        note = "source already gone"
+    located = await locate(ctx.plane, await se_repo.all_elements(ctx.session, mode="edit"),
+                           file_id)
+    for se, _ in located.found:  # every edit copy: none of them may expire now
+        try:
+            await ctx.plane.client.patch_file(se, file_id, {"finalized_at": finalized_at})
+        except SERejected as exc:
+            if exc.status_code != 404:
+                raise
     await audit.record(
         ctx.session, action="file.finalized", actor=ctx.saga.created_by, resource_type="file",
         resource_id=file_id,
         details={"source_storage_element_id": ctx.payload["source_se_id"],
-                 "target_storage_element_id": ctx.payload["target_se_id"],
+                 "target_storage_element_ids": ctx.payload["target_se_ids"],
                  "sha256": ctx.payload["sha256"], "saga_id": str(ctx.saga.id)},
     )
-    return Done(note)
+    return Done(f"{len(located.found)} edit copies marked finalized")
 
 
 async def wait_safety_margin(ctx: StepContext) -> Wait | Done:
@@ -138,16 +168,20 @@ async def wait_safety_margin(ctx: StepContext) -> Wait | Done:
 
 
 async def delete_source(ctx: StepContext) -> Done:
-    source = await _element(ctx, "source_se_id")
+    """Every edit copy goes (a temporary policy may have kept several). An edit SE that is
+    away keeps its copy until retention cleanup removes it once it expires."""
     file_id = uuid.UUID(ctx.payload["file_id"])
-    deleted = await ctx.plane.client.delete_file(source, file_id)
+    edit = await se_repo.all_elements(ctx.session, mode="edit")
+    deleted, unreachable = await delete_everywhere(ctx.plane, edit, file_id)
     await audit.record(
         ctx.session, action="file.source_deleted", actor="system", resource_type="file",
         resource_id=file_id,
-        details={"storage_element_id": str(source.id), "saga_id": str(ctx.saga.id),
-                 "already_gone": not deleted},
+        details={"storage_element_id": ctx.payload["source_se_id"],
+                 "deleted_on": [str(se.id) for se in deleted],
+                 "unreachable": [str(se.id) for se in unreachable],
+                 "saga_id": str(ctx.saga.id), "already_gone": not deleted},
     )
-    return Done("source deleted" if deleted else "source already gone")
+    return Done(f"{len(deleted)} edit copies deleted" if deleted else "source already gone")
 
 
 async def report_compensated(ctx: StepContext) -> None:

@@ -41,3 +41,21 @@ async def locate(
         elif answer is not None:
             result.found.append((se, answer))
     return result
+
+
+async def delete_everywhere(
+    plane: ControlPlane, elements: Sequence[StorageElement], file_id: uuid.UUID
+) -> tuple[list[StorageElement], list[StorageElement]]:
+    """Delete every copy of a file on these SEs: (SEs it was deleted on, SEs that did not
+    answer). Deleting is idempotent, so a re-run after a crash finishes the job."""
+    async def remove(se: StorageElement) -> bool | Exception:
+        try:
+            return await plane.client.delete_file(se, file_id)
+        except UNREACHABLE as exc:
+            return exc
+
+    answers = await asyncio.gather(*(remove(se) for se in elements))
+    deleted = [se for se, a in zip(elements, answers, strict=True) if a is True]
+    unreachable = [se for se, a in zip(elements, answers, strict=True)
+                   if isinstance(a, Exception)]
+    return deleted, unreachable

@@ -5,7 +5,8 @@ per file. A scheduler starts one run per interval (at most one is active at a ti
    ``RETENTION_BATCH_SIZE`` candidates; finalized and permanent files are left out;
 2. ``delete`` — per candidate, in its own transaction holding the file's advisory lock (the
    finalize request takes the same lock): skip it if a finalize saga is active for it, re-read
-   its attributes from the SE (gone, finalized, no longer expired → skip), delete it, audit.
+   its attributes from the SE (gone, finalized, no longer expired → skip), delete it and its
+   copies on the other edit SEs (each re-checked the same way), audit once.
 
 A crash re-runs ``delete``; every check is repeated, so nothing is deleted twice or wrongly.
 """
@@ -19,6 +20,7 @@ import structlog
 from sqlalchemy import text
 
 from admin_module.audit import service as audit
+from admin_module.files.locate import delete_everywhere, locate
 from admin_module.models.base import utcnow
 from admin_module.models.saga import Saga
 from admin_module.sagas import repository as saga_repo
@@ -74,6 +76,7 @@ async def delete_expired(ctx: StepContext) -> Done:
         outcome = await _delete_one(ctx.plane, uuid.UUID(candidate["se_id"]),
                                     uuid.UUID(candidate["file_id"]), cutoff)
         (deleted if outcome == "deleted" else kept).append(candidate["file_id"])
+        done.add(candidate["file_id"])  # its other copies went with it
     ctx.payload.update(deleted=deleted, kept=kept)
     return Done(f"{len(deleted)} deleted, {len(kept)} kept")
 
@@ -93,13 +96,22 @@ async def _delete_one(plane: ControlPlane, se_id: uuid.UUID, file_id: uuid.UUID,
                 return "gone"
             if not _expired(attrs, cutoff):
                 return "not_expired"
-            await plane.client.delete_file(se, file_id)
+            # Every copy goes: the same file on the other edit SEs, each re-checked.
+            others = [e for e in await se_repo.all_elements(session, mode="edit") if e.id != se_id]
+            located = await locate(plane, others, file_id)
+            copies = [se] + [e for e, a in located.found if _expired(a, cutoff)]
+            deleted, unreachable = await delete_everywhere(plane, copies, file_id)
+            if se in unreachable:
+                raise RuntimeError("the storage element did not delete the file")
         except Exception as exc:  # one file's trouble never stops the run
             log.warning("retention.delete_failed", file_id=str(file_id), error=str(exc))
             return "error"
         await audit.record(session, action="file.expired_deleted", actor="system",
                            resource_type="file", resource_id=file_id,
                            details={"storage_element_id": str(se_id),
+                                    "deleted_on": [str(e.id) for e in deleted],
+                                    "unreachable": [str(e.id) for e in located.unreachable
+                                                    + unreachable],
                                     "expires_at": attrs.expires_at.isoformat()
                                     if attrs.expires_at else None,
                                     "original_filename": attrs.original_filename})
