@@ -118,6 +118,8 @@ class ControlStack:
             "SE_REQUEST_TIMEOUT_SECONDS": "5",
             "DISCOVERY_REPUBLISH_SECONDS": "5",
             "RETENTION_CLEANUP_INTERVAL_SECONDS": "3600",
+            # runs are started by the tests; a scheduled one would change saga counts
+            "REPAIR_INTERVAL_SECONDS": "3600",
         }
         env.update(self.admin_overrides)
         env.update(overrides)

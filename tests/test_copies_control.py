@@ -128,13 +128,16 @@ def test_only_internal_services_state_a_copy_set(stack):
                for s in sidecars)
 
 
-def _put_copies(stack, ses, data: bytes, copies: list[str], *, expired: bool = False) -> str:
-    """One temporary file stored as a copy on each of ``ses`` (same id, same sidecar)."""
+def _put_copies(stack, ses, data: bytes, copies: list[str], *, expired: bool = False,
+                permanent: bool = False) -> str:
+    """One file stored as a copy on each of ``ses`` (same id, same sidecar)."""
     file_id = str(uuid.uuid4())
     created = datetime.now(UTC) - timedelta(days=2)
     attrs = {"original_filename": "t.txt", "retention_policy": "temporary", "ttl_days": 1,
              "copies": copies, "created_at": created.isoformat(),
              "expires_at": (created + timedelta(days=1 if expired else 3)).isoformat()}
+    if permanent:
+        attrs.update(retention_policy="permanent", ttl_days=None, expires_at=None)
     encoded = base64.urlsafe_b64encode(json.dumps(attrs).encode()).decode().rstrip("=")
     for se in ses:
         stored = httpx.put(f"{se.url}/api/v1/files/{file_id}", content=data, timeout=60,
@@ -187,3 +190,101 @@ def test_retention_cleanup_removes_every_copy_of_an_expired_file(stack):
         assert stack.se_file(se, uuid.UUID(fresh)) is not None, se.name
     entries = stack.audit(resource_id=expired, action="file.expired_deleted")
     assert len(entries) == 1 and len(entries[0]["details"]["deleted_on"]) == 2
+
+
+def _repair(stack) -> dict:
+    """A repair run that started after this call (not one already running before it)."""
+    asked = datetime.now(UTC)
+    while True:
+        started = stack.api("POST", "/api/v1/copies/repair")
+        assert started.status_code == 202, started.text
+        saga = stack.wait_saga(started.json()["id"], timeout=180)
+        assert saga["state"] == "completed", saga
+        if datetime.fromisoformat(saga["created_at"]) >= asked:
+            return stack.api("GET", "/api/v1/copies/report").json()
+
+
+def _holders(stack, ses, file_id: str) -> set[str]:
+    return {se.name for se in ses if stack.se_file(se, uuid.UUID(file_id)) is not None}
+
+
+def test_an_offline_se_counts_as_lost_only_after_the_grace_period(stack):
+    """Away < grace: its files are not judged. Away > grace: its copies are re-made."""
+    stack.rw3 = stack.start_se("cc-rw-3", "rw")
+    stack.rw3_row = stack.register(stack.rw3, failure_domain="rack-c")
+    pair = [stack.rw_row["id"], stack.rw2_row["id"]]
+    files = [_put_copies(stack, [stack.rw, stack.rw2], f"grace {i} ".encode() * 99, pair,
+                         permanent=True) for i in range(2)]
+    stack.rw2.stop()
+    rw2 = stack.rw2_row["id"]
+    assert wait_for(lambda: stack.api("GET", f"/api/v1/storage-elements/{rw2}")
+                    .json()["status"] == "offline")
+    report = _repair(stack)
+    assert rw2 in report["unseen_storage_elements"]
+    assert not {e["file_id"] for e in report["under_replicated"]} & set(files)
+    assert all(stack.se_file(stack.rw3, uuid.UUID(f)) is None for f in files)
+
+    stack.admin.stop()
+    stack.start_admin(COPIES_OFFLINE_GRACE_SECONDS="1")
+    report = _repair(stack)
+    assert rw2 in report["lost_storage_elements"]
+    assert rw2 not in report["unseen_storage_elements"]
+    assert {e["file_id"] for e in report["under_replicated"]} >= set(files)
+    for file_id in files:
+        assert _holders(stack, [stack.rw, stack.rw3], file_id) == {"cc-rw-1", "cc-rw-3"}
+    stack.rw2.start()
+    assert wait_for(lambda: stack.api("GET", f"/api/v1/storage-elements/{rw2}")
+                    .json()["status"] == "online")
+
+
+def test_declare_se_lost_re_replicates_its_copies_then_it_may_be_deleted(stack):
+    rw2 = stack.rw2_row["id"]
+    def state() -> tuple:
+        se = stack.api("GET", f"/api/v1/storage-elements/{rw2}").json()
+        return se["lost_at"], se["draining"], se["updated_at"]
+
+    before = state()
+    # bad input, wrong scopes: refused with the error shape, nothing changed
+    for body in ({}, {"reason": ""}, {"reason": "x" * 501}, {"reason": "ok", "extra": 1}):
+        bad = stack.api("POST", f"/api/v1/storage-elements/{rw2}/lost", json=body)
+        assert bad.status_code == 422, (body, bad.text)
+        assert bad.json()["error"]["code"]
+    unknown = stack.api("POST", f"/api/v1/storage-elements/{uuid.uuid4()}/lost",
+                        json={"reason": "gone"})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "STORAGE_ELEMENT_NOT_FOUND"
+    for role in ("readonly", "USER", "SERVICE"):
+        denied = stack.api("POST", f"/api/v1/storage-elements/{rw2}/lost", role=role,
+                           json={"reason": "gone"})
+        assert denied.status_code == 403, role
+    assert stack.api("POST", f"/api/v1/storage-elements/{rw2}/lost", role=None,
+                     json={"reason": "gone"}).status_code == 401
+    assert state() == before and before[0] is None
+    not_empty = stack.api("DELETE", f"/api/v1/storage-elements/{rw2}")
+    assert not_empty.status_code == 409
+    assert not_empty.json()["error"]["code"] == "STORAGE_ELEMENT_NOT_EMPTY"
+
+    # a file whose only copy is on the SE about to be declared lost: read from it, last
+    sole = _put_copies(stack, [stack.rw2], b"only here " * 500, [rw2], permanent=True)
+    declared = stack.api("POST", f"/api/v1/storage-elements/{rw2}/lost",
+                         json={"reason": "disk controller burnt"})
+    assert declared.status_code == 200, declared.text
+    assert declared.json()["lost_at"] and declared.json()["draining"] is True
+    again = stack.api("POST", f"/api/v1/storage-elements/{rw2}/lost", json={"reason": "x"})
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "STORAGE_ELEMENT_ALREADY_LOST"
+    entry = stack.audit(action="storage_element.declared_lost")[0]
+    assert entry["resource_id"] == rw2 and entry["details"]["reason"] == "disk controller burnt"
+
+    report = {}
+    for _ in range(4):  # one copy per file per run; a file with none left takes two runs
+        report = _repair(stack)
+        assert rw2 in report["lost_storage_elements"]
+        if not report["under_replicated_count"] and not report["lost_count"]:
+            break
+    assert not report["under_replicated_count"] and not report["lost_count"], report
+    assert _holders(stack, [stack.rw, stack.rw3], sole) == {"cc-rw-1", "cc-rw-3"}
+    assert stack.se_content(stack.rw3, uuid.UUID(sole)) == b"only here " * 500
+    deleted = stack.api("DELETE", f"/api/v1/storage-elements/{rw2}")
+    assert deleted.status_code == 204, deleted.text
+    assert stack.api("GET", f"/api/v1/storage-elements/{rw2}").status_code == 404

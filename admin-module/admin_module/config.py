@@ -85,6 +85,9 @@ class Settings(ArtStoreSettings):
     # rate limit: at most this many files' bytes are moved per interval).
     REPAIR_INTERVAL_SECONDS: float = Field(default=300.0, gt=0)
     REPAIR_MAX_COPIES_PER_RUN: int = Field(default=200, ge=1, le=100000)
+    # An SE unreachable for longer than this (since it was last seen) is treated as lost:
+    # its copies stop counting and the repairer replaces them elsewhere.
+    COPIES_OFFLINE_GRACE_SECONDS: float = Field(default=86400.0, gt=0)
 
 
 def get_settings() -> Settings:

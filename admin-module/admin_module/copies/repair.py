@@ -8,7 +8,9 @@ started every ``REPAIR_INTERVAL_SECONDS`` (at most one at a time, across instanc
    A file with fewer healthy copies than its target is *under-replicated*; with none, *lost*.
    Counts go to metrics and readiness, the lists (capped) into the saga's payload, which
    ``GET /api/v1/copies/report`` shows. Files whose copies sit on an offline SE are not judged
-   (an SE that is away is not an SE that is lost).
+   (an SE that is away is not an SE that is lost) — until it has been away longer than
+   ``COPIES_OFFLINE_GRACE_SECONDS`` or an operator declared it lost: then its copies no longer
+   count (a lost SE that still answers is read as a source, last).
 2. ``copy`` — up to ``REPAIR_MAX_COPIES_PER_RUN`` new copies, each streamed from a healthy copy
    to a writable SE that holds none (new failure domains first); the target checks the SHA-256
    before it keeps anything, and the source's bytes are hashed too. A copy already on the
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from datetime import timedelta
 from typing import Annotated, Any
 
 import structlog
@@ -31,6 +34,7 @@ from sqlalchemy import text
 from admin_module.audit import service as audit
 from admin_module.copies.policy import SUITABLE_MODES, policies
 from admin_module.db import DbSession
+from admin_module.models.base import utcnow
 from admin_module.models.saga import Saga
 from admin_module.sagas import repository as saga_repo
 from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_saga, register
@@ -68,36 +72,53 @@ async def scan(ctx: StepContext) -> Done:
     policy = {p.retention_policy: p for p in await policies(ctx.session)}
     # file id → se id → (attributes, quarantined)
     holdings: dict[str, dict[str, tuple[FileAttributes, bool]]] = defaultdict(dict)
+    # Copies on SEs declared lost: they do not count, but may still serve as a source.
+    spare: dict[str, dict[str, tuple[FileAttributes, bool]]] = defaultdict(dict)
     unseen: list[str] = []
+    grace = timedelta(seconds=ctx.settings.COPIES_OFFLINE_GRACE_SECONDS)
+    gone = {str(se.id) for se in elements if se.lost_at is not None}
     for se in elements:
         if se.mode == "ar":  # counts as a copy, but cannot be listed or copied from
-            unseen.append(str(se.id))
+            if se.lost_at is None:
+                unseen.append(str(se.id))
             continue
         # An SE marked offline is asked too: it may be back before the next health poll.
+        into = spare if se.lost_at is not None else holdings
         cursor = None
         try:
             while True:
                 items, cursor = await ctx.plane.client.list_holdings(se, cursor=cursor)
                 for attrs, quarantined in items:
                     if attrs.status == "active":
-                        holdings[str(attrs.file_id)][str(se.id)] = (attrs, quarantined)
+                        into[str(attrs.file_id)][str(se.id)] = (attrs, quarantined)
                 if not cursor:
                     break
         except UNREACHABLE as exc:
+            if se.lost_at is not None:
+                continue
+            if se.last_seen_at is not None and utcnow() - se.last_seen_at > grace:
+                gone.add(str(se.id))  # away past the grace period: counted as lost
+                log.warning("repair.se_past_grace", storage_element=str(se.id),
+                            last_seen_at=se.last_seen_at.isoformat())
+                continue
             unseen.append(str(se.id))
             log.warning("repair.se_skipped", storage_element=str(se.id), error=str(exc))
     unseen_set = set(unseen)
-    suitable = {name: [se for se in elements if se.mode in modes]
+    suitable = {name: [se for se in elements if se.mode in modes and str(se.id) not in gone]
                 for name, modes in SUITABLE_MODES.items()}
     under: list[dict[str, Any]] = []
     lost: list[dict[str, Any]] = []
     sole: Counter[str] = Counter()
     tasks: list[dict[str, Any]] = []
-    for file_id, copies in holdings.items():
-        sha = Counter(a.sha256 for a, q in copies.values() if not q).most_common(1)
+    for file_id in holdings.keys() | spare.keys():
+        copies, extra = holdings.get(file_id, {}), spare.get(file_id, {})
+        sha = Counter(a.sha256 for a, q in [*copies.values(), *extra.values()]
+                      if not q).most_common(1)
         healthy = sorted(se_id for se_id, (a, q) in copies.items()
                          if not q and sha and a.sha256 == sha[0][0])
-        attrs = next(iter(copies.values()))[0]
+        spare_sources = sorted(se_id for se_id, (a, q) in extra.items()
+                               if not q and sha and a.sha256 == sha[0][0])
+        attrs = next(iter([*copies.values(), *extra.values()]))[0]
         named = {str(c) for a, _ in copies.values() for c in a.copies}
         if (named | set(copies)) & unseen_set:
             continue  # a copy may be on an SE that is away: judge it when it is back
@@ -110,7 +131,7 @@ async def scan(ctx: StepContext) -> Done:
         entry = {"file_id": file_id, "healthy": healthy, "target": target,
                  "quarantined": sorted(s for s, (_, q) in copies.items() if q),
                  "missing": sorted(named - set(copies)), "sha256": sha[0][0] if sha else None}
-        if not healthy:
+        if not healthy and not spare_sources:
             lost.append(entry)
             continue
         if len(healthy) == 1:
@@ -118,7 +139,7 @@ async def scan(ctx: StepContext) -> Done:
         if weight < target:
             under.append(entry)
             tasks.append({**entry, "size": attrs.size, "retention_policy":
-                          attrs.retention_policy})
+                          attrs.retention_policy, "sources": healthy + spare_sources})
     UNDER_REPLICATED.set(len(under))
     LOST.set(len(lost))
     LAST_COUNTS.update(under_replicated=len(under), lost=len(lost))
@@ -130,7 +151,8 @@ async def scan(ctx: StepContext) -> Done:
         files_seen=len(holdings), under_replicated_count=len(under), lost_count=len(lost),
         under_replicated=under[:REPORT_LIMIT], lost=lost[:REPORT_LIMIT],
         sole_copies={by_id[s].name: n for s, n in sole.items()},
-        unseen_storage_elements=unseen, tasks=tasks[:limit], repaired=[], failed=[],
+        unseen_storage_elements=unseen, lost_storage_elements=sorted(gone),
+        tasks=tasks[:limit], repaired=[], failed=[],
     )
     return Done(f"{len(holdings)} files, {len(under)} under-replicated, {len(lost)} lost")
 
@@ -171,7 +193,7 @@ async def _repair_one(ctx: StepContext, by_id: dict[str, Any], elements: list[An
                       task: dict[str, Any]) -> dict[str, Any]:
     file_id = uuid.UUID(task["file_id"])
     result: dict[str, Any] = {"file_id": task["file_id"]}
-    sources = [by_id[s] for s in task["healthy"] if s in by_id]
+    sources = [by_id[s] for s in task.get("sources", task["healthy"]) if s in by_id]
     # A quarantined copy on a writable SE is rewritten in place first (placement kept).
     rewrite = [by_id[s] for s in task["quarantined"] if s in by_id
                and by_id[s].mode in ("rw", "edit") and by_id[s].status == "online"]
@@ -265,9 +287,10 @@ async def report(principal: StorageRead, session: DbSession) -> dict[str, Any]:
     if saga is None:
         return {"scanned_at": None, "files_seen": 0, "under_replicated_count": 0,
                 "lost_count": 0, "under_replicated": [], "lost": [], "sole_copies": {},
-                "unseen_storage_elements": [], "saga_id": None}
+                "unseen_storage_elements": [], "lost_storage_elements": [], "saga_id": None}
     keys = ("files_seen", "under_replicated_count", "lost_count", "under_replicated", "lost",
-            "sole_copies", "unseen_storage_elements", "repaired", "failed")
+            "sole_copies", "unseen_storage_elements", "lost_storage_elements", "repaired",
+            "failed")
     return {"scanned_at": saga.created_at, "saga_id": saga.id, "saga_state": saga.state,
             **{k: saga.payload.get(k) for k in keys}}
 

@@ -41,6 +41,9 @@ class StorageElement(Timestamps, Base):
     # The operator's word that the backend keeps redundant copies itself (EC/replicated S3).
     redundant_backend: Mapped[bool] = mapped_column(Boolean, default=False,
                                                     server_default="false")
+    # Declared lost by an operator: its copies no longer count; the repairer replaces them.
+    lost_at: Mapped[datetime | None]
+    lost_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CopyPolicyRow(Base):

@@ -18,6 +18,7 @@ from admin_module.storage_elements.context import Plane
 from admin_module.storage_elements.schemas import (
     DiscoverPreview,
     DiscoverRequest,
+    LostDeclaration,
     ModeChangeRequest,
     StorageElementCreate,
     StorageElementRead,
@@ -125,6 +126,20 @@ async def sync_one(
     await audit.record(session, action="storage_element.synced", actor=actor(principal),
                        resource_type="storage_element", resource_id=se.id,
                        details={"status": se.status, "mode": se.mode, "error": se.last_error})
+    return StorageElementRead.of(se)
+
+
+@router.post("/{se_id}/lost", response_model=StorageElementRead)
+async def declare_lost(
+    se_id: uuid.UUID, body: LostDeclaration, principal: StorageAdmin, session: DbSession,
+    plane: Plane, background: BackgroundTasks,
+) -> StorageElementRead:
+    """Declare an SE lost: its files are judged without it and re-replicated now."""
+    from admin_module.copies import repair
+
+    se = await service.declare_lost(session, se_id, body.reason, actor(principal))
+    background.add_task(plane.publish)
+    background.add_task(repair.schedule, plane, actor(principal))
     return StorageElementRead.of(se)
 
 

@@ -23,6 +23,10 @@ class StorageElementNotEmpty(Conflict):
     code, message = "STORAGE_ELEMENT_NOT_EMPTY", "Only an empty storage element can be removed"
 
 
+class StorageElementAlreadyLost(Conflict):
+    code, message = "STORAGE_ELEMENT_ALREADY_LOST", "This storage element was already declared lost"
+
+
 class StorageElementBusy(Conflict):
     code, message = "STORAGE_ELEMENT_BUSY", "A saga is already running on this storage element"
 

@@ -66,6 +66,11 @@ class StorageElementUpdate(BaseModel):
         return value
 
 
+class LostDeclaration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class ModeChangeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     target_mode: Mode
@@ -98,6 +103,8 @@ class StorageElementRead(BaseModel):
     se_version: str | None
     failure_domain: str  # the SE's own id when no domain was set
     redundant_backend: bool
+    lost_at: datetime | None = None
+    lost_reason: str | None = None
     last_seen_at: datetime | None
     last_checked_at: datetime | None
     last_error: str | None
@@ -131,7 +138,8 @@ class StorageElementRead(BaseModel):
             retention_days=se.retention_days, retention_warning_days=se.retention_warning_days,
             retention_ends_at=ends_at, retention_days_left=days_left, retention_state=state,
             se_version=se.se_version, failure_domain=se.failure_domain or str(se.id),
-            redundant_backend=bool(se.redundant_backend), last_seen_at=se.last_seen_at,
+            redundant_backend=bool(se.redundant_backend), lost_at=se.lost_at,
+            lost_reason=se.lost_reason, last_seen_at=se.last_seen_at,
             last_checked_at=se.last_checked_at, last_error=se.last_error,
             created_at=se.created_at, updated_at=se.updated_at,
         )

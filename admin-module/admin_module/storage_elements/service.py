@@ -1,4 +1,5 @@
-"""Registry rules: discover, register, update, delete (only when empty), sync, health."""
+"""Registry rules: discover, register, update, delete (only when empty, or declared lost and
+replaced), declare lost, sync, health."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ import uuid
 
 import httpx
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import service as audit
 from admin_module.discovery.publisher import bump_version
 from admin_module.models.base import utcnow
+from admin_module.models.saga import Saga
 from admin_module.models.storage_element import StorageElement
 from admin_module.storage_elements import repository as repo
 from admin_module.storage_elements.client import SEInfo
 from admin_module.storage_elements.context import ControlPlane
 from admin_module.storage_elements.errors import (
     SERejected,
+    StorageElementAlreadyLost,
     StorageElementBusy,
     StorageElementExists,
     StorageElementNotEmpty,
@@ -137,14 +141,49 @@ async def delete(
         file_count, used = info.file_count, info.used_bytes
     except UNREACHABLE:
         file_count, used = se.file_count, se.used_bytes  # the last known figures decide
-    if file_count > 0:
-        raise StorageElementNotEmpty(details={"file_count": file_count, "used_bytes": used})
+    if file_count > 0 and not await _replaced(session, se):
+        raise StorageElementNotEmpty(details={
+            "file_count": file_count, "used_bytes": used, "lost": se.lost_at is not None,
+            "hint": "declare it lost and let a repair run re-make its copies elsewhere first"})
     await session.delete(se)
     await session.flush()
     await bump_version(session)
     await audit.record(session, action="storage_element.deleted", actor=actor,
                        resource_type="storage_element", resource_id=se_id,
                        details={"name": se.name, "api_url": se.api_url})
+
+
+async def _replaced(session: AsyncSession, se: StorageElement) -> bool:
+    """A non-empty SE may leave the registry once it was declared lost and a repair scan
+    started after that found every file at its target without it (nothing under target)."""
+    if se.lost_at is None:
+        return False
+    scan = await session.scalar(
+        select(Saga).where(Saga.type == "copy_repair", Saga.created_at > se.lost_at,
+                           Saga.state == "completed")
+        .order_by(Saga.created_at.desc()).limit(1))
+    return scan is not None and not scan.payload.get("under_replicated_count") \
+        and not scan.payload.get("lost_count")
+
+
+async def declare_lost(session: AsyncSession, se_id: uuid.UUID, reason: str,
+                       actor: str | None) -> StorageElement:
+    """The operator's word that an SE will not come back: its copies stop counting, placement
+    stops choosing it (draining), and the repairer re-makes its files elsewhere — reading from
+    it too while it still answers, so retiring a working SE this way loses nothing."""
+    se = await get_or_404(session, se_id, lock=True)
+    if se.lost_at is not None:
+        raise StorageElementAlreadyLost(details={"storage_element_id": str(se.id),
+                                                 "lost_at": se.lost_at.isoformat()})
+    se.lost_at, se.lost_reason, se.draining = utcnow(), reason, True
+    se.updated_at = utcnow()
+    await session.flush()
+    await bump_version(session)
+    await audit.record(session, action="storage_element.declared_lost", actor=actor,
+                       resource_type="storage_element", resource_id=se.id,
+                       details={"name": se.name, "reason": reason, "mode": se.mode,
+                                "file_count": se.file_count, "status": se.status})
+    return se
 
 
 async def sync(session: AsyncSession, plane: ControlPlane, se: StorageElement) -> bool:
