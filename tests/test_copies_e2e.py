@@ -45,6 +45,11 @@ def upload_permanent(api: Api, tag: str, n: int) -> dict[str, bytes]:
     return files
 
 
+def copy_states(api: Api, file_id: str) -> dict[str, str]:
+    meta = api.in_catalog(file_id) or {}
+    return {c["storage_element_id"]: c["state"] for c in meta.get("copies", [])}
+
+
 def active_copies(api: Api, file_id: str) -> set[str]:
     meta = api.in_catalog(file_id) or {}
     return {c["storage_element_id"] for c in meta.get("copies", []) if c["state"] == "active"}
@@ -165,11 +170,21 @@ def test_flipped_bytes_are_repaired_from_the_other_copy(api, rw_ses):
     direct = httpx.get(f"{victim['api_url']}/api/v1/files/{file_id}/content",
                        headers=api.headers, timeout=60)
     assert direct.status_code == 409  # quarantined: never served
+    # the SE's quarantine reaches the catalog's copy state (file-event stream)
+    wait_for(lambda: copy_states(api, file_id).get(victim["id"]) == "quarantined",
+             "the catalog to show the quarantined copy")
+    meta = api.in_catalog(file_id)
+    assert meta["storage_element_id"] != victim["id"]  # reads start at the healthy copy
     served = api.download(file_id)
     assert served.content == body, (served.status_code, served.text)  # from the other copy
 
     report = run_repair(api)
+    assert {"file_id": file_id, "storage_element_id": victim["id"]} in \
+        report["quarantined_copies"]
+    assert report["quarantined_count"] >= 1
     assert any(r["file_id"] == file_id and r.get("rewritten") for r in report["repaired"])
+    wait_for(lambda: copy_states(api, file_id).get(victim["id"]) == "active",
+             "the rewritten copy to be active in the catalog again")
     assert data.read_bytes() == body
     direct = httpx.get(f"{victim['api_url']}/api/v1/files/{file_id}/content",
                        headers=api.headers, timeout=60)

@@ -89,7 +89,8 @@ class CatalogFile(Base):
 
 class CatalogCopy(Base):
     """One copy of a file on one SE. ``state``: ``active`` (the SE reported it), ``expected``
-    (named in a sidecar's copy set but not reported by that SE yet), ``deleted``."""
+    (named in a sidecar's copy set but not reported by that SE yet), ``quarantined`` (the SE
+    reported it failed fixity), ``deleted``."""
 
     __tablename__ = "catalog_copies"
 

@@ -28,7 +28,8 @@ OUTBOX_BACKLOG = Gauge("artstore_se_outbox_backlog", "Events not yet relayed to 
 
 
 def build_event(
-    event_type: str, file_id: uuid.UUID, se_id: uuid.UUID, attrs: dict[str, Any] | None
+    event_type: str, file_id: uuid.UUID, se_id: uuid.UUID, attrs: dict[str, Any] | None,
+    *, quarantined: bool = False,
 ) -> dict[str, Any]:
     return {
         "event_id": str(uuid.uuid4()),
@@ -37,6 +38,7 @@ def build_event(
         "storage_element_id": str(se_id),
         "occurred_at": now_utc().isoformat(),
         "attributes": attrs,
+        "quarantined": quarantined,
     }
 
 

@@ -140,6 +140,8 @@ async def scan(ctx: StepContext) -> Done:
             under.append(entry)
             tasks.append({**entry, "size": attrs.size, "retention_policy":
                           attrs.retention_policy, "sources": healthy + spare_sources})
+    quarantined = [{"file_id": f, "storage_element_id": s}
+                   for f, copies in holdings.items() for s, (_, q) in sorted(copies.items()) if q]
     UNDER_REPLICATED.set(len(under))
     LOST.set(len(lost))
     LAST_COUNTS.update(under_replicated=len(under), lost=len(lost))
@@ -152,6 +154,7 @@ async def scan(ctx: StepContext) -> Done:
         under_replicated=under[:REPORT_LIMIT], lost=lost[:REPORT_LIMIT],
         sole_copies={by_id[s].name: n for s, n in sole.items()},
         unseen_storage_elements=unseen, lost_storage_elements=sorted(gone),
+        quarantined_count=len(quarantined), quarantined_copies=quarantined[:REPORT_LIMIT],
         tasks=tasks[:limit], repaired=[], failed=[],
     )
     return Done(f"{len(holdings)} files, {len(under)} under-replicated, {len(lost)} lost")
@@ -287,10 +290,11 @@ async def report(principal: StorageRead, session: DbSession) -> dict[str, Any]:
     if saga is None:
         return {"scanned_at": None, "files_seen": 0, "under_replicated_count": 0,
                 "lost_count": 0, "under_replicated": [], "lost": [], "sole_copies": {},
-                "unseen_storage_elements": [], "lost_storage_elements": [], "saga_id": None}
+                "unseen_storage_elements": [], "lost_storage_elements": [],
+                "quarantined_count": 0, "quarantined_copies": [], "saga_id": None}
     keys = ("files_seen", "under_replicated_count", "lost_count", "under_replicated", "lost",
-            "sole_copies", "unseen_storage_elements", "lost_storage_elements", "repaired",
-            "failed")
+            "sole_copies", "unseen_storage_elements", "lost_storage_elements",
+            "quarantined_count", "quarantined_copies", "repaired", "failed")
     return {"scanned_at": saga.created_at, "saga_id": saga.id, "saga_state": saga.state,
             **{k: saga.payload.get(k) for k in keys}}
 

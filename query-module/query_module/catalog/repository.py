@@ -86,11 +86,13 @@ async def _add_tombstone(session: AsyncSession, file_id: UUID, se_id: UUID, at: 
     await session.execute(stmt)
 
 
-async def _upsert_copy(session: AsyncSession, attrs: FileAttributes, se_id: UUID) -> None:
+async def _upsert_copy(session: AsyncSession, attrs: FileAttributes, se_id: UUID,
+                       quarantined: bool) -> None:
     """This SE's copy (not older than what the row holds), and the rest of the copy set the
     sidecar names as ``expected`` until those SEs report theirs."""
-    values = {"file_id": attrs.file_id, "storage_element_id": se_id,
-              "state": "deleted" if attrs.status == "deleted" else "active",
+    state = "deleted" if attrs.status == "deleted" else (
+        "quarantined" if quarantined else "active")
+    values = {"file_id": attrs.file_id, "storage_element_id": se_id, "state": state,
               "sha256": attrs.sha256, "last_verified_at": attrs.last_verified_at,
               "updated_at": attrs.updated_at, "indexed_at": func.now()}
     stmt = insert(CatalogCopy).values(**values)
@@ -118,7 +120,8 @@ async def copies_of(session: AsyncSession, file_ids: list[UUID]) -> dict[UUID, l
 
 
 async def upsert_file(
-    session: AsyncSession, attrs: FileAttributes, se_id: UUID, event_at: datetime
+    session: AsyncSession, attrs: FileAttributes, se_id: UUID, event_at: datetime,
+    quarantined: bool = False,
 ) -> Outcome:
     tombstone = await _tombstone_at(session, attrs.file_id, se_id)
     if tombstone is not None and attrs.updated_at <= tombstone:
@@ -129,11 +132,11 @@ async def upsert_file(
     )
     # Copy rows are written only under the file row's lock: one order, no deadlocks.
     if inserted.scalar_one_or_none() is not None:
-        await _upsert_copy(session, attrs, se_id)
+        await _upsert_copy(session, attrs, se_id, quarantined)
         return Outcome.APPLIED
     row = await _locked_row(session, attrs.file_id)
     assert row is not None
-    await _upsert_copy(session, attrs, se_id)
+    await _upsert_copy(session, attrs, se_id, quarantined)
     incoming = CopyVersion(
         storage_element_id=se_id,
         status=attrs.status,
@@ -142,12 +145,15 @@ async def upsert_file(
         finalized=attrs.finalized_at is not None,
     )
     outcome = upsert_outcome(_version(row), incoming)
+    owner = se_id if outcome is Outcome.APPLIED else row.storage_element_id
     if outcome is Outcome.APPLIED:
         values.pop("file_id")
         values["indexed_at"] = func.now()
         await session.execute(
             update(CatalogFile).where(CatalogFile.file_id == attrs.file_id).values(**values)
         )
+    if quarantined and owner == se_id:
+        await _hand_over(session, attrs.file_id, se_id)  # reads start at a healthy copy
     return outcome
 
 

@@ -16,7 +16,9 @@ class CopyRead(BaseModel):
     """One copy of the file: which SE (never its address), its state, when last verified."""
 
     storage_element_id: UUID
-    state: str  # active | expected (in the copy set, not reported by that SE) | deleted
+    # active | expected (in the copy set, not reported by that SE) | quarantined (failed
+    # fixity on its SE, not served) | deleted
+    state: str
     last_verified_at: datetime | None = None
 
 

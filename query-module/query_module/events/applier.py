@@ -18,5 +18,5 @@ async def apply_event(session: AsyncSession, event: FileEvent) -> Outcome:
     if attrs is None or attrs.file_id != event.file_id:
         return Outcome.INVALID
     return await repository.upsert_file(
-        session, attrs, event.storage_element_id, event.occurred_at
+        session, attrs, event.storage_element_id, event.occurred_at, event.quarantined
     )

@@ -141,12 +141,16 @@ class Reindexer:
             progress.error = None
         while True:
             page = await self._fetch_page(se, cursor)
-            items = [FileAttributes.model_validate(item) for item in page.get("items", [])]
+            listed = page.get("items", [])
+            items = [FileAttributes.model_validate(item) for item in listed]
+            quarantined = {a.file_id for a, item in zip(items, listed, strict=True)
+                           if item.get("quarantined")}
             changed = []
             async with session_scope(self.sessionmaker) as session:
                 upserted = 0
                 for attrs in items:
-                    outcome = await catalog.upsert_file(session, attrs, se.id, attrs.updated_at)
+                    outcome = await catalog.upsert_file(session, attrs, se.id, attrs.updated_at,
+                                                        attrs.file_id in quarantined)
                     metrics.REINDEX_FILES.labels(outcome.value).inc()
                     if outcome is Outcome.APPLIED:
                         upserted += 1

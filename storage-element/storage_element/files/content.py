@@ -23,6 +23,7 @@ from storage_element.backends import StorageBackend, chunked
 from storage_element.codec import DECODE_ERRORS, decompress, slice_stream
 from storage_element.context import SEContext
 from storage_element.errors import FileArchived, FileQuarantined, InvalidRange, RangeNotSatisfiable
+from storage_element.events import build_event
 from storage_element.files.service import load
 
 log = structlog.get_logger(__name__)
@@ -165,5 +166,11 @@ async def quarantine(ctx: SEContext, file_id: uuid.UUID, outcome: str, source: s
     log.error("file.fixity_failed", file_id=str(file_id), outcome=outcome, source=source)
     with anyio.CancelScope(shield=True):
         async with ctx.sessionmaker() as session:
+            row = await repo.get_file(session, file_id)
+            newly = row is not None and row.quarantined_at is None
+            attrs = dict(row.attrs) if row is not None else None
             await repo.mark_fixity(session, file_id, outcome, quarantine=True)
+            if newly:  # the catalog's copy state follows
+                await repo.add_outbox(session, build_event(
+                    "file.updated", file_id, ctx.se_id, attrs, quarantined=True))
             await session.commit()

@@ -91,8 +91,9 @@ async def patch(
                 ctx.backend.put_bytes, naming.sidecar_path(row.storage_path), encoded)
             async with ctx.sessionmaker() as session:
                 await repo.upsert_file(session, attrs, row.storage_path)
-                await repo.add_outbox(session,
-                                      build_event("file.updated", file_id, ctx.se_id, attrs))
+                await repo.add_outbox(session, build_event(
+                    "file.updated", file_id, ctx.se_id, attrs,
+                    quarantined=row.quarantined_at is not None))
                 await repo.wal_finish(session, wal_id, "committed")
                 await session.commit()
         except BaseException:

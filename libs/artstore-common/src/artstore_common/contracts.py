@@ -146,6 +146,7 @@ class FileEvent(BaseModel):
     storage_element_id: UUID
     occurred_at: datetime
     attributes: FileAttributes | None = None  # full sidecar for created/updated
+    quarantined: bool = False  # this SE's copy failed fixity and is not served
 
 
 class StorageElementInfo(BaseModel):
