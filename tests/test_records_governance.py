@@ -3,7 +3,11 @@ retain_until) against the whole suite as real processes."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -67,3 +71,111 @@ class TestStorageElementRefusalsAudited:
         assert {e["resource_id"] for e in forged + scoped} == {se_id}
         verify = admin_api.admin("GET", "/api/v1/audit/verify")
         assert verify.status_code == 200 and verify.json()["valid"] is True, verify.text
+
+
+def se_put(se_url: str, headers: dict, data: bytes, **attrs) -> str:
+    file_id = str(uuid.uuid4())
+    attrs.setdefault("original_filename", "record.txt")
+    encoded = base64.urlsafe_b64encode(json.dumps(attrs).encode()).decode().rstrip("=")
+    r = httpx.put(f"{se_url}/api/v1/files/{file_id}", content=data, timeout=60, headers={
+        **headers, "X-ArtStore-Attributes": encoded,
+        "X-ArtStore-Expected-SHA256": hashlib.sha256(data).hexdigest()})
+    assert r.status_code == 201, r.text
+    return file_id
+
+
+def expired_upload(se_url: str, admin_headers: dict, data: bytes, **attrs) -> str:
+    """A temporary file whose TTL is already over (provenance: the system account's token)."""
+    past = datetime.now(UTC) - timedelta(hours=1)
+    return se_put(se_url, admin_headers, data, retention_policy="temporary", ttl_days=1,
+                  created_at=(past - timedelta(days=1)).isoformat(),
+                  expires_at=past.isoformat(), **attrs)
+
+
+class TestLegalHoldsEndToEnd:
+    def test_held_file_survives_ttl_cleanup_and_delete_until_released(
+            self, suite_env, admin_api):
+        admin = admin_api.headers
+        edit = admin_api.storage_element("se-edit-1")
+        manager = new_account(admin_api, "RECORDS_MANAGER")
+        rm = Api(suite_env, token_of(suite_env, manager))
+        held = expired_upload(edit["api_url"], admin, b"evidence for case 17")
+        control = expired_upload(edit["api_url"], admin, b"an ordinary expired draft")
+        case_tag = f"case-{uuid.uuid4().hex[:6]}"
+        tagged = admin_api.upload("contract.txt", b"tagged record", retention_policy="permanent",
+                                  tags=case_tag)
+        assert tagged.status_code == 201, tagged.text
+        tagged_id = tagged.json()["file_id"]
+
+        # An auditor reads holds and audit but changes nothing.
+        auditor = Api(suite_env, token_of(suite_env, new_account(admin_api, "AUDITOR")))
+        assert_error(auditor.admin("POST", "/api/v1/legal-holds",
+                                   json={"name": "x", "reason": "y"}), 403, "INSUFFICIENT_SCOPE")
+
+        r = rm.admin("POST", "/api/v1/legal-holds", json={
+            "name": f"Case 2024-17 {uuid.uuid4().hex[:6]}", "reason": "court order 17"})
+        assert r.status_code == 201, r.text
+        hold = r.json()
+        assert hold["owner"] == manager["name"] and hold["status"] == "active"
+        r = rm.admin("POST", f"/api/v1/legal-holds/{hold['id']}/files",
+                     json={"file_ids": [held, str(uuid.uuid4())]})
+        assert r.status_code == 200, r.text
+        assert r.json()["placed"] == [held] and len(r.json()["not_found"]) == 1
+        r = rm.admin("POST", f"/api/v1/legal-holds/{hold['id']}/files", json={"tag": case_tag})
+        assert r.status_code == 200 and r.json()["placed"] == [tagged_id], r.text
+        tagged_copies = [se for se in admin_api.storage_elements()
+                         if httpx.get(f"{se['api_url']}/api/v1/files/{tagged_id}",
+                                      headers=admin, timeout=30).status_code == 200]
+        assert tagged_copies
+        for se in tagged_copies:
+            meta = httpx.get(f"{se['api_url']}/api/v1/files/{tagged_id}", headers=admin,
+                             timeout=30).json()
+            assert meta["legal_holds"] == [hold["id"]]
+        listed = auditor.admin("GET", f"/api/v1/legal-holds/{hold['id']}/files")
+        assert {f["file_id"] for f in listed.json()["items"]} == {held, tagged_id}
+
+        # TTL over + a retention cleanup run: the held file is skipped, the other deleted.
+        saga = admin_api.admin("POST", "/api/v1/sagas/retention-cleanup")
+        assert saga.status_code == 202, saga.text
+        done = admin_api.wait_saga(saga.json()["id"])
+        assert done["state"] == "completed", done
+        assert {"file_id": held, "reason": "on_hold"} in done["payload"]["held"]
+        assert control in done["payload"]["deleted"] and held not in done["payload"]["deleted"]
+        se_file = f"{edit['api_url']}/api/v1/files/{held}"
+        assert httpx.get(se_file, headers=admin, timeout=30).status_code == 200
+
+        # A direct delete (even by an administrator) and a finalize are refused.
+        err = assert_error(httpx.delete(se_file, headers=admin, timeout=30), 409, "FILE_ON_HOLD")
+        assert err["details"]["legal_holds"] == [hold["id"]]
+        assert_error(admin_api.admin("POST", f"/api/v1/files/{held}/finalize"), 409,
+                     "FILE_ON_HOLD")
+
+        # The SE index rebuilt from sidecars keeps the hold.
+        r = httpx.post(f"{edit['api_url']}/api/v1/maintenance/rebuild", headers=admin,
+                       timeout=120)
+        assert r.status_code == 200, r.text
+        assert httpx.get(se_file, headers=admin, timeout=30).json()["legal_holds"] == [
+            hold["id"]]
+
+        # Release (audited), then the delete goes through.
+        assert_error(rm.admin("POST", f"/api/v1/legal-holds/{hold['id']}/release", json={}),
+                     422)
+        r = rm.admin("POST", f"/api/v1/legal-holds/{hold['id']}/release",
+                     json={"reason": "court released case 17"})
+        assert r.status_code == 200 and r.json()["status"] == "released", r.text
+        assert httpx.get(se_file, headers=admin, timeout=30).json()["legal_holds"] == []
+        assert httpx.delete(se_file, headers=admin, timeout=30).status_code == 204
+        assert_error(rm.admin("POST", f"/api/v1/legal-holds/{hold['id']}/files",
+                              json={"file_ids": [tagged_id]}), 409, "HOLD_RELEASED")
+
+        actions = {(e["action"], e["resource_id"]) for e in audit_entries(
+            admin_api, action_contains="hold")}
+        assert {("legal_hold.created", hold["id"]), ("file.hold_placed", held),
+                ("file.hold_placed", tagged_id), ("legal_hold.released", hold["id"]),
+                ("file.hold_released", held)} <= actions
+        released = audit_entries(admin_api, action="legal_hold.released",
+                                 resource_id=hold["id"])[0]
+        assert released["actor"] == manager["name"]
+        assert released["details"]["reason"] == "court released case 17"
+        verify = admin_api.admin("GET", "/api/v1/audit/verify")
+        assert verify.json()["valid"] is True, verify.text

@@ -70,6 +70,10 @@ async def start_finalize(
                                details={"operation": "finalize", "reason": "not_owner"})
         raise Forbidden("Only the uploading account or an administrator may finalize this file",
                         code="NOT_FILE_OWNER", details={"file_id": key})
+    if attrs.legal_holds:  # finalize deletes the temporary source: not while it is held
+        raise FileNotFinalizable("The file is under a legal hold", code="FILE_ON_HOLD",
+                                 details={"file_id": key,
+                                          "legal_holds": [str(h) for h in attrs.legal_holds]})
     reason = None
     if attrs.retention_policy != "temporary":
         reason = "the file is already permanent"

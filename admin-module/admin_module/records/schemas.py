@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from artstore_common.validation import SafeStr
+
+
+class HoldCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: SafeStr = Field(min_length=1, max_length=200)
+    reason: SafeStr = Field(min_length=1, max_length=4000)
+    owner: SafeStr | None = Field(default=None, min_length=1, max_length=256)
+
+
+class HoldRelease(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: SafeStr = Field(min_length=1, max_length=4000)
+
+
+class HoldPlacement(BaseModel):
+    """Files one by one, or every file carrying a tag (exactly one of the two)."""
+
+    model_config = ConfigDict(extra="forbid")
+    file_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=1000)
+    tag: SafeStr | None = Field(default=None, min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def one_selector(self) -> HoldPlacement:
+        if (self.file_ids is None) == (self.tag is None):
+            raise ValueError("give either file_ids or tag")
+        return self
+
+
+class HoldRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    reason: str
+    owner: str
+    created_by: str | None
+    created_at: datetime
+    released_at: datetime | None
+    released_by: str | None
+    release_reason: str | None
+    status: str = "active"
+    file_count: int = 0
+
+
+class HoldFileRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    file_id: uuid.UUID
+    placed_at: datetime
+    placed_by: str | None
+
+
+class PlacementResult(BaseModel):
+    placed: list[uuid.UUID]
+    not_found: list[uuid.UUID]
+    failed: list[dict]

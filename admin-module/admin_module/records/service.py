@@ -1,0 +1,191 @@
+"""Legal holds: create, place (file by file or by tag), release — each change audited.
+
+A hold is written into the sidecar of every copy (SE ``PUT /files/{id}/holds/{hold}``), so the
+SEs themselves refuse to delete a held file on any path, and a catalog rebuilt from the SEs
+knows the hold. The admin tables list which files a hold covers. A copy that cannot be
+updated (SE away or read-only) is reported; placing and releasing are idempotent, so the
+caller repeats them. A hold is marked released only once every copy let it go.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin_module.audit import service as audit
+from admin_module.files.locate import locate
+from admin_module.models.base import utcnow
+from admin_module.models.legal_hold import LegalHold, LegalHoldFile
+from admin_module.models.storage_element import StorageElement
+from admin_module.records.schemas import HoldCreate, HoldPlacement, PlacementResult
+from admin_module.storage_elements import repository as se_repo
+from admin_module.storage_elements.context import ControlPlane
+from admin_module.storage_elements.errors import StorageUnavailable
+from admin_module.storage_elements.service import UNREACHABLE
+from artstore_common.errors import Conflict, NotFound, ValidationFailed
+
+MAX_TAGGED_FILES = 10_000
+
+
+class HoldNotFound(NotFound):
+    code, message = "HOLD_NOT_FOUND", "Legal hold not found"
+
+
+class HoldReleased(Conflict):
+    code, message = "HOLD_RELEASED", "The legal hold was released; create a new one"
+
+
+class HoldNameTaken(Conflict):
+    code, message = "HOLD_NAME_TAKEN", "A legal hold with this name exists"
+
+
+async def create(session: AsyncSession, body: HoldCreate, actor: str | None) -> LegalHold:
+    if await session.scalar(select(LegalHold.id).where(LegalHold.name == body.name)):
+        raise HoldNameTaken(details={"name": body.name})
+    hold = LegalHold(id=uuid.uuid4(), name=body.name, reason=body.reason,
+                     owner=body.owner or actor or "unknown", created_by=actor, created_at=utcnow())
+    session.add(hold)
+    await session.flush()
+    await audit.record(session, action="legal_hold.created", actor=actor,
+                       resource_type="legal_hold", resource_id=hold.id,
+                       details={"name": hold.name, "reason": hold.reason, "owner": hold.owner})
+    return hold
+
+
+async def get(session: AsyncSession, hold_id: uuid.UUID, *, lock: bool = False) -> LegalHold:
+    query = select(LegalHold).where(LegalHold.id == hold_id)
+    hold = await session.scalar(query.with_for_update() if lock else query)
+    if hold is None:
+        raise HoldNotFound(details={"hold_id": str(hold_id)})
+    return hold
+
+
+async def file_counts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = await session.execute(
+        select(LegalHoldFile.hold_id, func.count()).where(LegalHoldFile.hold_id.in_(ids))
+        .group_by(LegalHoldFile.hold_id))
+    return {hold_id: int(count) for hold_id, count in rows}
+
+
+async def list_holds(session: AsyncSession, status: str | None, limit: int, offset: int
+                     ) -> tuple[list[LegalHold], int]:
+    conditions = []
+    if status == "active":
+        conditions.append(LegalHold.released_at.is_(None))
+    elif status == "released":
+        conditions.append(LegalHold.released_at.is_not(None))
+    total = await session.scalar(select(func.count()).select_from(LegalHold).where(*conditions))
+    rows = await session.scalars(select(LegalHold).where(*conditions)
+                                 .order_by(LegalHold.created_at.desc()).limit(limit)
+                                 .offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def list_files(session: AsyncSession, hold_id: uuid.UUID, limit: int, offset: int
+                     ) -> tuple[list[LegalHoldFile], int]:
+    where = LegalHoldFile.hold_id == hold_id
+    total = await session.scalar(select(func.count()).select_from(LegalHoldFile).where(where))
+    rows = await session.scalars(select(LegalHoldFile).where(where)
+                                 .order_by(LegalHoldFile.placed_at, LegalHoldFile.file_id)
+                                 .limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+async def _tagged(plane: ControlPlane, ses: Sequence[StorageElement], tag: str
+                  ) -> list[uuid.UUID]:
+    """Every active file carrying ``tag`` on any SE (the SEs are the truth, not the catalog)."""
+    found: dict[uuid.UUID, None] = {}
+    for se in ses:
+        cursor = None
+        while True:
+            try:
+                items, cursor = await plane.client.list_files(se, status="active", cursor=cursor,
+                                                              limit=500)
+            except UNREACHABLE as exc:
+                raise StorageUnavailable("A storage element did not answer its listing",
+                                         details={"storage_element_id": str(se.id),
+                                                  "error": str(exc)[:200]},
+                                         headers={"Retry-After": "30"}) from exc
+            found.update((a.file_id, None) for a in items if tag in a.tags)
+            if len(found) > MAX_TAGGED_FILES:
+                raise ValidationFailed(f"More than {MAX_TAGGED_FILES} files carry this tag",
+                                       code="TOO_MANY_FILES", details={"tag": tag})
+            if not cursor:
+                break
+    return list(found)
+
+
+async def _each_copy(plane: ControlPlane, ses: Sequence[StorageElement], file_id: uuid.UUID,
+                     method: str, path: str) -> tuple[bool, list[dict[str, Any]]]:
+    """(found anywhere, per-copy failures)."""
+    located = await locate(plane, ses, file_id)
+    failures = [{"file_id": str(file_id), "storage_element_id": str(se.id),
+                 "error": "unreachable"} for se in located.unreachable]
+    for se, _ in located.found:
+        try:
+            await plane.client.records_call(se, method, path)
+        except UNREACHABLE as exc:
+            failures.append({"file_id": str(file_id), "storage_element_id": str(se.id),
+                             "error": getattr(exc, "code", None) or str(exc)[:200]})
+    return bool(located.found), failures
+
+
+async def place(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID,
+                placement: HoldPlacement, actor: str | None) -> PlacementResult:
+    hold = await get(session, hold_id)
+    if hold.released_at is not None:
+        raise HoldReleased(details={"hold_id": str(hold_id)})
+    ses = await se_repo.all_elements(session)
+    file_ids = placement.file_ids or await _tagged(plane, ses, placement.tag or "")
+    result = PlacementResult(placed=[], not_found=[], failed=[])
+    for file_id in dict.fromkeys(file_ids):
+        found, failures = await _each_copy(plane, ses, file_id, "PUT",
+                                           f"{file_id}/holds/{hold.id}")
+        result.failed += failures
+        if not found:
+            if not failures:
+                result.not_found.append(file_id)
+            continue
+        result.placed.append(file_id)
+        await session.execute(insert(LegalHoldFile).values(
+            hold_id=hold.id, file_id=file_id, placed_at=utcnow(), placed_by=actor,
+        ).on_conflict_do_nothing())
+    for file_id in result.placed:
+        await audit.record(session, action="file.hold_placed", actor=actor,
+                           resource_type="file", resource_id=file_id,
+                           details={"hold_id": str(hold.id), "hold_name": hold.name,
+                                    "tag": placement.tag})
+    return result
+
+
+async def release(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID, reason: str,
+                  actor: str | None) -> LegalHold:
+    hold = await get(session, hold_id, lock=True)
+    if hold.released_at is not None:
+        return hold
+    ses = await se_repo.all_elements(session)
+    file_ids = list(await session.scalars(
+        select(LegalHoldFile.file_id).where(LegalHoldFile.hold_id == hold.id)))
+    failed: list[dict[str, Any]] = []
+    for file_id in file_ids:
+        failed += (await _each_copy(plane, ses, file_id, "DELETE",
+                                    f"{file_id}/holds/{hold.id}"))[1]
+    if failed:
+        raise StorageUnavailable("Some copies still carry the hold; the hold stays active, "
+                                 "release it again", details={"failed": failed[:100]},
+                                 headers={"Retry-After": "30"})
+    hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor, reason
+    await session.flush()
+    await audit.record(session, action="legal_hold.released", actor=actor,
+                       resource_type="legal_hold", resource_id=hold.id,
+                       details={"name": hold.name, "reason": reason, "files": len(file_ids)})
+    for file_id in file_ids:
+        await audit.record(session, action="file.hold_released", actor=actor,
+                           resource_type="file", resource_id=file_id,
+                           details={"hold_id": str(hold.id), "hold_name": hold.name})
+    return hold
