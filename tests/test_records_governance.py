@@ -179,3 +179,59 @@ class TestLegalHoldsEndToEnd:
         assert released["details"]["reason"] == "court released case 17"
         verify = admin_api.admin("GET", "/api/v1/audit/verify")
         assert verify.json()["valid"] is True, verify.text
+
+
+class TestRetainUntilOnlyLater:
+    def test_admin_path_se_path_and_ingester_path(self, suite_env, admin_api):
+        admin = admin_api.headers
+        rm = Api(suite_env, token_of(suite_env, new_account(admin_api, "RECORDS_MANAGER")))
+        user = Api(suite_env, token_of(suite_env, new_account(admin_api, "USER")))
+        stored = admin_api.upload("ledger.txt", b"fiscal 2025 ledger",
+                                  retention_policy="permanent")
+        assert stored.status_code == 201, stored.text
+        file_id = stored.json()["file_id"]
+        url = f"/api/v1/files/{file_id}/retain-until"
+
+        def copies() -> list[dict]:
+            found = []
+            for se in admin_api.storage_elements():
+                r = httpx.get(f"{se['api_url']}/api/v1/files/{file_id}", headers=admin,
+                              timeout=30)
+                if r.status_code == 200:
+                    found.append(dict(r.json(), api_url=se["api_url"]))
+            return found
+
+        assert_error(user.admin("PUT", url, json={"retain_until": "2031-01-01T00:00:00Z"}),
+                     403, "INSUFFICIENT_SCOPE")
+        r = rm.admin("PUT", url, json={"retain_until": "2031-01-01T00:00:00Z"})
+        assert r.status_code == 200, r.text
+        assert {c["retain_until"][:10] for c in copies()} == {"2031-01-01"}
+        assert rm.admin("PUT", url, json={"retain_until": "2032-06-30T00:00:00Z"}
+                        ).status_code == 200
+        err = assert_error(rm.admin("PUT", url, json={"retain_until": "2031-12-31T00:00:00Z"}),
+                           409, "RETAIN_UNTIL_EARLIER")
+        assert err["details"]["retain_until"].startswith("2032-06-30")
+        assert_error(rm.admin("PUT", url, json={"retain_until": "2032-06-30T00:00:00"}), 422)
+        # Straight to a storage element: the same refusal, nothing changes.
+        first = copies()[0]
+        assert_error(httpx.put(f"{first['api_url']}{url}", headers=admin, timeout=30,
+                               json={"retain_until": "2020-01-01T00:00:00Z"}),
+                     409, "RETAIN_UNTIL_EARLIER")
+        assert {c["retain_until"][:10] for c in copies()} == {"2032-06-30"}
+        changes = audit_entries(admin_api, action="file.retain_until_set", resource_id=file_id)
+        assert [e["details"]["to"][:10] for e in changes] == ["2032-06-30", "2031-01-01"]
+
+        # Through the ingester: records:write may set it at upload, a USER may not.
+        refused = user.upload("draft.txt", b"draft", retain_until="2030-01-01T00:00:00Z")
+        assert_error(refused, 403, "INSUFFICIENT_SCOPE")
+        kept = admin_api.upload("kept.txt", b"kept draft", ttl_days="1",
+                                retain_until="2030-01-01T00:00:00Z")
+        assert kept.status_code == 201, kept.text
+        kept_id = kept.json()["file_id"]
+        edit = admin_api.storage_element("se-edit-1")
+        se_file = f"{edit['api_url']}/api/v1/files/{kept_id}"
+        assert httpx.get(se_file, headers=admin, timeout=30).json()["retain_until"].startswith(
+            "2030-01-01")
+        assert_error(httpx.delete(se_file, headers=admin, timeout=30), 409,
+                     "FILE_UNDER_RETENTION")
+        assert_error(admin_api.upload("x.txt", b"x", retain_until="2030-01-01"), 422)

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
 from artstore_common.auth import Principal
-from artstore_common.auth.scopes import may_change_file
+from artstore_common.auth.scopes import RECORDS_WRITE, may_change_file
 from artstore_common.contracts import (
     REFUSALS_STREAM,
     TTL_DAYS_MAX,
@@ -45,7 +45,8 @@ def _refuse(error: Exception, principal: Principal, operation: str, reason: str,
 
 
 def check_provenance(attrs: UploadAttributes, principal: Principal, now: datetime) -> None:
-    claimed = [name for name in PROVENANCE_FIELDS if getattr(attrs, name) is not None]
+    claimed = [name for name in PROVENANCE_FIELDS if getattr(attrs, name) is not None
+               and not (name == "retain_until" and principal.has(RECORDS_WRITE))]
     if claimed and not principal.internal:
         raise _refuse(ProvenanceNotAllowed(details={"fields": claimed}), principal, "upload",
                       "provenance", fields_claimed=claimed)

@@ -17,6 +17,7 @@ from admin_module.records.schemas import (
     HoldRead,
     HoldRelease,
     PlacementResult,
+    RetainUntilChange,
 )
 from admin_module.storage_elements.context import Plane
 from artstore_common.auth import Principal, require_scopes
@@ -24,6 +25,7 @@ from artstore_common.auth.scopes import RECORDS_READ, RECORDS_WRITE
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/legal-holds", tags=["records"])
+retention_router = APIRouter(tags=["records"])
 
 RecordsRead = Annotated[Principal, Depends(require_scopes(RECORDS_READ))]
 RecordsWrite = Annotated[Principal, Depends(require_scopes(RECORDS_WRITE))]
@@ -82,3 +84,14 @@ async def release_hold(hold_id: uuid.UUID, body: HoldRelease, principal: Records
     could not be reached: the hold stays active; release again."""
     hold = await service.release(session, plane, hold_id, body.reason, _actor(principal))
     return _read(hold, (await service.file_counts(session, [hold.id])).get(hold.id, 0))
+
+
+@retention_router.put("/files/{file_id}/retain-until", response_model=RetainUntilChange)
+async def set_retain_until(file_id: uuid.UUID, body: RetainUntilChange, principal: RecordsWrite,
+                           session: DbSession, plane: Plane) -> RetainUntilChange:
+    """Keep the file (every copy) at least until then; only ever later
+    (``409 RETAIN_UNTIL_EARLIER``). Audited."""
+    value = await service.set_retain_until(session, plane, file_id, body.retain_until,
+                                           _actor(principal))
+    return RetainUntilChange(retain_until=value)
+

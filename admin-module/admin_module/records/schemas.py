@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from artstore_common.validation import SafeStr
 
@@ -60,3 +60,9 @@ class PlacementResult(BaseModel):
     placed: list[uuid.UUID]
     not_found: list[uuid.UUID]
     failed: list[dict]
+
+
+class RetainUntilChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retain_until: AwareDatetime
+

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,10 +23,14 @@ from admin_module.files.locate import locate
 from admin_module.models.base import utcnow
 from admin_module.models.legal_hold import LegalHold, LegalHoldFile
 from admin_module.models.storage_element import StorageElement
-from admin_module.records.schemas import HoldCreate, HoldPlacement, PlacementResult
+from admin_module.records.schemas import (
+    HoldCreate,
+    HoldPlacement,
+    PlacementResult,
+)
 from admin_module.storage_elements import repository as se_repo
 from admin_module.storage_elements.context import ControlPlane
-from admin_module.storage_elements.errors import StorageUnavailable
+from admin_module.storage_elements.errors import FileNotFound, SERejected, StorageUnavailable
 from admin_module.storage_elements.service import UNREACHABLE
 from artstore_common.errors import Conflict, NotFound, ValidationFailed
 
@@ -38,6 +43,10 @@ class HoldNotFound(NotFound):
 
 class HoldReleased(Conflict):
     code, message = "HOLD_RELEASED", "The legal hold was released; create a new one"
+
+
+class RetainUntilEarlier(Conflict):
+    code, message = "RETAIN_UNTIL_EARLIER", "retain_until can only be moved later, never earlier"
 
 
 class HoldNameTaken(Conflict):
@@ -189,3 +198,45 @@ async def release(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID
                            resource_type="file", resource_id=file_id,
                            details={"hold_id": str(hold.id), "hold_name": hold.name})
     return hold
+
+
+async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
+                           value: datetime, actor: str | None) -> datetime:
+    """Move the file's retain_until later on every copy. Earlier than any copy's → 409 before
+    any copy changes; an SE that still refuses (a racing change) answers the same 409."""
+    ses = await se_repo.all_elements(session)
+    located = await locate(plane, ses, file_id)
+    if located.unreachable:
+        raise StorageUnavailable("Some storage elements did not answer; try again later",
+                                 details={"file_id": str(file_id), "unreachable": [
+                                     str(se.id) for se in located.unreachable]},
+                                 headers={"Retry-After": "30"})
+    if not located.found:
+        raise FileNotFound(details={"file_id": str(file_id)})
+    current = max((a.retain_until for _, a in located.found if a.retain_until), default=None)
+    if current is not None and value < current:
+        raise RetainUntilEarlier(details={"file_id": str(file_id),
+                                          "retain_until": current.isoformat(),
+                                          "requested": value.isoformat()})
+    failed: list[dict[str, Any]] = []
+    for se, _ in located.found:
+        try:
+            await plane.client.records_call(se, "PUT", f"{file_id}/retain-until",
+                                            json={"retain_until": value.isoformat()})
+        except SERejected as exc:
+            if exc.code == "RETAIN_UNTIL_EARLIER":
+                raise RetainUntilEarlier(details={"file_id": str(file_id),
+                                                  "storage_element_id": str(se.id)}) from exc
+            failed.append({"storage_element_id": str(se.id), "error": exc.code})
+        except UNREACHABLE as exc:
+            failed.append({"storage_element_id": str(se.id), "error": str(exc)[:200]})
+    await audit.record(session, action="file.retain_until_set", actor=actor,
+                       resource_type="file", resource_id=file_id,
+                       details={"from": current.isoformat() if current else None,
+                                "to": value.isoformat(), "failed": failed})
+    if failed:
+        raise StorageUnavailable("Some copies were not updated; set it again",
+                                 details={"file_id": str(file_id), "failed": failed},
+                                 headers={"Retry-After": "30"})
+    return value
+

@@ -91,6 +91,8 @@ ENDPOINTS = [
     Endpoint("POST", "/legal-holds/{hold}/files", RECORDS_WRITE, 200,
              {"file_ids": ["{n_uuid}"]}),
     Endpoint("POST", "/legal-holds/{hold}/release", RECORDS_WRITE, 200, {"reason": "closed"}),
+    Endpoint("PUT", "/files/{n_uuid}/retain-until", RECORDS_WRITE, 404,
+             {"retain_until": "2031-01-01T00:00:00Z"}),
     Endpoint("GET", "/admin-auth/me", ADMIN_USER_SESSION),
     Endpoint("POST", "/admin-auth/change-password", ADMIN_USER_SESSION, 204,
              {"current_password": PASSWORD, "new_password": "Changed-Password-789"}),
