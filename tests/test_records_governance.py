@@ -235,3 +235,58 @@ class TestRetainUntilOnlyLater:
         assert_error(httpx.delete(se_file, headers=admin, timeout=30), 409,
                      "FILE_UNDER_RETENTION")
         assert_error(admin_api.upload("x.txt", b"x", retain_until="2030-01-01"), 422)
+
+
+class TestRetentionSchedules:
+    def test_a_class_computes_retain_until_from_a_metadata_date(self, suite_env, admin_api):
+        admin = admin_api.headers
+        rm = Api(suite_env, token_of(suite_env, new_account(admin_api, "RECORDS_MANAGER")))
+        name = f"accounting-5y-{uuid.uuid4().hex[:6]}"
+        assert_error(rm.admin("POST", "/api/v1/retention-schedules", json={
+            "name": name, "period_days": 1826, "trigger": "metadata_date",
+            "action": "destroy"}), 422)  # no date_field
+        r = rm.admin("POST", "/api/v1/retention-schedules", json={
+            "name": name, "period_days": 1826, "trigger": "metadata_date",
+            "date_field": "fiscal_year_end", "action": "destroy"})
+        assert r.status_code == 201, r.text
+        short = f"short-{uuid.uuid4().hex[:6]}"
+        assert rm.admin("POST", "/api/v1/retention-schedules", json={
+            "name": short, "period_days": 30, "trigger": "upload", "action": "review",
+        }).status_code == 201
+        assert_error(rm.admin("POST", "/api/v1/retention-schedules", json={
+            "name": short, "period_days": 5, "trigger": "upload", "action": "review"}),
+            409, "RETENTION_SCHEDULE_NAME_TAKEN")
+        listed = rm.admin("GET", "/api/v1/retention-schedules", params={"limit": 200}).json()
+        assert {name, short} <= {s["name"] for s in listed["items"]}
+
+        ledger = admin_api.upload("ledger-2025.txt", b"ledger", retention_policy="permanent",
+                                  metadata=json.dumps({"fiscal_year_end": "2025-12-31"}))
+        plain = admin_api.upload("memo.txt", b"memo", retention_policy="permanent")
+        assert ledger.status_code == 201 and plain.status_code == 201
+        ledger_id, plain_id = ledger.json()["file_id"], plain.json()["file_id"]
+
+        r = rm.admin("PUT", f"/api/v1/files/{ledger_id}/retention-class",
+                     json={"schedule": name})
+        assert r.status_code == 200, r.text
+        expected = (datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+                    + timedelta(days=1826))
+        assert datetime.fromisoformat(r.json()["retain_until"]) == expected
+        assert r.json()["action"] == "destroy"
+        copies = [httpx.get(f"{se['api_url']}/api/v1/files/{ledger_id}", headers=admin,
+                            timeout=30) for se in admin_api.storage_elements()]
+        found = [c.json() for c in copies if c.status_code == 200]
+        assert found and all(c["retention_class"] == name for c in found)
+        assert all(datetime.fromisoformat(c["retain_until"]) == expected for c in found)
+        # A class that would end sooner cannot shorten it.
+        assert_error(rm.admin("PUT", f"/api/v1/files/{ledger_id}/retention-class",
+                              json={"schedule": short}), 409, "RETAIN_UNTIL_EARLIER")
+        # No trigger date in the metadata: a clear 422, nothing changed.
+        assert_error(rm.admin("PUT", f"/api/v1/files/{plain_id}/retention-class",
+                              json={"schedule": name}), 422, "RETENTION_TRIGGER_MISSING")
+        assert_error(rm.admin("PUT", f"/api/v1/files/{plain_id}/retention-class",
+                              json={"schedule": "no-such-class"}), 404,
+                     "RETENTION_SCHEDULE_NOT_FOUND")
+        r = rm.admin("PUT", f"/api/v1/files/{plain_id}/retention-class", json={"schedule": short})
+        assert r.status_code == 200, r.text
+        trail = audit_entries(admin_api, action="file.retain_until_set", resource_id=ledger_id)
+        assert trail[0]["details"]["retention_class"] == name

@@ -32,7 +32,9 @@ log = structlog.get_logger(__name__)
 
 REFUSALS = Counter("artstore_se_refusals_total", "Requests refused for want of rights",
                    ["operation", "reason"])
-PROVENANCE_FIELDS = ("uploaded_by", "created_at", "expires_at", "legal_holds", "retain_until")
+PROVENANCE_FIELDS = ("uploaded_by", "created_at", "expires_at", "legal_holds", "retain_until",
+                     "retention_class")
+RECORDS_FIELDS = ("retain_until", "retention_class")  # also for records:write holders
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -46,7 +48,7 @@ def _refuse(error: Exception, principal: Principal, operation: str, reason: str,
 
 def check_provenance(attrs: UploadAttributes, principal: Principal, now: datetime) -> None:
     claimed = [name for name in PROVENANCE_FIELDS if getattr(attrs, name) is not None
-               and not (name == "retain_until" and principal.has(RECORDS_WRITE))]
+               and not (name in RECORDS_FIELDS and principal.has(RECORDS_WRITE))]
     if claimed and not principal.internal:
         raise _refuse(ProvenanceNotAllowed(details={"fields": claimed}), principal, "upload",
                       "provenance", fields_claimed=claimed)

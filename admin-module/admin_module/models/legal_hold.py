@@ -33,3 +33,19 @@ class LegalHoldFile(Base):
     file_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     placed_by: Mapped[str | None] = mapped_column(String(256))
+
+
+class RetentionSchedule(UUIDPk, Base):
+    """A named retention class: keep ``period_days`` after the trigger date (the upload, or a
+    date in the file's metadata), then ``action`` (review or destroy)."""
+
+    __tablename__ = "retention_schedules"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    period_days: Mapped[int]
+    trigger: Mapped[str] = mapped_column(String(32))  # upload | metadata_date
+    date_field: Mapped[str | None] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(16))  # review | destroy
+    created_by: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends
 from admin_module.db import DbSession
 from admin_module.records import service
 from admin_module.records.schemas import (
+    ClassAssigned,
+    ClassAssignment,
     HoldCreate,
     HoldFileRead,
     HoldPlacement,
@@ -18,6 +20,8 @@ from admin_module.records.schemas import (
     HoldRelease,
     PlacementResult,
     RetainUntilChange,
+    ScheduleCreate,
+    ScheduleRead,
 )
 from admin_module.storage_elements.context import Plane
 from artstore_common.auth import Principal, require_scopes
@@ -95,3 +99,27 @@ async def set_retain_until(file_id: uuid.UUID, body: RetainUntilChange, principa
                                            _actor(principal))
     return RetainUntilChange(retain_until=value)
 
+
+@retention_router.post("/retention-schedules", response_model=ScheduleRead, status_code=201)
+async def create_schedule(body: ScheduleCreate, principal: RecordsWrite, session: DbSession
+                          ) -> ScheduleRead:
+    return ScheduleRead.model_validate(
+        await service.create_schedule(session, body, _actor(principal)))
+
+
+@retention_router.get("/retention-schedules", response_model=Page[ScheduleRead])
+async def list_schedules(principal: RecordsRead, session: DbSession, paging: Paging
+                         ) -> Page[ScheduleRead]:
+    rows, total = await service.list_schedules(session, paging.limit, paging.offset)
+    return Page(items=[ScheduleRead.model_validate(r) for r in rows], total=total,
+                limit=paging.limit, offset=paging.offset)
+
+
+@retention_router.put("/files/{file_id}/retention-class", response_model=ClassAssigned)
+async def assign_class(file_id: uuid.UUID, body: ClassAssignment, principal: RecordsWrite,
+                       session: DbSession, plane: Plane) -> ClassAssigned:
+    """Give the file a retention class: its retain_until becomes trigger date + period on
+    every copy — only ever later (``409 RETAIN_UNTIL_EARLIER``). Audited."""
+    schedule, value = await service.assign_class(session, plane, file_id, body.schedule,
+                                                 _actor(principal))
+    return ClassAssigned(schedule=schedule.name, action=schedule.action, retain_until=value)

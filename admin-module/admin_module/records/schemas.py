@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -66,3 +67,42 @@ class RetainUntilChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     retain_until: AwareDatetime
 
+
+class ScheduleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: SafeStr = Field(min_length=1, max_length=200)
+    description: SafeStr | None = Field(default=None, max_length=2000)
+    period_days: int = Field(ge=1, le=36_500, strict=True)
+    trigger: Literal["upload", "metadata_date"]
+    date_field: SafeStr | None = Field(default=None, min_length=1, max_length=128)
+    action: Literal["review", "destroy"]
+
+    @model_validator(mode="after")
+    def field_for_metadata_trigger(self) -> ScheduleCreate:
+        if (self.trigger == "metadata_date") != (self.date_field is not None):
+            raise ValueError("date_field is required for trigger metadata_date, and only then")
+        return self
+
+
+class ScheduleRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    description: str | None
+    period_days: int
+    trigger: str
+    date_field: str | None
+    action: str
+    created_by: str | None
+    created_at: datetime
+
+
+class ClassAssignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schedule: SafeStr = Field(min_length=1, max_length=200)
+
+
+class ClassAssigned(BaseModel):
+    schedule: str
+    action: str
+    retain_until: datetime

@@ -10,8 +10,8 @@ caller repeats them. A hold is marked released only once every copy let it go.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,17 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin_module.audit import service as audit
 from admin_module.files.locate import locate
 from admin_module.models.base import utcnow
-from admin_module.models.legal_hold import LegalHold, LegalHoldFile
+from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
 from admin_module.models.storage_element import StorageElement
 from admin_module.records.schemas import (
     HoldCreate,
     HoldPlacement,
     PlacementResult,
+    ScheduleCreate,
 )
 from admin_module.storage_elements import repository as se_repo
 from admin_module.storage_elements.context import ControlPlane
 from admin_module.storage_elements.errors import FileNotFound, SERejected, StorageUnavailable
 from admin_module.storage_elements.service import UNREACHABLE
+from artstore_common.contracts import FileAttributes
 from artstore_common.errors import Conflict, NotFound, ValidationFailed
 
 MAX_TAGGED_FILES = 10_000
@@ -201,7 +203,8 @@ async def release(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID
 
 
 async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
-                           value: datetime, actor: str | None) -> datetime:
+                           value: datetime | Callable[[FileAttributes], datetime],
+                           actor: str | None, retention_class: str | None = None) -> datetime:
     """Move the file's retain_until later on every copy. Earlier than any copy's → 409 before
     any copy changes; an SE that still refuses (a racing change) answers the same 409."""
     ses = await se_repo.all_elements(session)
@@ -213,6 +216,8 @@ async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: 
                                  headers={"Retry-After": "30"})
     if not located.found:
         raise FileNotFound(details={"file_id": str(file_id)})
+    if callable(value):  # computed from the file (a retention schedule)
+        value = value(located.found[0][1])
     current = max((a.retain_until for _, a in located.found if a.retain_until), default=None)
     if current is not None and value < current:
         raise RetainUntilEarlier(details={"file_id": str(file_id),
@@ -221,8 +226,8 @@ async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: 
     failed: list[dict[str, Any]] = []
     for se, _ in located.found:
         try:
-            await plane.client.records_call(se, "PUT", f"{file_id}/retain-until",
-                                            json={"retain_until": value.isoformat()})
+            await plane.client.records_call(se, "PUT", f"{file_id}/retain-until", json={
+                "retain_until": value.isoformat(), "retention_class": retention_class})
         except SERejected as exc:
             if exc.code == "RETAIN_UNTIL_EARLIER":
                 raise RetainUntilEarlier(details={"file_id": str(file_id),
@@ -233,10 +238,76 @@ async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: 
     await audit.record(session, action="file.retain_until_set", actor=actor,
                        resource_type="file", resource_id=file_id,
                        details={"from": current.isoformat() if current else None,
-                                "to": value.isoformat(), "failed": failed})
+                                "to": value.isoformat(), "retention_class": retention_class,
+                                "failed": failed})
     if failed:
         raise StorageUnavailable("Some copies were not updated; set it again",
                                  details={"file_id": str(file_id), "failed": failed},
                                  headers={"Retry-After": "30"})
     return value
 
+
+class ScheduleNotFound(NotFound):
+    code, message = "RETENTION_SCHEDULE_NOT_FOUND", "Retention schedule not found"
+
+
+class ScheduleNameTaken(Conflict):
+    code, message = "RETENTION_SCHEDULE_NAME_TAKEN", "A retention schedule with this name exists"
+
+
+class TriggerDateMissing(ValidationFailed):
+    code = "RETENTION_TRIGGER_MISSING"
+    message = "The file's metadata has no usable date for this schedule's trigger"
+
+
+async def create_schedule(session: AsyncSession, body: ScheduleCreate, actor: str | None
+                          ) -> RetentionSchedule:
+    if await session.scalar(select(RetentionSchedule.id)
+                            .where(RetentionSchedule.name == body.name)):
+        raise ScheduleNameTaken(details={"name": body.name})
+    schedule = RetentionSchedule(id=uuid.uuid4(), created_by=actor, created_at=utcnow(),
+                                 **body.model_dump())
+    session.add(schedule)
+    await session.flush()
+    await audit.record(session, action="retention_schedule.created", actor=actor,
+                       resource_type="retention_schedule", resource_id=schedule.id,
+                       details=body.model_dump())
+    return schedule
+
+
+async def list_schedules(session: AsyncSession, limit: int, offset: int
+                         ) -> tuple[list[RetentionSchedule], int]:
+    total = await session.scalar(select(func.count()).select_from(RetentionSchedule))
+    rows = await session.scalars(select(RetentionSchedule).order_by(RetentionSchedule.name)
+                                 .limit(limit).offset(offset))
+    return list(rows), int(total or 0)
+
+
+def trigger_date(schedule: RetentionSchedule, attrs: FileAttributes) -> datetime:
+    """The date the period runs from: the upload, or an ISO date in the file's metadata."""
+    if schedule.trigger == "upload":
+        return attrs.created_at
+    raw = attrs.custom.get(schedule.date_field or "")
+    try:
+        parsed = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise TriggerDateMissing(details={"file_id": str(attrs.file_id),
+                                          "date_field": schedule.date_field})
+    if len(raw) == 10:  # a plain date: the end of that day, UTC
+        parsed = datetime.combine(date.fromisoformat(raw), time.max, tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def assign_class(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
+                       name: str, actor: str | None) -> tuple[RetentionSchedule, datetime]:
+    schedule = await session.scalar(select(RetentionSchedule)
+                                    .where(RetentionSchedule.name == name))
+    if schedule is None:
+        raise ScheduleNotFound(details={"schedule": name})
+    value = await set_retain_until(
+        session, plane, file_id,
+        lambda attrs: trigger_date(schedule, attrs) + timedelta(days=schedule.period_days),
+        actor, retention_class=schedule.name)
+    return schedule, value

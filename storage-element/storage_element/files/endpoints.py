@@ -76,7 +76,7 @@ async def release_hold(file_id: uuid.UUID, hold_id: uuid.UUID, ctx: Ctx,
 async def set_retain_until(file_id: uuid.UUID, body: records.RetainUntil, ctx: Ctx,
                            principal: RecordsWrite) -> dict[str, Any]:
     """Keep the file at least until then; only ever later (``409 RETAIN_UNTIL_EARLIER``)."""
-    return await records.set_retain_until(ctx, file_id, body.retain_until)
+    return await records.set_retain_until(ctx, file_id, body.retain_until, body.retention_class)
 
 
 def _utc(value: datetime | None) -> datetime | None:

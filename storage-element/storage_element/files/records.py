@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from artstore_common.contracts import MAX_LEGAL_HOLDS
+from artstore_common.validation import SafeStr
 from storage_element.context import SEContext
 from storage_element.errors import InvalidAttributes, RetainUntilEarlier, StorageElementReadOnly
 from storage_element.files import service
@@ -26,6 +27,7 @@ log = structlog.get_logger(__name__)
 class RetainUntil(BaseModel):
     model_config = ConfigDict(extra="forbid")
     retain_until: AwareDatetime
+    retention_class: SafeStr | None = Field(default=None, min_length=1, max_length=200)
 
 
 async def _change(ctx: SEContext, file_id: uuid.UUID, what: str, change) -> dict[str, Any]:
@@ -68,9 +70,13 @@ async def release_hold(ctx: SEContext, file_id: uuid.UUID, hold_id: uuid.UUID
     return await _change(ctx, file_id, f"release {hold_id}", change)
 
 
-async def set_retain_until(ctx: SEContext, file_id: uuid.UUID, value: datetime
-                           ) -> dict[str, Any]:
+async def set_retain_until(ctx: SEContext, file_id: uuid.UUID, value: datetime,
+                           retention_class: str | None = None) -> dict[str, Any]:
     def change(attrs: dict[str, Any]) -> bool:
+        changed = False
+        if retention_class is not None and attrs.get("retention_class") != retention_class:
+            attrs["retention_class"] = retention_class
+            changed = True
         current = attrs.get("retain_until")
         if current is not None:
             current_at = datetime.fromisoformat(current)
@@ -79,7 +85,7 @@ async def set_retain_until(ctx: SEContext, file_id: uuid.UUID, value: datetime
                                                   "retain_until": current,
                                                   "requested": value.isoformat()})
             if value == current_at:
-                return False
+                return changed
         attrs["retain_until"] = value.isoformat()
         return True
 

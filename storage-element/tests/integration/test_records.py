@@ -116,3 +116,16 @@ class TestRetainUntil:
                          422)
         meta = (await se.client.get(f"/api/v1/files/{file_id}", headers=owner)).json()
         assert meta["retain_until"] is None
+
+    async def test_retention_class_is_recorded_with_retain_until(self, se, auth):
+        file_id, owner = await stored(se, auth)
+        url = f"/api/v1/files/{file_id}/retain-until"
+        r = await se.client.put(url, headers=auth("RECORDS_MANAGER"), json={
+            "retain_until": "2031-01-01T00:00:00Z", "retention_class": "accounting-5y"})
+        assert r.status_code == 200, r.text
+        assert r.json()["retention_class"] == "accounting-5y"
+        assert_error(await put(se.client, auth("USER"), retention_class="x"), 403,
+                     "PROVENANCE_NOT_ALLOWED")
+        r = await put(se.client, auth("ADMIN"), ttl_days=1, retention_class="accounting-5y",
+                      retain_until="2031-01-01T00:00:00Z")
+        assert r.status_code == 201 and r.json()["retention_class"] == "accounting-5y", r.text

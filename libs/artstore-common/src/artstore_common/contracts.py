@@ -100,6 +100,7 @@ class UploadAttributes(BaseModel):
     # Records governance, carried by copies (internal provenance like ``created_at``).
     legal_holds: list[UUID] | None = Field(default=None, max_length=MAX_LEGAL_HOLDS)
     retain_until: datetime | None = None
+    retention_class: str | None = Field(default=None, max_length=200)
 
 
 class FileAttributes(BaseModel):
@@ -134,6 +135,7 @@ class FileAttributes(BaseModel):
     legal_holds: list[UUID] = Field(default_factory=list)
     # Kept at least until then; only ever moved later (issue 15).
     retain_until: datetime | None = None
+    retention_class: str | None = None  # the retention schedule that computed retain_until
 
 
 def copy_attributes(stored: FileAttributes, copies: list[UUID]) -> UploadAttributes:
@@ -146,6 +148,7 @@ def copy_attributes(stored: FileAttributes, copies: list[UUID]) -> UploadAttribu
         created_at=stored.created_at,
         compression=stored.compression.algorithm if stored.compression else None,
         copies=copies, legal_holds=stored.legal_holds or None, retain_until=stored.retain_until,
+        retention_class=stored.retention_class,
     )
 
 
