@@ -34,6 +34,7 @@ def copy_attributes(attrs: FileAttributes) -> UploadAttributes:
         retention_policy="permanent", ttl_days=None, expires_at=None, custom=attrs.custom,
         uploaded_by=attrs.uploaded_by, created_at=attrs.created_at,
         compression=attrs.compression.algorithm if attrs.compression else None,
+        retain_until=attrs.retain_until, retention_class=attrs.retention_class,
     )
 
 

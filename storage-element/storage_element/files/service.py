@@ -112,13 +112,16 @@ async def write_attributes(ctx: SEContext, row: FileRow, attrs: dict[str, Any]) 
         raise
 
 
-def check_deletable(attrs: dict[str, Any], now: datetime) -> None:
-    """Records governance: a held file, or one kept until a later date, is never deleted."""
+def check_deletable(attrs: dict[str, Any], now: datetime, principal: Principal) -> None:
+    """Records governance: a held file, or one kept until a later date, is never deleted —
+    except, for the finalize saga (an internal principal), a finalized temporary source past
+    its copy: the record lives on in the permanent copy, which carries the same date."""
     if attrs.get("legal_holds"):
         raise FileOnHold(details={"file_id": attrs.get("file_id"),
                                   "legal_holds": attrs["legal_holds"]})
     retain_until = attrs.get("retain_until")
-    if retain_until and datetime.fromisoformat(retain_until) > now:
+    if retain_until and datetime.fromisoformat(retain_until) > now and not (
+            attrs.get("finalized_at") and principal.internal):
         raise FileUnderRetention(details={"file_id": attrs.get("file_id"),
                                           "retain_until": retain_until})
 
@@ -145,7 +148,7 @@ async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal) -> No
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
         check_owner(principal, row.attrs, "delete")
-        check_deletable(row.attrs, naming.now_utc())
+        check_deletable(row.attrs, naming.now_utc(), principal)
         async with ctx.sessionmaker() as session:
             wal_id = await repo.wal_begin(session, "delete", file_id, row.storage_path,
                                           {"sidecar": row.attrs})

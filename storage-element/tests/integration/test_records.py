@@ -129,3 +129,19 @@ class TestRetainUntil:
         r = await put(se.client, auth("ADMIN"), ttl_days=1, retention_class="accounting-5y",
                       retain_until="2031-01-01T00:00:00Z")
         assert r.status_code == 201 and r.json()["retention_class"] == "accounting-5y", r.text
+
+    async def test_a_finalized_source_may_go_its_record_lives_on(self, se, auth):
+        file_id, owner = await stored(se, auth)
+        await se.client.put(f"/api/v1/files/{file_id}/retain-until",
+                            headers=auth("RECORDS_MANAGER"),
+                            json={"retain_until": "2031-01-01T00:00:00Z"})
+        r = await se.client.patch(f"/api/v1/files/{file_id}", headers=auth("ADMIN"),
+                                  json={"finalized_at": "2026-01-01T00:00:00Z"})
+        assert r.status_code == 200, r.text
+        # An administrator cannot use finalized_at to get around retain_until ...
+        assert_error(await se.client.delete(f"/api/v1/files/{file_id}", headers=auth("ADMIN")),
+                     409, "FILE_UNDER_RETENTION")
+        # ... the finalize saga (internal) removes the source once its copy exists.
+        internal = auth("ADMIN", scopes=["files:delete", "files:replicate"])
+        r = await se.client.delete(f"/api/v1/files/{file_id}", headers=internal)
+        assert r.status_code == 204, r.text
