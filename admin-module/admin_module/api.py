@@ -15,6 +15,8 @@ from admin_module.copies.repair import router as copies_router
 from admin_module.files.endpoints import router as files_router  # control plane
 from admin_module.keys.endpoints import jwks_router, well_known_router
 from admin_module.keys.endpoints import router as jwt_keys_router
+from admin_module.records.endpoints import retention_router as retain_until_router
+from admin_module.records.endpoints import router as legal_holds_router
 from admin_module.sagas.endpoints import router as sagas_router  # control plane
 from admin_module.service_accounts.endpoints import router as service_accounts_router
 from admin_module.storage_elements.endpoints import (
@@ -37,6 +39,8 @@ ROUTERS: list[APIRouter] = [
     files_router,
     copy_policies_router,
     copies_router,
+    legal_holds_router,
+    retain_until_router,
 ]
 
 ROOT_ROUTERS: list[APIRouter] = [

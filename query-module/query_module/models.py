@@ -42,6 +42,10 @@ class CatalogFile(Base):
     custom: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Records governance (issue 15, from the sidecar): hold ids, and the keep-until date.
+    legal_holds: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, default=list, server_default="{}")
+    retain_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     schema_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # Ordering of applied changes: (updated_at, event_at) of the copy the row mirrors.
     event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -33,6 +33,19 @@ class FileQuarantined(Conflict):
     code, message = "FILE_QUARANTINED", "The file failed its checksum and is quarantined"
 
 
+class FileOnHold(Conflict):
+    code, message = "FILE_ON_HOLD", "The file is under a legal hold and cannot be deleted"
+
+
+class FileUnderRetention(Conflict):
+    code, message = "FILE_UNDER_RETENTION", "The file must be kept until its retain_until"
+
+
+class RetainUntilEarlier(Conflict):
+    code, message = ("RETAIN_UNTIL_EARLIER",
+                     "retain_until can only be moved later, never earlier")
+
+
 class RetentionModeMismatch(Conflict):
     code, message = "RETENTION_MODE_MISMATCH", "Retention policy does not match the SE's mode"
 

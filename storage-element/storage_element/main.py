@@ -32,6 +32,11 @@ from storage_element.events import OutboxRelay
 from storage_element.files.endpoints import router as files_router
 from storage_element.modes import ModeKeeper
 from storage_element.recovery import recover
+from storage_element.security import (
+    REPORT_INTERVAL_SECONDS,
+    RefusalReporter,
+    install_refusal_reporting,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +61,12 @@ def _lifespan(settings: Settings):
                         relay=relay, version=__version__)
         await recover(ctx)
         app.state.se = ctx
-        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        app.state.refusals = refusals = RefusalReporter(
+            settings.REDIS_URL, "storage_element", str(ctx.se_id))
+        tasks = [asyncio.create_task(relay.run(), name="outbox-relay"),
+                 asyncio.create_task(background.every(
+                     REPORT_INTERVAL_SECONDS, lambda: anyio.to_thread.run_sync(refusals.flush),
+                     "refusal-reports"))]
         tasks += [asyncio.create_task(job()) for job in background.jobs(ctx)]
         log.info("se.started", se_id=str(ctx.se_id), mode=modes.mode, backend=backend.kind)
         try:
@@ -67,6 +77,8 @@ def _lifespan(settings: Settings):
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            await anyio.to_thread.run_sync(refusals.flush)
+            refusals.close()
             relay.close()
             await engine.dispose()
 
@@ -95,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_base_app(settings, title="ArtStore storage element", version=__version__,
                           lifespan=_lifespan(settings))
     app.state.health_checks.extend(_health_checks(app))
+    install_refusal_reporting(app)
     app.state.token_verifier = TokenVerifier(
         issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE,
         jwks_url=settings.JWKS_URL, public_key_file=settings.JWT_PUBLIC_KEY_FILE,

@@ -34,6 +34,7 @@ def copy_attributes(attrs: FileAttributes) -> UploadAttributes:
         retention_policy="permanent", ttl_days=None, expires_at=None, custom=attrs.custom,
         uploaded_by=attrs.uploaded_by, created_at=attrs.created_at,
         compression=attrs.compression.algorithm if attrs.compression else None,
+        retain_until=attrs.retain_until, retention_class=attrs.retention_class,
     )
 
 
@@ -70,6 +71,10 @@ async def start_finalize(
                                details={"operation": "finalize", "reason": "not_owner"})
         raise Forbidden("Only the uploading account or an administrator may finalize this file",
                         code="NOT_FILE_OWNER", details={"file_id": key})
+    if attrs.legal_holds:  # finalize deletes the temporary source: not while it is held
+        raise FileNotFinalizable("The file is under a legal hold", code="FILE_ON_HOLD",
+                                 details={"file_id": key,
+                                          "legal_holds": [str(h) for h in attrs.legal_holds]})
     reason = None
     if attrs.retention_policy != "temporary":
         reason = "the file is already permanent"

@@ -6,6 +6,7 @@ Import every model module here so ``Base.metadata`` is complete for Alembic and 
 from admin_module.models.admin_user import AdminUser, PasswordHistory, RefreshToken
 from admin_module.models.audit import AuditChainHead, AuditEvent
 from admin_module.models.base import Base
+from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
 from admin_module.models.saga import Saga
 from admin_module.models.service_account import ServiceAccount, ServiceAccountSecret
 from admin_module.models.signing_key import SigningKey
@@ -18,8 +19,11 @@ __all__ = [
     "Base",
     "CopyPolicyRow",
     "DiscoveryVersion",
+    "LegalHold",
+    "LegalHoldFile",
     "PasswordHistory",
     "RefreshToken",
+    "RetentionSchedule",
     "Saga",
     "ServiceAccount",
     "ServiceAccountSecret",

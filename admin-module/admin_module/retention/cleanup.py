@@ -33,6 +33,7 @@ from artstore_common.contracts import FileAttributes
 log = structlog.get_logger(__name__)
 
 RESOURCE = "retention"
+GOVERNED = ("on_hold", "retained")  # records governance outranks the TTL (issue 15)
 
 
 def _expired(attrs: FileAttributes, cutoff: datetime) -> bool:
@@ -75,10 +76,14 @@ async def delete_expired(ctx: StepContext) -> Done:
             continue
         outcome = await _delete_one(ctx.plane, uuid.UUID(candidate["se_id"]),
                                     uuid.UUID(candidate["file_id"]), cutoff)
+        if outcome in GOVERNED:
+            ctx.payload.setdefault("held", []).append(
+                {"file_id": candidate["file_id"], "reason": outcome})
         (deleted if outcome == "deleted" else kept).append(candidate["file_id"])
         done.add(candidate["file_id"])  # its other copies went with it
     ctx.payload.update(deleted=deleted, kept=kept)
-    return Done(f"{len(deleted)} deleted, {len(kept)} kept")
+    held = len(ctx.payload.get("held", []))
+    return Done(f"{len(deleted)} deleted, {len(kept)} kept ({held} under hold or retention)")
 
 
 async def _delete_one(plane: ControlPlane, se_id: uuid.UUID, file_id: uuid.UUID,
@@ -96,6 +101,12 @@ async def _delete_one(plane: ControlPlane, se_id: uuid.UUID, file_id: uuid.UUID,
                 return "gone"
             if not _expired(attrs, cutoff):
                 return "not_expired"
+            if attrs.legal_holds:  # the SE would refuse too (409 FILE_ON_HOLD)
+                log.info("retention.skipped_hold", file_id=str(file_id),
+                         legal_holds=[str(h) for h in attrs.legal_holds])
+                return "on_hold"
+            if attrs.retain_until is not None and attrs.retain_until > cutoff:
+                return "retained"
             # Every copy goes: the same file on the other edit SEs, each re-checked.
             others = [e for e in await se_repo.all_elements(session, mode="edit") if e.id != se_id]
             located = await locate(plane, others, file_id)

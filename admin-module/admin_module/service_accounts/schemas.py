@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from admin_module.common import Description, Name
 
-Role = Literal["ADMIN", "USER", "AUDITOR", "READONLY", "SERVICE"]
+Role = Literal["ADMIN", "USER", "AUDITOR", "READONLY", "SERVICE", "RECORDS_MANAGER"]
 Status = Literal["active", "suspended", "deleted"]
 ClientId = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")

@@ -116,6 +116,14 @@ class SEClient:
         if response.status_code != 200:
             raise _rejected(response)
 
+    async def records_call(self, se: SETarget, method: str, path: str,
+                           **kwargs: Any) -> FileAttributes:
+        """Legal holds and retain_until on one copy (``records:write``, issue 15)."""
+        response = await self._call(se, method, f"/api/v1/files/{path}", **kwargs)
+        if response.status_code != 200:
+            raise _rejected(response)
+        return FileAttributes.model_validate(response.json())
+
     async def delete_file(self, se: SETarget, file_id: UUID) -> bool:
         """False when the file was already gone (deleting is idempotent)."""
         response = await self._call(se, "DELETE", f"/api/v1/files/{file_id}")

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.integration
 ACCOUNTS_READ = {"ADMIN", "super_admin", "admin", "readonly"}
 ACCOUNTS_ADMIN = {"ADMIN", "super_admin"}
 KEYS_ADMIN = {"ADMIN", "super_admin"}
-AUDIT_READ = {"ADMIN", "AUDITOR", "super_admin", "admin"}
+AUDIT_READ = {"ADMIN", "AUDITOR", "RECORDS_MANAGER", "super_admin", "admin"}
+RECORDS_READ = {"ADMIN", "AUDITOR", "RECORDS_MANAGER", "super_admin", "admin"}
+RECORDS_WRITE = {"ADMIN", "RECORDS_MANAGER", "super_admin"}
 ADMIN_USER_SESSION = {"super_admin", "admin", "readonly"}  # the person's own session
 
 # caller name -> (role claim, ptype)
@@ -32,6 +34,7 @@ CALLERS: dict[str, tuple[str, str] | None] = {
     "USER": ("USER", "service_account"),
     "AUDITOR": ("AUDITOR", "service_account"),
     "READONLY": ("READONLY", "service_account"),
+    "RECORDS_MANAGER": ("RECORDS_MANAGER", "service_account"),
     "super_admin": ("super_admin", "admin_user"),
     "admin": ("admin", "admin_user"),
     "readonly": ("readonly", "admin_user"),
@@ -81,6 +84,20 @@ ENDPOINTS = [
     Endpoint("GET", "/audit", AUDIT_READ),
     Endpoint("GET", "/audit/verify", AUDIT_READ),
     Endpoint("GET", "/audit/export", AUDIT_READ),
+    Endpoint("GET", "/legal-holds", RECORDS_READ),
+    Endpoint("POST", "/legal-holds", RECORDS_WRITE, 201, {"name": "h-{n}", "reason": "case"}),
+    Endpoint("GET", "/legal-holds/{hold}", RECORDS_READ),
+    Endpoint("GET", "/legal-holds/{hold}/files", RECORDS_READ),
+    Endpoint("POST", "/legal-holds/{hold}/files", RECORDS_WRITE, 200,
+             {"file_ids": ["{n_uuid}"]}),
+    Endpoint("POST", "/legal-holds/{hold}/release", RECORDS_WRITE, 200, {"reason": "closed"}),
+    Endpoint("PUT", "/files/{n_uuid}/retain-until", RECORDS_WRITE, 404,
+             {"retain_until": "2031-01-01T00:00:00Z"}),
+    Endpoint("GET", "/retention-schedules", RECORDS_READ),
+    Endpoint("POST", "/retention-schedules", RECORDS_WRITE, 201,
+             {"name": "s-{n}", "period_days": 10, "trigger": "upload", "action": "review"}),
+    Endpoint("PUT", "/files/{n_uuid}/retention-class", RECORDS_WRITE, 404,
+             {"schedule": "none-{n}"}),
     Endpoint("GET", "/admin-auth/me", ADMIN_USER_SESSION),
     Endpoint("POST", "/admin-auth/change-password", ADMIN_USER_SESSION, 204,
              {"current_password": PASSWORD, "new_password": "Changed-Password-789"}),
@@ -133,7 +150,10 @@ async def _targets(h: AdminHarness, needs: str) -> dict[str, str]:
     user = (await h.client.post("/api/v1/admin-users", headers=sys_headers, json={
         "username": f"target-{uuid.uuid4().hex[:8]}", "password": PASSWORD,
         "role": "readonly"})).json()
-    return {"sa": sa["id"], "user": user["id"], "n": uuid.uuid4().hex[:8]}
+    hold = (await h.client.post("/api/v1/legal-holds", headers=sys_headers, json={
+        "name": f"target-{uuid.uuid4().hex[:8]}", "reason": "matrix"})).json()
+    return {"sa": sa["id"], "user": user["id"], "hold": hold["id"], "n": uuid.uuid4().hex[:8],
+            "n_uuid": str(uuid.uuid4())}
 
 
 def _fill(value: Any, targets: dict[str, str]) -> Any:
@@ -141,6 +161,8 @@ def _fill(value: Any, targets: dict[str, str]) -> Any:
         return value.format(**targets)
     if isinstance(value, dict):
         return {k: _fill(v, targets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, targets) for v in value]
     return value
 
 

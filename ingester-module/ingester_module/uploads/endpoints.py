@@ -43,6 +43,8 @@ _BODY_DOC = {
                         "metadata": {"type": "string", "description": "JSON object"},
                         "compress": {"type": "string",
                                      "description": "true|false|gzip|br|zstd"},
+                        "retain_until": {"type": "string", "format": "date-time",
+                                         "description": "keep at least until (records:write)"},
                         "file": {"type": "string", "format": "binary",
                                  "description": "must come after the fields"},
                     },

@@ -11,7 +11,7 @@ from artstore_common.validation import UnsafeJson, loads_json, text_problem
 from ingester_module.errors import InvalidField, MetadataTooLarge
 
 FIELDS = ("retention_policy", "ttl_days", "description", "tags", "version", "metadata",
-          "compress")
+          "compress", "retain_until")
 DEFAULT_TTL_DAYS = 30
 MAX_TAGS = 50
 MAX_TAG_CHARS = 100
@@ -33,6 +33,7 @@ class UploadOptions:
     version: str | None = None
     custom: dict[str, Any] = field(default_factory=dict)
     compression: str | None = None  # requested algorithm before the per-file type check
+    retain_until: datetime | None = None  # records governance; the SE wants records:write
 
     @property
     def required_mode(self) -> str:
@@ -105,6 +106,18 @@ def _metadata(raw: str, limit: int) -> dict[str, Any]:
     return parsed
 
 
+def _retain_until(raw: str) -> datetime | None:
+    if not raw.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _bad("retain_until", "'retain_until' must be an ISO 8601 date-time") from exc
+    if value.tzinfo is None:
+        raise _bad("retain_until", "'retain_until' needs a time zone (e.g. Z)")
+    return value
+
+
 def _compression(raw: str, default: str) -> str | None:
     value = raw.strip().lower()
     if value in _ALGORITHMS:
@@ -152,6 +165,7 @@ def parse_options(
         tags=_tags(fields.get("tags", "")),
         version=_text("version", fields.get("version", ""), MAX_VERSION_CHARS),
         custom=_metadata(fields.get("metadata", ""), metadata_max_bytes),
+        retain_until=_retain_until(fields.get("retain_until", "")),
         compression=(
             _compression(compress_raw, compression_default)
             if compress_raw is not None

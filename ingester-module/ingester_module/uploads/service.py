@@ -12,8 +12,9 @@ import structlog
 from pydantic import ValidationError
 
 from artstore_common.auth import Principal
+from artstore_common.auth.scopes import RECORDS_WRITE
 from artstore_common.contracts import ATTR_MAX_BYTES, UploadAttributes
-from artstore_common.errors import ArtStoreError
+from artstore_common.errors import ArtStoreError, Forbidden
 from ingester_module import metrics
 from ingester_module.config import Settings
 from ingester_module.errors import (
@@ -98,17 +99,21 @@ class IngestService:
                                    details={"field": part.name}) from exc
         return fields, None
 
-    def _options(self, fields: dict[str, str]) -> UploadOptions:
-        return parse_options(
+    def _options(self, fields: dict[str, str], principal: Principal) -> UploadOptions:
+        options = parse_options(
             fields,
             compression_default=self.settings.COMPRESSION_DEFAULT,
             metadata_max_bytes=self.settings.METADATA_MAX_BYTES,
         )
+        if options.retain_until is not None and not principal.has(RECORDS_WRITE):
+            raise Forbidden("Setting retain_until needs records:write",
+                            code="INSUFFICIENT_SCOPE", details={"required": [RECORDS_WRITE]})
+        return options
 
     async def upload_one(self, request: UploadRequest) -> FileRead:
         reader = MultipartReader(request.body, boundary_from(request.content_type))
         fields, part = await self._fields(reader)
-        options = self._options(fields)
+        options = self._options(fields, request.principal)
         if part is None:
             raise NoFilePart()
 
@@ -124,7 +129,7 @@ class IngestService:
     async def upload_batch(self, request: UploadRequest) -> list[dict[str, Any]]:
         reader = MultipartReader(request.body, boundary_from(request.content_type))
         fields, part = await self._fields(reader)
-        options = self._options(fields)
+        options = self._options(fields, request.principal)
         if part is None:
             raise NoFilePart()
 
@@ -252,6 +257,7 @@ class IngestService:
                 ttl_days=options.ttl_days,
                 custom=options.custom,
                 compression=compression,  # type: ignore[arg-type]
+                retain_until=options.retain_until,
             )
         except ValidationError as exc:
             errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]

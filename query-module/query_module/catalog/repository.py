@@ -47,6 +47,8 @@ def row_values(attrs: FileAttributes, se_id: UUID, event_at: datetime) -> dict[s
         "custom": attrs.custom,
         "finalized_at": attrs.finalized_at,
         "last_verified_at": attrs.last_verified_at,
+        "legal_holds": list(attrs.legal_holds),
+        "retain_until": attrs.retain_until,
         "schema_version": attrs.schema_version,
         "event_at": event_at,
         "deleted_at": event_at if attrs.status == "deleted" else None,

@@ -52,6 +52,8 @@ class FileRead(BaseModel):
     custom: dict[str, Any]
     finalized_at: datetime | None = None
     last_verified_at: datetime | None = None
+    legal_holds: list[UUID] = []
+    retain_until: datetime | None = None
     storage_element_id: UUID
     storage_element_mode: Mode | None = None
     copies: list[CopyRead] = []
@@ -82,6 +84,8 @@ class FileRead(BaseModel):
             custom=dict(row.custom or {}),
             finalized_at=row.finalized_at,
             last_verified_at=row.last_verified_at,
+            legal_holds=list(row.legal_holds or []),
+            retain_until=row.retain_until,
             storage_element_id=row.storage_element_id,
             copies=[CopyRead(storage_element_id=c.storage_element_id, state=c.state,
                              last_verified_at=c.last_verified_at) for c in copies or []],

@@ -159,6 +159,13 @@ def filter_conditions(
         conds.append(F.expires_at <= params.expires_to)
     if params.retention_policy:
         conds.append(F.retention_policy == params.retention_policy)
+    if params.on_hold is not None:
+        held = func.cardinality(F.legal_holds) > 0
+        conds.append(held if params.on_hold else ~held)
+    if params.retain_until_from is not None:
+        conds.append(F.retain_until >= params.retain_until_from)
+    if params.retain_until_to is not None:
+        conds.append(F.retain_until <= params.retain_until_to)
     # Deleted rows are tombstones: visible only when asked for by status.
     conds.append(F.status.in_(params.status) if params.status else F.status != "deleted")
     if params.storage_element_id:

@@ -28,6 +28,7 @@ _RANGES = (
     ("size_min", "size_max"),
     ("created_from", "created_to"),
     ("expires_from", "expires_to"),
+    ("retain_until_from", "retain_until_to"),
 )
 
 
@@ -48,6 +49,9 @@ class SearchParams(BaseModel):
     status: list[FileStatus] = Field(default_factory=list)
     expires_from: IsoDateTime | None = None
     expires_to: IsoDateTime | None = None
+    on_hold: bool | None = None
+    retain_until_from: IsoDateTime | None = None
+    retain_until_to: IsoDateTime | None = None
     storage_element_id: list[UUID] = Field(default_factory=list, max_length=100)
     se_mode: list[Mode] = Field(default_factory=list)
     sort: SortField | None = None
@@ -81,7 +85,8 @@ class SearchParams(BaseModel):
                 raise ValueError("values must be 1-255 characters")
         return values
 
-    @field_validator("created_from", "created_to", "expires_from", "expires_to")
+    @field_validator("created_from", "created_to", "expires_from", "expires_to",
+                     "retain_until_from", "retain_until_to")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:

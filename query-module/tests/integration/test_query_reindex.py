@@ -168,3 +168,32 @@ class TestOvertakenRecovery:
         key = stream_overtaken_key(stream)
         assert await harness.redis.hget(key, harness.settings.CONSUMER_GROUP) is not None
         await harness.redis.delete(key)
+
+
+class TestRecordsGovernance:
+    async def test_rebuilt_catalog_keeps_holds_and_retain_until(self, harness, builders,
+                                                                edit_se):
+        hold = str(uuid.uuid4())
+        held = edit_se.upload(b"held record", internal=True, original_filename="held.txt",
+                              legal_holds=[hold], retain_until="2031-03-01T00:00:00+00:00")
+        free = edit_se.upload(b"free record", original_filename="free.txt")
+        await harness.set_discovery(builders.se("edit", api_url=edit_se.url, id=edit_se.id))
+        summary = await run_reindex(harness)
+        assert summary["status"] == "completed"
+
+        meta = (await harness.client.get(f"/api/v1/files/{held['file_id']}",
+                                         headers=harness.headers())).json()
+        assert meta["legal_holds"] == [hold]
+        assert meta["retain_until"].startswith("2031-03-01T00:00:00")
+        on_hold = (await harness.search(on_hold="true", limit=100)).json()["items"]
+        assert held["file_id"] in {h["file_id"] for h in on_hold}
+        assert free["file_id"] not in {h["file_id"] for h in on_hold}
+        not_held = (await harness.search(on_hold="false", limit=100)).json()["items"]
+        assert free["file_id"] in {h["file_id"] for h in not_held}
+        kept = (await harness.search(retain_until_from="2031-01-01T00:00:00Z",
+                                     limit=100)).json()["items"]
+        assert [h["file_id"] for h in kept] == [held["file_id"]]
+        bad = await harness.search(retain_until_from="2032-01-01T00:00:00Z",
+                                   retain_until_to="2031-01-01T00:00:00Z")
+        assert bad.status_code == 422
+

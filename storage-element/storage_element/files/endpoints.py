@@ -14,8 +14,8 @@ from fastapi.responses import StreamingResponse
 
 from artstore_common.errors import ValidationFailed
 from storage_element import repository as repo
-from storage_element.deps import Ctx, FilesDelete, FilesRead, FilesWrite
-from storage_element.files import content, service, upload
+from storage_element.deps import Ctx, FilesDelete, FilesRead, FilesWrite, RecordsWrite
+from storage_element.files import content, records, service, upload
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
@@ -57,6 +57,26 @@ async def patch_file(
 async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDelete) -> Response:
     await service.delete(ctx, file_id, principal)
     return Response(status_code=204)
+
+
+@router.put("/{file_id}/holds/{hold_id}")
+async def place_hold(file_id: uuid.UUID, hold_id: uuid.UUID, ctx: Ctx, principal: RecordsWrite
+                     ) -> dict[str, Any]:
+    """Record a legal hold in the sidecar: no path deletes the file while it is there."""
+    return await records.place_hold(ctx, file_id, hold_id)
+
+
+@router.delete("/{file_id}/holds/{hold_id}")
+async def release_hold(file_id: uuid.UUID, hold_id: uuid.UUID, ctx: Ctx,
+                       principal: RecordsWrite) -> dict[str, Any]:
+    return await records.release_hold(ctx, file_id, hold_id)
+
+
+@router.put("/{file_id}/retain-until")
+async def set_retain_until(file_id: uuid.UUID, body: records.RetainUntil, ctx: Ctx,
+                           principal: RecordsWrite) -> dict[str, Any]:
+    """Keep the file at least until then; only ever later (``409 RETAIN_UNTIL_EARLIER``)."""
+    return await records.set_retain_until(ctx, file_id, body.retain_until, body.retention_class)
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -19,6 +19,8 @@ from storage_element import repository as repo
 from storage_element.context import SEContext
 from storage_element.errors import (
     FileNotFound,
+    FileOnHold,
+    FileUnderRetention,
     OperationNotAllowedInMode,
     StorageElementReadOnly,
 )
@@ -79,30 +81,50 @@ async def patch(
             if name == "custom" and value is None:
                 value = {}
             attrs[name] = value.isoformat() if isinstance(value, datetime) else value
-        attrs["updated_at"] = naming.now_utc().isoformat().replace("+00:00", "Z")
-        sidecar.to_attributes(attrs)
-        encoded = sidecar.encode(attrs)
-        async with ctx.sessionmaker() as session:
-            wal_id = await repo.wal_begin(session, "update", file_id, row.storage_path,
-                                          {"sidecar": attrs})
-            await session.commit()
-        try:
-            await anyio.to_thread.run_sync(
-                ctx.backend.put_bytes, naming.sidecar_path(row.storage_path), encoded)
-            async with ctx.sessionmaker() as session:
-                await repo.upsert_file(session, attrs, row.storage_path)
-                await repo.add_outbox(session, build_event(
-                    "file.updated", file_id, ctx.se_id, attrs,
-                    quarantined=row.quarantined_at is not None))
-                await repo.wal_finish(session, wal_id, "committed")
-                await session.commit()
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await _undo_patch(ctx, wal_id, row)
-            raise
+        await write_attributes(ctx, row, attrs)
     ctx.relay.notify()
     log.info("file.updated", file_id=str(file_id), fields=sorted(given))
     return await load(ctx, file_id)
+
+
+async def write_attributes(ctx: SEContext, row: FileRow, attrs: dict[str, Any]) -> None:
+    """Replace a file's sidecar (caller holds ``ctx.claim``): WAL intent → sidecar → index,
+    outbox event and WAL commit in one transaction; undone on any failure."""
+    attrs["updated_at"] = naming.now_utc().isoformat().replace("+00:00", "Z")
+    sidecar.to_attributes(attrs)
+    encoded = sidecar.encode(attrs)
+    async with ctx.sessionmaker() as session:
+        wal_id = await repo.wal_begin(session, "update", row.file_id, row.storage_path,
+                                      {"sidecar": attrs})
+        await session.commit()
+    try:
+        await anyio.to_thread.run_sync(
+            ctx.backend.put_bytes, naming.sidecar_path(row.storage_path), encoded)
+        async with ctx.sessionmaker() as session:
+            await repo.upsert_file(session, attrs, row.storage_path)
+            await repo.add_outbox(session, build_event(
+                "file.updated", row.file_id, ctx.se_id, attrs,
+                quarantined=row.quarantined_at is not None))
+            await repo.wal_finish(session, wal_id, "committed")
+            await session.commit()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _undo_patch(ctx, wal_id, row)
+        raise
+
+
+def check_deletable(attrs: dict[str, Any], now: datetime, principal: Principal) -> None:
+    """Records governance: a held file, or one kept until a later date, is never deleted —
+    except, for the finalize saga (an internal principal), a finalized temporary source past
+    its copy: the record lives on in the permanent copy, which carries the same date."""
+    if attrs.get("legal_holds"):
+        raise FileOnHold(details={"file_id": attrs.get("file_id"),
+                                  "legal_holds": attrs["legal_holds"]})
+    retain_until = attrs.get("retain_until")
+    if retain_until and datetime.fromisoformat(retain_until) > now and not (
+            attrs.get("finalized_at") and principal.internal):
+        raise FileUnderRetention(details={"file_id": attrs.get("file_id"),
+                                          "retain_until": retain_until})
 
 
 async def _undo_patch(ctx: SEContext, wal_id: int, row: FileRow) -> None:
@@ -127,6 +149,7 @@ async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal) -> No
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
         check_owner(principal, row.attrs, "delete")
+        check_deletable(row.attrs, naming.now_utc(), principal)
         async with ctx.sessionmaker() as session:
             wal_id = await repo.wal_begin(session, "delete", file_id, row.storage_path,
                                           {"sidecar": row.attrs})

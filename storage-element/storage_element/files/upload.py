@@ -117,6 +117,8 @@ def build_sidecar(
         description=attrs.description, version=attrs.version, tags=attrs.tags,
         retention_policy=attrs.retention_policy, ttl_days=ttl, expires_at=expires,
         custom=attrs.custom, copies=attrs.copies or [],
+        legal_holds=attrs.legal_holds or [], retain_until=attrs.retain_until,
+        retention_class=attrs.retention_class,
     )
     return model.model_dump(mode="json", exclude={"last_verified_at"})
 

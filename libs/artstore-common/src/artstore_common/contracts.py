@@ -22,6 +22,10 @@ FILE_EVENTS_STREAM = "artstore:file-events"
 # field ``jti:<jti>`` → unix time the token expires; ``sub:<subject>`` → unix time before which
 # (inclusive) every token issued to that subject is revoked. Fields past their use are pruned.
 REVOCATIONS_KEY = "artstore:revocations"
+# Refusals (401/403/429) a service cannot audit itself, aggregated per reporting interval: one
+# ``RefusalReport`` (JSON in field ``data``) per (status, code, operation, source, subject); the
+# admin module writes each into its audit chain.
+REFUSALS_STREAM = "artstore:refusals"
 
 
 def stream_overtaken_key(stream: str) -> str:
@@ -34,6 +38,8 @@ def stream_trim_lock_key(stream: str) -> str:
     """Held by the one trimmer of the current interval (SET NX PX)."""
     return f"{stream}:trim-lock"
 
+
+MAX_LEGAL_HOLDS = 16  # per file; the sidecar stays within its 4 KiB
 
 # --- storage element upload protocol (PUT /api/v1/files/{file_id}) -------------------------
 # The request body is the file's original bytes (streamed, chunked transfer allowed).
@@ -91,6 +97,10 @@ class UploadAttributes(BaseModel):
     compression: CompressionAlgorithm | None = None
     # The file's copy set (SE ids); an SE takes it only from a ``files:replicate`` token.
     copies: list[UUID] | None = Field(default=None, max_length=16)
+    # Records governance, carried by copies (internal provenance like ``created_at``).
+    legal_holds: list[UUID] | None = Field(default=None, max_length=MAX_LEGAL_HOLDS)
+    retain_until: datetime | None = None
+    retention_class: str | None = Field(default=None, max_length=200)
 
 
 class FileAttributes(BaseModel):
@@ -121,6 +131,11 @@ class FileAttributes(BaseModel):
     # Every SE meant to hold a copy of this file (this one included), as planned at write
     # time: a catalog rebuilt from SEs alone knows a copy that an SE lost with its disk.
     copies: list[UUID] = Field(default_factory=list)
+    # Legal holds (admin hold ids) on this file: while any is present no path deletes it.
+    legal_holds: list[UUID] = Field(default_factory=list)
+    # Kept at least until then; only ever moved later (issue 15).
+    retain_until: datetime | None = None
+    retention_class: str | None = None  # the retention schedule that computed retain_until
 
 
 def copy_attributes(stored: FileAttributes, copies: list[UUID]) -> UploadAttributes:
@@ -132,7 +147,8 @@ def copy_attributes(stored: FileAttributes, copies: list[UUID]) -> UploadAttribu
         expires_at=stored.expires_at, custom=stored.custom, uploaded_by=stored.uploaded_by,
         created_at=stored.created_at,
         compression=stored.compression.algorithm if stored.compression else None,
-        copies=copies,
+        copies=copies, legal_holds=stored.legal_holds or None, retain_until=stored.retain_until,
+        retention_class=stored.retention_class,
     )
 
 
@@ -147,6 +163,23 @@ class FileEvent(BaseModel):
     occurred_at: datetime
     attributes: FileAttributes | None = None  # full sidecar for created/updated
     quarantined: bool = False  # this SE's copy failed fixity and is not served
+
+
+class RefusalReport(BaseModel):
+    """One entry of ``REFUSALS_STREAM``: ``count`` alike refusals between ``first_at`` and
+    ``last_at``."""
+
+    model_config = ConfigDict(extra="ignore")
+    service: str  # the audit entry's resource type, e.g. ``storage_element``
+    instance: str  # its resource id, e.g. the SE's id
+    status: int
+    code: str
+    operation: str
+    source: str | None = None
+    subject: str | None = None
+    count: int
+    first_at: datetime
+    last_at: datetime
 
 
 class StorageElementInfo(BaseModel):

@@ -17,6 +17,9 @@ ACCOUNTS_READ = "accounts:read"
 ACCOUNTS_ADMIN = "accounts:admin"
 AUDIT_READ = "audit:read"
 KEYS_ADMIN = "keys:admin"
+# Records governance (issue 15): read holds / place and release them, move retain_until later.
+RECORDS_READ = "records:read"
+RECORDS_WRITE = "records:write"
 # The internal service scope: writing a file with its provenance (``uploaded_by``,
 # ``created_at``, ``expires_at``, copy set) — finalize, replication, repair. Holding it is what
 # makes a principal "internal". No end-user role grants it: only the ``SERVICE`` role (the
@@ -35,6 +38,8 @@ ALL_SCOPES: frozenset[str] = frozenset(
         ACCOUNTS_ADMIN,
         AUDIT_READ,
         KEYS_ADMIN,
+        RECORDS_READ,
+        RECORDS_WRITE,
     }
 )
 
@@ -42,7 +47,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     # service accounts
     "ADMIN": ALL_SCOPES,
     "USER": frozenset({FILES_READ, FILES_WRITE}),
-    "AUDITOR": frozenset({FILES_READ, AUDIT_READ}),
+    "AUDITOR": frozenset({FILES_READ, AUDIT_READ, RECORDS_READ}),  # reads, changes nothing
+    "RECORDS_MANAGER": frozenset({FILES_READ, AUDIT_READ, RECORDS_READ, RECORDS_WRITE}),
     "READONLY": frozenset({FILES_READ}),
     # internal service accounts (the ingester): write files and their copies
     "SERVICE": frozenset({FILES_READ, FILES_WRITE, FILES_REPLICATE}),
@@ -59,12 +65,13 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             STORAGE_ADMIN,
             ACCOUNTS_READ,
             AUDIT_READ,
+            RECORDS_READ,
         }
     ),
     "readonly": frozenset({FILES_READ, STORAGE_READ, ACCOUNTS_READ}),
 }
 
-SERVICE_ACCOUNT_ROLES = ("ADMIN", "USER", "AUDITOR", "READONLY", "SERVICE")
+SERVICE_ACCOUNT_ROLES = ("ADMIN", "USER", "AUDITOR", "READONLY", "SERVICE", "RECORDS_MANAGER")
 ADMIN_USER_ROLES = ("super_admin", "admin", "readonly")
 
 

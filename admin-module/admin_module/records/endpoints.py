@@ -1,0 +1,125 @@
+"""``/api/v1/legal-holds``: read with ``records:read`` (RECORDS_MANAGER, AUDITOR, admins),
+change with ``records:write`` (RECORDS_MANAGER, ADMIN, super_admin)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+
+from admin_module.db import DbSession
+from admin_module.records import service
+from admin_module.records.schemas import (
+    ClassAssigned,
+    ClassAssignment,
+    HoldCreate,
+    HoldFileRead,
+    HoldPlacement,
+    HoldRead,
+    HoldRelease,
+    PlacementResult,
+    RetainUntilChange,
+    ScheduleCreate,
+    ScheduleRead,
+)
+from admin_module.storage_elements.context import Plane
+from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth.scopes import RECORDS_READ, RECORDS_WRITE
+from artstore_common.pagination import Page, Paging
+
+router = APIRouter(prefix="/legal-holds", tags=["records"])
+retention_router = APIRouter(tags=["records"])
+
+RecordsRead = Annotated[Principal, Depends(require_scopes(RECORDS_READ))]
+RecordsWrite = Annotated[Principal, Depends(require_scopes(RECORDS_WRITE))]
+
+
+def _actor(principal: Principal) -> str:
+    return principal.name or principal.subject
+
+
+def _read(hold, count: int) -> HoldRead:
+    return HoldRead.model_validate(hold).model_copy(update={
+        "status": "released" if hold.released_at else "active", "file_count": count})
+
+
+@router.post("", response_model=HoldRead, status_code=201)
+async def create_hold(body: HoldCreate, principal: RecordsWrite, session: DbSession) -> HoldRead:
+    return _read(await service.create(session, body, _actor(principal)), 0)
+
+
+@router.get("", response_model=Page[HoldRead])
+async def list_holds(principal: RecordsRead, session: DbSession, paging: Paging,
+                     status: Literal["active", "released"] | None = None) -> Page[HoldRead]:
+    rows, total = await service.list_holds(session, status, paging.limit, paging.offset)
+    counts = await service.file_counts(session, [h.id for h in rows])
+    return Page(items=[_read(h, counts.get(h.id, 0)) for h in rows], total=total,
+                limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/{hold_id}", response_model=HoldRead)
+async def get_hold(hold_id: uuid.UUID, principal: RecordsRead, session: DbSession) -> HoldRead:
+    hold = await service.get(session, hold_id)
+    return _read(hold, (await service.file_counts(session, [hold.id])).get(hold.id, 0))
+
+
+@router.get("/{hold_id}/files", response_model=Page[HoldFileRead])
+async def hold_files(hold_id: uuid.UUID, principal: RecordsRead, session: DbSession,
+                     paging: Paging) -> Page[HoldFileRead]:
+    await service.get(session, hold_id)
+    rows, total = await service.list_files(session, hold_id, paging.limit, paging.offset)
+    return Page(items=[HoldFileRead.model_validate(r) for r in rows], total=total,
+                limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/{hold_id}/files", response_model=PlacementResult)
+async def place_hold(hold_id: uuid.UUID, body: HoldPlacement, principal: RecordsWrite,
+                     session: DbSession, plane: Plane) -> PlacementResult:
+    """Place the hold on each file (every copy's sidecar). Copies that could not be updated
+    are listed in ``failed``; placing again is harmless."""
+    return await service.place(session, plane, hold_id, body, _actor(principal))
+
+
+@router.post("/{hold_id}/release", response_model=HoldRead)
+async def release_hold(hold_id: uuid.UUID, body: HoldRelease, principal: RecordsWrite,
+                       session: DbSession, plane: Plane) -> HoldRead:
+    """Lift the hold from every copy, then mark it released (audited). ``503`` when a copy
+    could not be reached: the hold stays active; release again."""
+    hold = await service.release(session, plane, hold_id, body.reason, _actor(principal))
+    return _read(hold, (await service.file_counts(session, [hold.id])).get(hold.id, 0))
+
+
+@retention_router.put("/files/{file_id}/retain-until", response_model=RetainUntilChange)
+async def set_retain_until(file_id: uuid.UUID, body: RetainUntilChange, principal: RecordsWrite,
+                           session: DbSession, plane: Plane) -> RetainUntilChange:
+    """Keep the file (every copy) at least until then; only ever later
+    (``409 RETAIN_UNTIL_EARLIER``). Audited."""
+    value = await service.set_retain_until(session, plane, file_id, body.retain_until,
+                                           _actor(principal))
+    return RetainUntilChange(retain_until=value)
+
+
+@retention_router.post("/retention-schedules", response_model=ScheduleRead, status_code=201)
+async def create_schedule(body: ScheduleCreate, principal: RecordsWrite, session: DbSession
+                          ) -> ScheduleRead:
+    return ScheduleRead.model_validate(
+        await service.create_schedule(session, body, _actor(principal)))
+
+
+@retention_router.get("/retention-schedules", response_model=Page[ScheduleRead])
+async def list_schedules(principal: RecordsRead, session: DbSession, paging: Paging
+                         ) -> Page[ScheduleRead]:
+    rows, total = await service.list_schedules(session, paging.limit, paging.offset)
+    return Page(items=[ScheduleRead.model_validate(r) for r in rows], total=total,
+                limit=paging.limit, offset=paging.offset)
+
+
+@retention_router.put("/files/{file_id}/retention-class", response_model=ClassAssigned)
+async def assign_class(file_id: uuid.UUID, body: ClassAssignment, principal: RecordsWrite,
+                       session: DbSession, plane: Plane) -> ClassAssigned:
+    """Give the file a retention class: its retain_until becomes trigger date + period on
+    every copy — only ever later (``409 RETAIN_UNTIL_EARLIER``). Audited."""
+    schedule, value = await service.assign_class(session, plane, file_id, body.schedule,
+                                                 _actor(principal))
+    return ClassAssigned(schedule=schedule.name, action=schedule.action, retain_until=value)
