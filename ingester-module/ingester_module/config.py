@@ -43,6 +43,8 @@ class Settings(ArtStoreSettings):
     SE_BREAKER_FAILURES: int = 3
     SE_BREAKER_RESET_SECONDS: float = 30.0
     NO_STORAGE_RETRY_AFTER_SECONDS: int = 30
+    # Sent as X-ArtStore-Search-Visible-Within on 201/207: how soon search lists a new file
+    SEARCH_VISIBLE_WITHIN_SECONDS: float = Field(default=5.0, gt=0)
 
     @field_validator("ALLOWED_MIME_TYPES", mode="before")
     @classmethod

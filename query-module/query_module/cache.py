@@ -37,6 +37,8 @@ class MetadataCache:
             if settings.METADATA_LRU_SIZE
             else None
         )
+        self.unknown: TTLCache[UUID, bool] = TTLCache(
+            maxsize=100_000, ttl=settings.CATALOG_MISS_NEGATIVE_TTL_SECONDS)
         self._redis_down_until = 0.0
         self._stopping = asyncio.Event()
 
@@ -82,9 +84,16 @@ class MetadataCache:
         except (RedisError, OSError) as exc:
             self._redis_failed(exc)
 
+    def is_unknown(self, file_id: UUID) -> bool:
+        return file_id in self.unknown
+
+    def mark_unknown(self, file_id: UUID) -> None:
+        self.unknown[file_id] = True
+
     def drop_local(self, file_ids: list[UUID]) -> None:
-        if self.local is not None:
-            for file_id in file_ids:
+        for file_id in file_ids:
+            self.unknown.pop(file_id, None)
+            if self.local is not None:
                 self.local.pop(file_id, None)
 
     async def invalidate(self, file_ids: list[UUID]) -> None:
@@ -119,8 +128,9 @@ class MetadataCache:
                     self.drop_local([UUID(part) for part in text.split(",") if part])
             except (RedisError, OSError, ValueError) as exc:
                 log.debug("cache.invalidation_listener_error", error=str(exc)[:200])
+                self.unknown.clear()  # notices may have been missed while disconnected
                 if self.local is not None:
-                    self.local.clear()  # notices may have been missed while disconnected
+                    self.local.clear()
                 await asyncio.sleep(1.0)
             finally:
                 try:

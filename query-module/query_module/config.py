@@ -50,6 +50,11 @@ class Settings(ArtStoreSettings):
     METADATA_LRU_TTL_SECONDS: float = Field(default=30.0, gt=0)
     METADATA_REDIS_TTL_SECONDS: int = Field(default=300, ge=1)
 
+    # Read-after-write: an id missing from the catalog is looked up on the edit/rw SEs
+    CATALOG_MISS_CONCURRENCY: int = Field(default=4, ge=1, le=64)  # lookups at once
+    CATALOG_MISS_TIMEOUT_SECONDS: float = Field(default=3.0, gt=0)  # per SE
+    CATALOG_MISS_NEGATIVE_TTL_SECONDS: float = Field(default=2.0, gt=0)  # "no SE has it"
+
     # Download proxy and re-index
     SE_CONNECT_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     SE_READ_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)

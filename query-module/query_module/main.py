@@ -30,6 +30,7 @@ from query_module.db import create_engine, create_sessionmaker, run_migrations
 from query_module.events.consumer import EventConsumer
 from query_module.events.recovery import StreamRecovery
 from query_module.files.download import Downloader
+from query_module.files.lookup import CatalogMissLookup
 from query_module.health import health_checks
 from query_module.reindex.service import Reindexer
 from query_module.text.morph import preload as preload_morphology
@@ -74,7 +75,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     cache = MetadataCache(settings, redis)
     app.state.metadata_cache = cache
-    app.state.downloader = Downloader(http, tokens, discovery, settings.DOWNLOAD_CHUNK_BYTES)
+    app.state.downloader = downloader = Downloader(http, tokens, discovery,
+                                                   settings.DOWNLOAD_CHUNK_BYTES)
+    app.state.catalog_lookup = CatalogMissLookup(
+        http, tokens, discovery, downloader.breakers, sessionmaker, cache,
+        concurrency=settings.CATALOG_MISS_CONCURRENCY,
+        timeout=settings.CATALOG_MISS_TIMEOUT_SECONDS)
     app.state.reindexer = reindexer = Reindexer(
         sessionmaker, http, tokens, discovery, settings.REINDEX_PAGE_SIZE,
         on_changed=cache.invalidate,

@@ -34,6 +34,11 @@ DRIFT = Counter(
     "Catalog rows found out of step with their storage element",
     ["kind"],
 )
+CATALOG_MISS = Counter(
+    "artstore_query_catalog_miss_total",
+    "Reads by id the catalog did not know yet, looked up on the SEs, by result",
+    ["result"],  # found | not_found | unavailable | known_unknown (answered from memory)
+)
 CACHE = Counter(
     "artstore_query_metadata_cache_total", "Metadata cache lookups", ["layer", "result"]
 )

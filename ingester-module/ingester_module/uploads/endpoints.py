@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
@@ -21,6 +21,11 @@ from ingester_module.uploads.service import CountedBody, IngestService, UploadRe
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
 FilesWrite = Annotated[Principal, Depends(require_scopes("files:write"))]
+
+# Read-after-write: metadata and download by id answer at once through the query module; search
+# lists the file once the catalog has consumed its event. This header says how long that takes
+# at most in normal operation (the query module's index lag; measured in README-PROJECT.md).
+SEARCH_LAG_HEADER = "X-ArtStore-Search-Visible-Within"
 
 # Form fields and part headers around the file: how far Content-Length may exceed the limit.
 _ENVELOPE_BYTES = 256 * 1024
@@ -76,8 +81,9 @@ def _upload_request(request: Request, principal: Principal) -> UploadRequest:
 
 
 @router.post("", status_code=201, response_model=FileRead, openapi_extra=_BODY_DOC)
-async def upload_file(request: Request, principal: FilesWrite) -> FileRead:
+async def upload_file(request: Request, response: Response, principal: FilesWrite) -> FileRead:
     upload = _upload_request(request, principal)
+    response.headers[SEARCH_LAG_HEADER] = _search_lag(request)
     limit = request.app.state.settings.MAX_FILE_SIZE
     if upload.content_length is not None and upload.content_length > limit + _ENVELOPE_BYTES:
         raise FileTooLarge(limit)
@@ -96,4 +102,9 @@ async def upload_batch(request: Request, principal: FilesWrite) -> JSONResponse:
     except ClientDisconnect as exc:
         raise BadRequest("The client went away before the upload ended",
                          code="CLIENT_DISCONNECTED") from exc
-    return JSONResponse({"results": results}, status_code=207)
+    return JSONResponse({"results": results}, status_code=207,
+                        headers={SEARCH_LAG_HEADER: _search_lag(request)})
+
+
+def _search_lag(request: Request) -> str:
+    return f"{request.app.state.settings.SEARCH_VISIBLE_WITHIN_SECONDS:g}"

@@ -112,6 +112,7 @@ class TestUpload:
         assert body["storage_element_id"] == str(cluster["edit_a"].id)
         assert body["compressed"] is False and body["stored_size"] == len(data)
         assert set(body) >= {"file_id", "content_type", "created_at"}
+        assert response.headers["x-artstore-search-visible-within"] == "5"
         assert download(cluster["edit_a"], body["file_id"], se_headers) == data
         attrs = httpx.get(f"{cluster['edit_a'].url}/api/v1/files/{body['file_id']}",
                           headers=se_headers).json()

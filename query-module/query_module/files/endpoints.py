@@ -20,7 +20,8 @@ FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
 @router.get("/{file_id}", response_model=FileRead)
 async def get_file(file_id: UUID, principal: FilesRead, request: Request) -> FileRead:
     state = request.app.state
-    value = await load_file(file_id, state.metadata_cache, state.sessionmaker)
+    value = await load_file(file_id, state.metadata_cache, state.sessionmaker,
+                            state.catalog_lookup)
     return with_mode(value, state.discovery)
 
 
@@ -28,5 +29,6 @@ async def get_file(file_id: UUID, principal: FilesRead, request: Request) -> Fil
 @router.head("/{file_id}/download", response_class=Response, operation_id="head_file_download")
 async def download_file(file_id: UUID, principal: FilesRead, request: Request) -> Response:
     state = request.app.state
-    value = await load_file(file_id, state.metadata_cache, state.sessionmaker)
+    value = await load_file(file_id, state.metadata_cache, state.sessionmaker,
+                            state.catalog_lookup)
     return await state.downloader.respond(value, request)

@@ -1,4 +1,5 @@
-"""One file's metadata: LRU → Redis → catalog; the SE's current mode from discovery."""
+"""One file's metadata: LRU → Redis → catalog → the SEs (read-after-write, ``lookup.py``);
+the SE's current mode from discovery."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from query_module.catalog import repository
 from query_module.catalog.schemas import FileRead
 from query_module.db import session_scope
 from query_module.errors import FileNotFound
+from query_module.files.lookup import CatalogMissLookup
 
 
 async def load_file(
     file_id: UUID,
     cache: MetadataCache,
     sessionmaker: async_sessionmaker[AsyncSession],
+    lookup: CatalogMissLookup | None = None,
 ) -> FileRead:
     """The live file's catalog entry; deleted files are gone for clients (404)."""
     value = await cache.get(file_id)
@@ -26,6 +29,8 @@ async def load_file(
             row = await repository.get_file(session, file_id)
             copies = (await repository.copies_of(session, [file_id]))[file_id]
             value = FileRead.from_row(row, copies) if row is not None else None
+        if value is None and lookup is not None:
+            value = await lookup.find(file_id)
         if value is None:
             raise FileNotFound(details={"file_id": str(file_id)})
         await cache.put(value)

@@ -136,6 +136,13 @@ async def _pump(it: Iterator[bytes]) -> AsyncIterator[bytes]:
             await anyio.to_thread.run_sync(close)
 
 
+def _next_hashed(source: Iterator[bytes], digest: Any) -> bytes | None:
+    piece = next(source, None)
+    if piece is not None:
+        digest.update(piece)
+    return piece
+
+
 async def _verified(
     ctx: SEContext, file_id: uuid.UUID, storage_path: str, attrs: dict[str, Any]
 ) -> AsyncIterator[bytes]:
@@ -144,8 +151,9 @@ async def _verified(
     size = 0
     source = original_bytes(ctx.backend, storage_path, attrs, 0, None, ctx.settings.SE_CHUNK_BYTES)
     try:
-        async for piece in _pump(source):
-            await anyio.to_thread.run_sync(digest.update, piece)
+        # Read and hash in one trip to a worker thread (both release the GIL); the event loop
+        # meanwhile sends the piece before.
+        while (piece := await anyio.to_thread.run_sync(_next_hashed, source, digest)) is not None:
             size += len(piece)
             if held is not None:
                 yield held
@@ -153,6 +161,10 @@ async def _verified(
     except DECODE_ERRORS as exc:
         await quarantine(ctx, file_id, "unreadable", "download")
         raise IntegrityError(f"stored data of {file_id} does not decode: {exc}") from exc
+    finally:
+        close = getattr(source, "close", None)
+        if close:
+            await anyio.to_thread.run_sync(close)
     if digest.hexdigest() != attrs["sha256"] or size != attrs["size"]:
         await quarantine(ctx, file_id, "mismatch", "download")
         raise IntegrityError(f"stored data of {file_id} fails its checksum")
