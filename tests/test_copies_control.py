@@ -100,14 +100,17 @@ def test_failure_domain_and_redundant_backend_are_published(stack):
               json={"redundant_backend": False})
 
 
-def _put(stack, role: str, copies: list[str] | None) -> httpx.Response:
+def _put(stack, role: str, copies: list[str] | None,
+         voucher: str | None = None) -> httpx.Response:
     data = b"copy provenance " + uuid.uuid4().bytes
     attrs = {"original_filename": "c.txt", "retention_policy": "permanent"}
     if copies is not None:
         attrs["copies"] = copies
     encoded = base64.urlsafe_b64encode(json.dumps(attrs).encode()).decode().rstrip("=")
+    vouched = ({"X-ArtStore-Copy-Set-Voucher": stack.headers(voucher)["Authorization"]}
+               if voucher else {})
     return httpx.put(f"{stack.rw.url}/api/v1/files/{uuid.uuid4()}", content=data, timeout=60,
-                     headers={**stack.headers(role), "X-ArtStore-Attributes": encoded,
+                     headers={**stack.headers(role), **vouched, "X-ArtStore-Attributes": encoded,
                               "X-ArtStore-Declared-Size": str(len(data)),
                               "X-ArtStore-Expected-SHA256": hashlib.sha256(data).hexdigest()})
 
@@ -126,6 +129,21 @@ def test_only_internal_services_state_a_copy_set(stack):
     sidecars = [json.loads(p.read_text()) for p in stack.rw.data_dir.rglob("*.attr.json")]
     assert any(s["file_id"] == stored.json()["file_id"] and s["copies"] == copies
                for s in sidecars)
+
+
+def test_a_replicating_service_vouches_for_the_copy_set_of_a_users_upload(stack):
+    copies = [stack.rw_row["id"], stack.rw2_row["id"]]
+    vouched = _put(stack, "USER", copies, voucher="SERVICE")
+    assert vouched.status_code == 201, vouched.text
+    assert vouched.json()["copies"] == copies
+    assert vouched.json()["uploaded_by"]["name"] == "test-user"  # still the user's upload
+    for voucher in ("USER", "ADMIN"):
+        refused = _put(stack, "USER", copies, voucher=voucher)
+        assert refused.status_code == 403, (voucher, refused.text)
+        assert refused.json()["error"]["code"] == "REPLICATION_NOT_ALLOWED"
+    forged = httpx.put(f"{stack.rw.url}/api/v1/files/{uuid.uuid4()}", content=b"x", timeout=60,
+                       headers={**stack.headers("USER"), "X-ArtStore-Copy-Set-Voucher": "Basic x"})
+    assert forged.status_code == 401 and forged.json()["error"]["code"]
 
 
 def _put_copies(stack, ses, data: bytes, copies: list[str], *, expired: bool = False,

@@ -77,6 +77,24 @@ def test_permanent_upload_has_two_verified_copies_each_with_its_sidecar(api, rw_
             assert data.read_bytes() == body  # stored plain: no compression asked
 
 
+def test_an_ordinary_users_permanent_upload_gets_every_copy(api, rw_ses):
+    """The user's token says who uploads; the ingester vouches for the copy set it planned."""
+    r = api.admin("POST", "/api/v1/service-accounts",
+                  json={"name": f"copies-user-{uuid.uuid4().hex[:6]}", "role": "USER"})
+    assert r.status_code == 201, r.text
+    account = r.json()
+    user = Api(api.env, client_token(api.env["ADMIN_URL"], account["client_id"],
+                                     account["client_secret"]))
+    body = b"a user's permanent record " + uuid.uuid4().bytes
+    response = user.upload("user-permanent.txt", body, retention_policy="permanent")
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    assert len(set(answer["copies"])) == 2 and set(answer["copies"]) <= set(rw_ses)
+    meta = user.metadata(answer["file_id"])
+    assert meta.status_code == 200 and meta.json()["uploaded_by"]["id"] == account["id"]
+    assert user.download(answer["file_id"]).content == body
+
+
 def test_download_fails_over_when_the_se_of_a_copy_is_stopped(api, rw_ses, suite):
     files = upload_permanent(api, "stop-" + uuid.uuid4().hex[:8], 4)
     for file_id in files:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from artstore_common.contracts import (
     HEADER_ATTRIBUTES,
+    HEADER_COPY_SET_VOUCHER,
     HEADER_DECLARED_SIZE,
     HEADER_EXPECTED_SHA256,
     DiscoveredStorageElement,
@@ -112,6 +113,8 @@ class StorageClient:
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/octet-stream",
         }
+        if attrs.copies:  # internal provenance: the ingester vouches for the set it planned
+            headers[HEADER_COPY_SET_VOUCHER] = f"Bearer {await self.tokens.token()}"
         inject(headers)  # W3C traceparent: the SE's spans join this upload's trace
         response = await self._send(se, url, headers, body)
         if isinstance(response, Skipped):

@@ -22,7 +22,9 @@ router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
 @router.put("/{file_id}", status_code=201)
 async def put_file(file_id: uuid.UUID, request: Request, ctx: Ctx, principal: FilesWrite):
-    meta = await upload.upload(ctx, file_id, principal, request.headers, request.stream())
+    voucher = await upload.copy_set_voucher(request)
+    meta = await upload.upload(ctx, file_id, principal, request.headers, request.stream(),
+                               voucher)
     return dict(meta, storage_element_id=str(ctx.se_id), last_verified_at=None)
 
 

@@ -15,12 +15,13 @@ import anyio
 import structlog
 from prometheus_client import Counter
 from pydantic import ValidationError
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, Request
 
 from artstore_common.auth import Principal
 from artstore_common.auth.scopes import FILES_REPLICATE
 from artstore_common.contracts import (
     HEADER_ATTRIBUTES,
+    HEADER_COPY_SET_VOUCHER,
     HEADER_DECLARED_SIZE,
     HEADER_EXPECTED_SHA256,
     HEADER_REPAIR,
@@ -28,7 +29,7 @@ from artstore_common.contracts import (
     UploadAttributes,
     Uploader,
 )
-from artstore_common.errors import Forbidden
+from artstore_common.errors import Forbidden, Unauthorized
 from artstore_common.validation import UnsafeJson, check_json, loads_json
 from storage_element import naming, sidecar
 from storage_element import repository as repo
@@ -80,9 +81,23 @@ def parse_attributes(header: str | None) -> UploadAttributes:
         raise InvalidAttributes(f"{HEADER_ATTRIBUTES} is not base64url JSON") from exc
 
 
-def check_copy_provenance(attrs: UploadAttributes, principal: Principal) -> None:
-    """A copy set is internal provenance: only replicating services may state one."""
-    if attrs.copies is not None and not principal.has(FILES_REPLICATE):
+async def copy_set_voucher(request: Request) -> Principal | None:
+    """The replicating service that vouches for the copy set of someone else's upload."""
+    header = request.headers.get(HEADER_COPY_SET_VOUCHER)
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(f"{HEADER_COPY_SET_VOUCHER} must be 'Bearer <token>'")
+    return await request.app.state.token_verifier.verify(token.strip())
+
+
+def check_copy_provenance(attrs: UploadAttributes, principal: Principal,
+                          voucher: Principal | None = None) -> None:
+    """A copy set is internal provenance: only a replicating service may state one, for its own
+    upload or, as the voucher, for the upload it forwards with the uploader's token."""
+    if attrs.copies is not None and not any(
+            p is not None and p.has(FILES_REPLICATE) for p in (principal, voucher)):
         raise Forbidden("Only an internal service may state a file's copy set",
                         code="REPLICATION_NOT_ALLOWED", details={"required": FILES_REPLICATE})
 
@@ -125,13 +140,13 @@ def build_sidecar(
 
 async def upload(
     ctx: SEContext, file_id: uuid.UUID, principal: Principal, headers: Any,
-    body: AsyncIterator[bytes],
+    body: AsyncIterator[bytes], voucher: Principal | None = None,
 ) -> dict[str, Any]:
     mode = ctx.modes.mode
     if mode not in WRITABLE:
         raise StorageElementReadOnly(details={"mode": mode})
     attrs = parse_attributes(headers.get(HEADER_ATTRIBUTES))
-    check_copy_provenance(attrs, principal)
+    check_copy_provenance(attrs, principal, voucher)
     wanted = "edit" if attrs.retention_policy == "temporary" else "rw"
     if wanted != mode:
         raise RetentionModeMismatch(details={"retention_policy": attrs.retention_policy,

@@ -44,6 +44,9 @@ MAX_LEGAL_HOLDS = 16  # per file; the sidecar stays within its 4 KiB
 # --- storage element upload protocol (PUT /api/v1/files/{file_id}) -------------------------
 # The request body is the file's original bytes (streamed, chunked transfer allowed).
 HEADER_ATTRIBUTES = "X-ArtStore-Attributes"  # base64url(JSON of UploadAttributes)
+# The ingester's own bearer token on a user's upload: it vouches for the copy set it planned
+# (internal provenance) while the user's token still says who uploads, with the user's rights.
+HEADER_COPY_SET_VOUCHER = "X-ArtStore-Copy-Set-Voucher"
 HEADER_DECLARED_SIZE = "X-ArtStore-Declared-Size"  # upper bound of the body, for 507 / reservation
 HEADER_EXPECTED_SHA256 = "X-ArtStore-Expected-SHA256"  # optional; mismatch → 422, nothing kept
 # "true": rewrite this SE's quarantined copy from a healthy one (``files:replicate`` only; the
