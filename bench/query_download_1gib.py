@@ -189,7 +189,8 @@ def main() -> None:
         idle = psutil.Process(query.proc.pid).memory_info().rss
         print(f"query module idle RSS {idle / MiB:.1f} MiB; MiB/s: median of {args.repeat}")
         print(f"{'size':>8} {'nginx':>8} {'SE':>8} {'query':>8} {'query/nginx':>12} "
-              f"{'peak query RSS':>15} {'peak SE RSS':>12} {'sha256':>7}")
+              f"{'peak query RSS':>15} {'peak SE RSS':>12} {'CPU s/GiB query':>16} "
+              f"{'CPU s/GiB SE':>13} {'sha256':>7}")
         for size in sizes:
             file_id, expected = upload(se.url, headers, size)
             # No waiting for the catalog's event: read-after-write holds.
@@ -204,6 +205,14 @@ def main() -> None:
                 "query": (f"{query.url}/api/v1/files/{file_id}/download", headers),
             }, size)
             peak = sampler.finish()
+            # CPU seconds per GiB through the query module: unlike MiB/s, not skewed by
+            # whatever else the machine runs at the time.
+            cpu = {name: psutil.Process(pid) for name, pid in
+                   (("query", query.proc.pid), ("se", se.proc.pid))}
+            before = {name: sum(proc.cpu_times()[:2]) for name, proc in cpu.items()}
+            timed_download(f"{query.url}/api/v1/files/{file_id}/download", headers)
+            per_gib = {name: (sum(proc.cpu_times()[:2]) - before[name]) * (1 << 30) / size
+                       for name, proc in cpu.items()}
             digest = hashlib.sha256()
             _, received = timed_download(f"{query.url}/api/v1/files/{file_id}/download",
                                          headers, digest)
@@ -211,7 +220,8 @@ def main() -> None:
             print(f"{size / MiB:>6.0f}Mi {rates['nginx']:>8.1f} {rates['se']:>8.1f} "
                   f"{rates['query']:>8.1f} {rates['query'] / rates['nginx']:>12.2f} "
                   f"{peak['query'] / MiB:>12.1f}MiB "
-                  f"{peak['se'] / MiB:>9.1f}MiB {ok:>7}")
+                  f"{peak['se'] / MiB:>9.1f}MiB {per_gib['query']:>16.2f} "
+                  f"{per_gib['se']:>13.2f} {ok:>7}")
     finally:
         if nginx is not None:
             nginx.terminate()
