@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth import FilesDelete, FilesRead, FilesWrite, StorageAdmin, StorageRead
 from storage_element.context import SEContext
+
+__all__ = ["Ctx", "FilesDelete", "FilesRead", "FilesWrite", "StorageAdmin", "StorageRead"]
 
 
 def get_ctx(request: Request) -> SEContext:
@@ -15,8 +17,3 @@ def get_ctx(request: Request) -> SEContext:
 
 
 Ctx = Annotated[SEContext, Depends(get_ctx)]
-FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
-FilesWrite = Annotated[Principal, Depends(require_scopes("files:write"))]
-FilesDelete = Annotated[Principal, Depends(require_scopes("files:delete"))]
-StorageRead = Annotated[Principal, Depends(require_scopes("storage:read"))]
-StorageAdmin = Annotated[Principal, Depends(require_scopes("storage:admin"))]

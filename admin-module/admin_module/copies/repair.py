@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from typing import Annotated, Any
+from typing import Any
 
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Depends
+from fastapi import APIRouter, BackgroundTasks
 from prometheus_client import Counter as PromCounter
 from prometheus_client import Gauge
 from sqlalchemy import text
@@ -40,8 +40,7 @@ from admin_module.storage_elements.client import SourceChecksumMismatch
 from admin_module.storage_elements.context import ControlPlane, Plane
 from admin_module.storage_elements.errors import SERejected
 from admin_module.storage_elements.service import UNREACHABLE
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import STORAGE_ADMIN, STORAGE_READ
+from artstore_common.auth import StorageAdmin, StorageRead
 from artstore_common.contracts import FileAttributes, copy_attributes
 
 log = structlog.get_logger(__name__)
@@ -250,8 +249,6 @@ def readiness() -> tuple[str, dict[str, int | None]]:
 
 
 router = APIRouter(prefix="/copies", tags=["copies"])
-StorageRead = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
-StorageAdmin = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
 
 
 @router.get("/report")

@@ -5,22 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from admin_module.db import DbSession
 from admin_module.sagas import repository as repo
 from admin_module.sagas.schemas import SagaRead
 from admin_module.sagas.service import get_or_404_saga
 from admin_module.storage_elements.context import Plane
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import STORAGE_ADMIN, STORAGE_READ
+from artstore_common.auth import StorageAdmin as StorageAdminPrincipal
+from artstore_common.auth import StorageRead as SagaReader
 from artstore_common.errors import Conflict
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/sagas", tags=["sagas"])
-
-SagaReader = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
-StorageAdminPrincipal = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
 
 
 class RetentionCleanupRunning(Conflict):

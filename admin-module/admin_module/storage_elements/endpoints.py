@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from admin_module.audit import service as audit
 from admin_module.db import DbSession
@@ -24,15 +24,11 @@ from admin_module.storage_elements.schemas import (
     StorageElementUpdate,
     SyncAllRead,
 )
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import STORAGE_ADMIN, STORAGE_READ
+from artstore_common.auth import Principal, StorageAdmin, StorageRead
 from artstore_common.contracts import Mode, SEStatus
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/storage-elements", tags=["storage-elements"])
-
-StorageRead = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
-StorageAdmin = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
 
 
 def actor(principal: Principal) -> str:
