@@ -33,7 +33,7 @@ from admin_module.copies.policy import SUITABLE_MODES, policies
 from admin_module.db import DbSession
 from admin_module.models.saga import Saga
 from admin_module.sagas import repository as saga_repo
-from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_saga, register
+from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_saga
 from admin_module.sagas.schemas import SagaRead
 from admin_module.storage_elements import repository as se_repo
 from admin_module.storage_elements.client import SourceChecksumMismatch
@@ -222,10 +222,10 @@ async def _repair_one(ctx: StepContext, by_id: dict[str, Any], elements: list[An
     return {**result, "error": "no healthy source copy could be read"}
 
 
-COPY_REPAIR = register(SagaType("copy_repair", [
+COPY_REPAIR = SagaType("copy_repair", [
     Step("scan", scan),
     Step("copy", copy),
-]))
+])
 
 
 async def schedule(plane: ControlPlane, actor: str = "system") -> Saga | None:

@@ -10,15 +10,12 @@ from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from admin_module.audit import service as audit
 from admin_module.db import DbSession
-from admin_module.sagas import service as sagas
-from admin_module.sagas.schemas import SagaRead
 from admin_module.storage_elements import repository as repo
 from admin_module.storage_elements import service
 from admin_module.storage_elements.context import Plane
 from admin_module.storage_elements.schemas import (
     DiscoverPreview,
     DiscoverRequest,
-    ModeChangeRequest,
     StorageElementCreate,
     StorageElementRead,
     StorageElementUpdate,
@@ -122,13 +119,3 @@ async def sync_one(
                        resource_type="storage_element", resource_id=se.id,
                        details={"status": se.status, "mode": se.mode, "error": se.last_error})
     return StorageElementRead.of(se)
-
-
-@router.post("/{se_id}/mode", response_model=SagaRead, status_code=202)
-async def change_mode(
-    se_id: uuid.UUID, body: ModeChangeRequest, principal: StorageAdmin, session: DbSession,
-    plane: Plane, background: BackgroundTasks,
-) -> SagaRead:
-    saga = await sagas.start_mode_transition(session, plane, se_id, body, actor(principal))
-    background.add_task(plane.wake)
-    return SagaRead.of(saga)

@@ -3,12 +3,14 @@ the test PostgreSQL server, services run as real processes."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -145,6 +147,61 @@ class ScratchDatabases:
                 self.drop(name)
             except Exception:  # noqa: BLE001 - best effort at session end
                 pass
+
+
+def package_imports(package_dir: Path) -> dict[str, dict[str, set[str]]]:
+    """``{subpackage: {imported subpackage: {"module:line", ...}}}`` for the import package at
+    ``package_dir``. A node is a direct subpackage or top-level module; every import counts,
+    inside functions and ``TYPE_CHECKING`` blocks too (a lazy import is still an arrow)."""
+    root = package_dir.name
+    graph: dict[str, dict[str, set[str]]] = {}
+    for path in sorted(package_dir.rglob("*.py")):
+        parts = list(path.relative_to(package_dir.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        if len(parts) < 2:
+            continue
+        source = parts[1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = parts if is_package else parts[:-1]
+                if node.level:
+                    base = base[: len(base) - node.level + 1]
+                    module = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    module = node.module or ""
+                targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                names = target.split(".")
+                if names[0] == root and len(names) > 1 and names[1] != source:
+                    where = f"{'.'.join(parts)}:{node.lineno}"
+                    graph.setdefault(source, {}).setdefault(names[1], set()).add(where)
+    return graph
+
+
+def import_cycles(package_dir: Path) -> list[str]:
+    """Pairs of subpackages that import each other, directly or through others, each with
+    the imports that close the loop; empty when the package's import graph is layered."""
+    graph = package_imports(package_dir)
+    reach: dict[str, set[str]] = {}
+    for start in graph:
+        seen: set[str] = set()
+        todo = list(graph[start])
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                todo.extend(graph.get(node, {}))
+        reach[start] = seen
+    return sorted(
+        f"{a} -> {b} ({', '.join(sorted(graph[a][b]))})"
+        for a in graph for b in graph[a] if a in reach.get(b, set())
+    )
 
 
 def free_port() -> int:
