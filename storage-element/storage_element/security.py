@@ -7,17 +7,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
-from prometheus_client import Counter
 
 from artstore_common.auth import Principal
 from artstore_common.auth.scopes import may_change_file
 from artstore_common.contracts import TTL_DAYS_MAX, UploadAttributes
 from storage_element.errors import InvalidAttributes, NotFileOwner, ProvenanceNotAllowed
+from storage_element.metrics import REFUSALS
 
 log = structlog.get_logger(__name__)
 
-REFUSALS = Counter("artstore_se_refusals_total", "Requests refused for want of rights",
-                   ["operation", "reason"])
 PROVENANCE_FIELDS = ("uploaded_by", "created_at", "expires_at")
 CLOCK_SKEW = timedelta(minutes=5)
 
