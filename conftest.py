@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from artstore_common.testing import TokenFactory
+from artstore_common.testing import ScratchDatabases, TokenFactory
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -61,46 +61,14 @@ def s3_endpoint(stack_env) -> str:
     return stack_env["S3_ENDPOINT_URL"]
 
 
-def _server_dsn(pg_dsn: str, database: str, driver: str = "postgresql+asyncpg") -> str:
-    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
-    return f"{driver}://{base}/{database}"
-
-
-def _admin_execute(pg_dsn: str, *statements: str) -> None:
-    import asyncio
-
-    import asyncpg
-
-    async def run() -> None:
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            for statement in statements:
-                await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-
-
 @pytest.fixture(scope="session")
 def make_database(pg_dsn):
-    """Factory: ``make_database(prefix)`` creates an empty database with a unique name and
-    returns its SQLAlchemy asyncpg URL. Every database made this way is dropped at session end.
-    """
-    created: list[str] = []
-
-    def factory(prefix: str = "test") -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}".lower()
-        _admin_execute(pg_dsn, f'CREATE DATABASE "{name}"')
-        created.append(name)
-        return _server_dsn(pg_dsn, name)
-
-    yield factory
-    for name in created:
-        try:
-            _admin_execute(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        except Exception:
-            pass
+    """Factory: ``make_database(prefix, template=None)`` creates an empty database (or a clone
+    of ``template``) with a unique name and returns its SQLAlchemy asyncpg URL. Every database
+    made this way is dropped at session end (``artstore_common.testing.ScratchDatabases``)."""
+    databases = ScratchDatabases(pg_dsn)
+    yield databases.create
+    databases.drop_all()
 
 
 @pytest.fixture(scope="session")

@@ -248,3 +248,13 @@ def test_import_check_catches_an_undeclared_dependency(replayed):
                             text=True, check=False)
     assert result.returncode != 0
     assert importlib.util.find_spec("asyncpg") is not None  # …while the dev venv has it
+
+
+def test_storage_element_image_leaves_out_what_it_does_not_use(replayed):
+    """artstore-common's breaker/retry and aiohttp-tracing dependencies sit behind extras the SE
+    does not ask for, and the SE declares no aiofiles (its file I/O runs on anyio threads)."""
+    python, _ = replayed("storage-element")
+    for module in ("pybreaker", "tenacity", "aiohttp", "aiofiles"):
+        result = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True,
+                                text=True, check=False)
+        assert result.returncode != 0, f"{module} is installed in the SE image"

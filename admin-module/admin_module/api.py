@@ -11,13 +11,16 @@ from admin_module.audit.endpoints import router as audit_router
 from admin_module.auth.endpoints import router as auth_router
 from admin_module.auth.revocations import router as revocations_router
 from admin_module.copies.policy import router as copy_policies_router
+from admin_module.copies.repair import lost_router as se_lost_router
 from admin_module.copies.repair import router as copies_router
 from admin_module.files.endpoints import router as files_router  # control plane
 from admin_module.keys.endpoints import jwks_router, well_known_router
 from admin_module.keys.endpoints import router as jwt_keys_router
 from admin_module.records.endpoints import retention_router as retain_until_router
 from admin_module.records.endpoints import router as legal_holds_router
+from admin_module.retention.endpoints import router as retention_router  # control plane
 from admin_module.sagas.endpoints import router as sagas_router  # control plane
+from admin_module.sagas.mode_endpoints import router as mode_router  # control plane
 from admin_module.service_accounts.endpoints import router as service_accounts_router
 from admin_module.storage_elements.endpoints import (
     router as storage_elements_router,  # control plane
@@ -35,10 +38,13 @@ ROUTERS: list[APIRouter] = [
     jwt_keys_router,
     audit_router,
     storage_elements_router,
+    mode_router,
     sagas_router,
+    retention_router,
     files_router,
     copy_policies_router,
     copies_router,
+    se_lost_router,
     legal_holds_router,
     retain_until_router,
 ]

@@ -1,5 +1,5 @@
 """Lifespan components of the identity half: services on app.state, initial accounts, and the
-audit retention job. (Signing keys live in ``keys.component``.)"""
+audit retention job. (The other components are in ``admin_module.lifespan``.)"""
 
 from __future__ import annotations
 

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from cryptography.fernet import Fernet
@@ -21,44 +18,12 @@ from admin_module.auth.tokens import issue_access_token
 from admin_module.config import Settings
 from admin_module.main import create_app
 from admin_module.migrate import run_migrations
+from artstore_common.testing import ScratchDatabases, database_name, run_sync
 
 ADMIN_PASSWORD = "Initial-Admin-Pass-42"
 CLIENT_SECRET = "system-client-secret-0123456789abcdefghijklmnop"
 AUDIT_SECRET = "audit-hmac-secret-for-tests-0123456789abcdef"
 FERNET_KEY = Fernet.generate_key().decode()
-
-
-def db_url(pg_dsn: str, name: str) -> str:
-    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
-    return f"postgresql+asyncpg://{base}/{name}"
-
-
-def _run_sync(coro_fn: Callable[[], Any]) -> None:
-    """Run a coroutine to completion whether or not an event loop is already running here."""
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(coro_fn())
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-
-
-def pg_execute(pg_dsn: str, sql: str) -> None:
-    async def run() -> None:
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    _run_sync(run)
 
 
 def base_env(redis_url: str, database_url: str) -> dict[str, str]:
@@ -82,29 +47,33 @@ def base_env(redis_url: str, database_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def admin_template_db(pg_dsn) -> str:
-    name = f"admin_tpl_{uuid.uuid4().hex[:8]}"
-    pg_execute(pg_dsn, f'CREATE DATABASE "{name}"')
+def admin_databases(pg_dsn) -> ScratchDatabases:
+    databases = ScratchDatabases(pg_dsn)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def admin_template_db(admin_databases) -> str:
+    url = admin_databases.create("admin_tpl")
 
     async def migrate() -> None:
-        engine = create_async_engine(db_url(pg_dsn, name))
+        engine = create_async_engine(url)
         try:
             await run_migrations(engine)
         finally:
             await engine.dispose()
 
-    _run_sync(migrate)
-    yield name
-    pg_execute(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run_sync(migrate)
+    return database_name(url)
 
 
 @pytest.fixture()
-def admin_db(pg_dsn, admin_template_db) -> str:
+def admin_db(admin_databases, admin_template_db) -> str:
     """A fresh, migrated database for one test; returns its SQLAlchemy URL."""
-    name = f"admin_t_{uuid.uuid4().hex[:10]}"
-    pg_execute(pg_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{admin_template_db}"')
-    yield db_url(pg_dsn, name)
-    pg_execute(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = admin_databases.create("admin_t", template=admin_template_db)
+    yield url
+    admin_databases.drop(url)
 
 
 @dataclass

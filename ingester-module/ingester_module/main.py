@@ -77,19 +77,7 @@ def _lifespan(settings: Settings):
         app.state.discovery = discovery
         app.state.breakers = breakers
         app.state.service_tokens = tokens
-        app.state.token_verifier = TokenVerifier(
-            issuer=settings.JWT_ISSUER,
-            audience=settings.JWT_AUDIENCE,
-            jwks_url=settings.JWKS_URL or (
-                None if settings.JWT_PUBLIC_KEY_FILE
-                else settings.ADMIN_URL.rstrip("/") + "/api/v1/auth/jwks"),
-            public_key_file=settings.JWT_PUBLIC_KEY_FILE,
-            verify=verify,
-            cache_seconds=settings.JWKS_CACHE_SECONDS,
-            min_refetch_seconds=settings.JWKS_MIN_REFETCH_SECONDS,
-            leeway_seconds=settings.JWT_LEEWAY_SECONDS,
-            http_client=http,
-        )
+        app.state.token_verifier = TokenVerifier.from_settings(settings, http_client=http)
         app.state.ingest_service = IngestService(settings, placer)
         log.info("ingester.started", port=settings.PORT, discovery_source=discovery.source)
         try:

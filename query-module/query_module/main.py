@@ -126,17 +126,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_base_app(settings, title="ArtStore query module", version=__version__,
                           lifespan=lifespan)
     app.state.health_checks.extend(health_checks(app))
-    app.state.token_verifier = TokenVerifier(
-        issuer=settings.JWT_ISSUER,
-        audience=settings.JWT_AUDIENCE,
-        jwks_url=settings.JWKS_URL or (
-            None if settings.JWT_PUBLIC_KEY_FILE
-            else settings.ADMIN_URL.rstrip("/") + "/api/v1/auth/jwks"),
-        public_key_file=settings.JWT_PUBLIC_KEY_FILE,
-        verify=client_verify(settings),
-        cache_seconds=settings.JWKS_CACHE_SECONDS,
-        min_refetch_seconds=settings.JWKS_MIN_REFETCH_SECONDS,
-        leeway_seconds=settings.JWT_LEEWAY_SECONDS,
-    )
+    app.state.token_verifier = TokenVerifier.from_settings(settings)
     app.include_router(api_router)
     return app

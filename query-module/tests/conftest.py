@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -27,41 +26,33 @@ from artstore_common.contracts import (
     FileEvent,
     Uploader,
 )
+from artstore_common.testing import ScratchDatabases, database_name
 from query_module.config import Settings
 from query_module.db import run_migrations
 from query_module.main import create_app
 
 
-def _db_url(pg_dsn: str, name: str) -> str:
-    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
-    return f"postgresql+asyncpg://{base}/{name}"
-
-
-async def _pg(pg_dsn: str, sql: str) -> None:
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+@pytest.fixture(scope="session")
+def query_databases(pg_dsn) -> Iterator[ScratchDatabases]:
+    databases = ScratchDatabases(pg_dsn)
+    yield databases
+    databases.drop_all()
 
 
 @pytest.fixture(scope="session")
-async def query_template_db(pg_dsn) -> AsyncIterator[str]:
-    name = f"query_tmpl_{uuid.uuid4().hex[:8]}"
-    await _pg(pg_dsn, f'CREATE DATABASE "{name}"')
-    engine = create_async_engine(_db_url(pg_dsn, name))
+async def query_template_db(query_databases) -> str:
+    url = query_databases.create("query_tmpl")
+    engine = create_async_engine(url)
     await run_migrations(engine)
     await engine.dispose()
-    yield name
-    await _pg(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return database_name(url)
 
 
 @pytest.fixture()
-async def query_db(pg_dsn, query_template_db) -> AsyncIterator[str]:
-    name = f"query_t_{uuid.uuid4().hex[:10]}"
-    await _pg(pg_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{query_template_db}"')
-    yield _db_url(pg_dsn, name)
-    await _pg(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def query_db(query_databases, query_template_db) -> Iterator[str]:
+    url = query_databases.create("query_t", template=query_template_db)
+    yield url
+    query_databases.drop(url)
 
 
 @pytest.fixture()

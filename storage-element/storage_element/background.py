@@ -8,20 +8,15 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import structlog
-from prometheus_client import Gauge
 
 from storage_element import repository as repo
 from storage_element.context import SEContext
 from storage_element.maintenance import consistency, fixity, rebuild
+from storage_element.metrics import CONSISTENCY_ISSUES, SE_CAPACITY, SE_MODE, SE_USED, WAL_PENDING
 from storage_element.naming import now_utc
 
 log = structlog.get_logger(__name__)
 
-CONSISTENCY_ISSUES = Gauge("artstore_se_consistency_issues", "Issues in the last report", ["kind"])
-SE_USED = Gauge("artstore_se_used_bytes", "Bytes stored")
-SE_CAPACITY = Gauge("artstore_se_capacity_bytes", "Configured capacity")
-SE_MODE = Gauge("artstore_se_mode", "1 for the SE's current mode, 0 for the others", ["mode"])
-WAL_PENDING = Gauge("artstore_se_wal_pending", "WAL intents not yet committed or rolled back")
 MODES = ("edit", "rw", "ro", "ar")
 METRICS_REFRESH_SECONDS = 15.0
 

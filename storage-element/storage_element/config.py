@@ -19,6 +19,7 @@ class Settings(ArtStoreSettings):
 
     SE_ID: UUID | None = None  # generated at first start and persisted on the volume
     SE_NAME: str = "storage-element"
+    ADMIN_URL: str | None = None  # its JWKS when JWKS_URL is not set
     SE_MODE: Mode = "edit"  # only used while the volume has no persisted mode
     SE_MODE_OVERRIDE: Mode | None = None  # forces a mode at startup (the only way out of ar)
     SE_BACKEND: Literal["local", "s3"] = "local"

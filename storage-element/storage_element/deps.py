@@ -6,8 +6,18 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth import (
+    FilesDelete,
+    FilesRead,
+    FilesWrite,
+    RecordsWrite,
+    StorageAdmin,
+    StorageRead,
+)
 from storage_element.context import SEContext
+
+__all__ = ["Ctx", "FilesDelete", "FilesRead", "FilesWrite", "RecordsWrite", "StorageAdmin",
+           "StorageRead"]
 
 
 def get_ctx(request: Request) -> SEContext:
@@ -15,9 +25,3 @@ def get_ctx(request: Request) -> SEContext:
 
 
 Ctx = Annotated[SEContext, Depends(get_ctx)]
-FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
-FilesWrite = Annotated[Principal, Depends(require_scopes("files:write"))]
-FilesDelete = Annotated[Principal, Depends(require_scopes("files:delete"))]
-StorageRead = Annotated[Principal, Depends(require_scopes("storage:read"))]
-StorageAdmin = Annotated[Principal, Depends(require_scopes("storage:admin"))]
-RecordsWrite = Annotated[Principal, Depends(require_scopes("records:write"))]

@@ -15,16 +15,14 @@ from typing import Any
 import anyio
 import redis
 import structlog
-from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage_element import repository as repo
+from storage_element.metrics import OUTBOX_BACKLOG
 from storage_element.naming import now_utc
 from storage_element.stream_trim import StreamTrimmer, TrimResult
 
 log = structlog.get_logger(__name__)
-
-OUTBOX_BACKLOG = Gauge("artstore_se_outbox_backlog", "Events not yet relayed to Redis")
 
 
 def build_event(

@@ -20,7 +20,6 @@ from artstore_common.app import create_base_app
 from artstore_common.auth import TokenVerifier
 from artstore_common.health import HealthCheck
 from artstore_common.logging import configure_logging
-from artstore_common.tls import client_verify
 from storage_element import __version__, background
 from storage_element.admin_endpoints import router as admin_router
 from storage_element.backends import make_backend
@@ -108,14 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           lifespan=_lifespan(settings))
     app.state.health_checks.extend(_health_checks(app))
     install_refusal_reporting(app)
-    app.state.token_verifier = TokenVerifier(
-        issuer=settings.JWT_ISSUER, audience=settings.JWT_AUDIENCE,
-        jwks_url=settings.JWKS_URL, public_key_file=settings.JWT_PUBLIC_KEY_FILE,
-        verify=client_verify(settings),
-        cache_seconds=settings.JWKS_CACHE_SECONDS,
-        min_refetch_seconds=settings.JWKS_MIN_REFETCH_SECONDS,
-        leeway_seconds=settings.JWT_LEEWAY_SECONDS,
-    )
+    app.state.token_verifier = TokenVerifier.from_settings(settings)
     app.include_router(files_router)
     app.include_router(admin_router)
     return app

@@ -14,7 +14,6 @@ import redis
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import Counter
 
 from artstore_common.auth import Principal
 from artstore_common.auth.scopes import RECORDS_WRITE, may_change_file
@@ -26,12 +25,11 @@ from artstore_common.contracts import (
 )
 from artstore_common.errors import ArtStoreError, error_response
 from storage_element.errors import InvalidAttributes, NotFileOwner, ProvenanceNotAllowed
+from storage_element.metrics import REFUSALS
 from storage_element.naming import now_utc
 
 log = structlog.get_logger(__name__)
 
-REFUSALS = Counter("artstore_se_refusals_total", "Requests refused for want of rights",
-                   ["operation", "reason"])
 PROVENANCE_FIELDS = ("uploaded_by", "created_at", "expires_at", "legal_holds", "retain_until",
                      "retention_class")
 RECORDS_FIELDS = ("retain_until", "retention_class")  # also for records:write holders

@@ -21,29 +21,12 @@ from dataclasses import dataclass, field
 
 import redis
 import structlog
-from prometheus_client import Counter, Gauge
 
 from artstore_common.contracts import stream_overtaken_key, stream_trim_lock_key
+from storage_element.metrics import GROUP_BACKLOG, OVERTAKEN, STREAM_BOUND, STREAM_ENTRIES, TRIMMED
 
 log = structlog.get_logger(__name__)
 
-STREAM_ENTRIES = Gauge("artstore_se_event_stream_entries", "Entries in the file-event stream")
-STREAM_BOUND = Gauge(
-    "artstore_se_event_stream_max_entries", "The bound beyond which a consumer group is overtaken"
-)
-GROUP_BACKLOG = Gauge(
-    "artstore_se_event_stream_group_backlog",
-    "Stream entries a consumer group has not acknowledged (pending + not yet read)", ["group"],
-)
-TRIMMED = Counter(
-    "artstore_se_event_stream_trimmed_total",
-    "Stream entries removed: acknowledged by every group, or over the bound", ["reason"],
-)
-OVERTAKEN = Counter(
-    "artstore_se_event_stream_overtaken_total",
-    "Trims that removed entries a consumer group had not acknowledged (it must re-index)",
-    ["group"],
-)
 
 TRIM_SCRIPT = """
 local stream, lock, overtaken = KEYS[1], KEYS[2], KEYS[3]

@@ -3,7 +3,6 @@ and an in-process SE (real lifespan, real PostgreSQL/Redis/S3) driven through ht
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -11,11 +10,11 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import redis
 
+from artstore_common.testing import ScratchDatabases, database_name
 from storage_element.config import Settings
 from storage_element.db import upgrade_database
 from storage_element.main import create_app
@@ -25,74 +24,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for se_test_helpers
 TEST_REDIS_DB = 3  # keep SE test events away from the other services' streams
 
 
-def _db_url(pg_dsn: str, name: str) -> str:
-    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
-    return f"postgresql+asyncpg://{base}/{name}"
-
-
-def _admin(pg_dsn: str, sql: str) -> None:
-    async def run() -> None:
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run()) if not _loop_running() else _in_thread(run)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-        return True
-    except RuntimeError:
-        return False
-
-
-def _in_thread(coro_fn) -> None:
-    import threading
-
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(coro_fn())
-        except BaseException as exc:  # re-raised below
-            errors.append(exc)
-
-    t = threading.Thread(target=target)
-    t.start()
-    t.join()
-    if errors:
-        raise errors[0]
+@pytest.fixture(scope="session")
+def se_databases(pg_dsn) -> ScratchDatabases:
+    databases = ScratchDatabases(pg_dsn)
+    yield databases
+    databases.drop_all()
 
 
 @pytest.fixture(scope="session")
-def se_template_db(pg_dsn) -> str:
-    name = f"se_template_{uuid.uuid4().hex[:8]}"
-    _admin(pg_dsn, f'CREATE DATABASE "{name}"')
-    upgrade_database(_db_url(pg_dsn, name))
-    yield name
-    _admin(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def se_template_db(se_databases) -> str:
+    url = se_databases.create("se_template")
+    upgrade_database(url)
+    return database_name(url)
 
 
 @pytest.fixture(scope="session")
-def clone_db(pg_dsn, se_template_db) -> Callable[[], str]:
+def clone_db(se_databases, se_template_db) -> Callable[[], str]:
     """Factory: a fresh, migrated database for one SE (dropped at session end)."""
-    created: list[str] = []
-
-    def factory() -> str:
-        name = f"se_{uuid.uuid4().hex[:12]}"
-        _admin(pg_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{se_template_db}"')
-        created.append(name)
-        return _db_url(pg_dsn, name)
-
-    yield factory
-    for name in created:
-        try:
-            _admin(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        except Exception:
-            pass
+    return lambda: se_databases.create("se", template=se_template_db)
 
 
 @pytest.fixture(scope="session")

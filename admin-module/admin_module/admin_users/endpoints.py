@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from admin_module.admin_users import repository
 from admin_module.admin_users.dependencies import UsersService
@@ -17,24 +17,20 @@ from admin_module.admin_users.schemas import (
 )
 from admin_module.common import SearchText, actor_of
 from admin_module.db import DbSession
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import ACCOUNTS_ADMIN, ACCOUNTS_READ
+from artstore_common.auth import AccountsAdmin, AccountsRead
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/admin-users", tags=["admin-users"])
 
-UsersRead = Annotated[Principal, Depends(require_scopes(ACCOUNTS_READ))]
-UsersAdmin = Annotated[Principal, Depends(require_scopes(ACCOUNTS_ADMIN))]
-
 
 @router.post("", status_code=201, response_model=AdminUserRead)
-async def create_user(principal: UsersAdmin, users: UsersService,
+async def create_user(principal: AccountsAdmin, users: UsersService,
                       body: AdminUserCreate) -> AdminUserRead:
     return AdminUserRead.model_validate(await users.create(body, actor_of(principal)))
 
 
 @router.get("", response_model=Page[AdminUserRead])
-async def list_users(principal: UsersRead, session: DbSession, paging: Paging,
+async def list_users(principal: AccountsRead, session: DbSession, paging: Paging,
                      role: Role | None = None, status: Status | None = None,
                      q: Annotated[SearchText | None, Query()] = None) -> Page[AdminUserRead]:
     rows, total = await repository.list_users(session, repository.UserFilter(role, status, q),
@@ -44,13 +40,13 @@ async def list_users(principal: UsersRead, session: DbSession, paging: Paging,
 
 
 @router.get("/{user_id}", response_model=AdminUserRead)
-async def read_user(principal: UsersRead, users: UsersService, user_id: uuid.UUID
+async def read_user(principal: AccountsRead, users: UsersService, user_id: uuid.UUID
                     ) -> AdminUserRead:
     return AdminUserRead.model_validate(await users.get(user_id))
 
 
 @router.patch("/{user_id}", response_model=AdminUserRead)
-async def update_user(principal: UsersAdmin, users: UsersService, user_id: uuid.UUID,
+async def update_user(principal: AccountsAdmin, users: UsersService, user_id: uuid.UUID,
                       body: AdminUserUpdate, request: Request) -> AdminUserRead:
     user = await users.update(user_id, body, principal.subject, actor_of(principal))
     if body.model_fields_set & {"role", "status"}:
@@ -59,7 +55,7 @@ async def update_user(principal: UsersAdmin, users: UsersService, user_id: uuid.
 
 
 @router.delete("/{user_id}", status_code=204)
-async def delete_user(principal: UsersAdmin, users: UsersService, user_id: uuid.UUID,
+async def delete_user(principal: AccountsAdmin, users: UsersService, user_id: uuid.UUID,
                       request: Request) -> Response:
     await users.delete(user_id, principal.subject, actor_of(principal))
     await request.app.state.revoker.revoke_subject(str(user_id), "admin_user.deleted")
@@ -67,13 +63,13 @@ async def delete_user(principal: UsersAdmin, users: UsersService, user_id: uuid.
 
 
 @router.post("/{user_id}/reset-password", response_model=AdminUserRead)
-async def reset_password(principal: UsersAdmin, users: UsersService, user_id: uuid.UUID,
+async def reset_password(principal: AccountsAdmin, users: UsersService, user_id: uuid.UUID,
                          body: PasswordReset) -> AdminUserRead:
     user = await users.reset_password(user_id, body.new_password, actor_of(principal))
     return AdminUserRead.model_validate(user)
 
 
 @router.post("/{user_id}/unlock", response_model=AdminUserRead)
-async def unlock_user(principal: UsersAdmin, users: UsersService, user_id: uuid.UUID
+async def unlock_user(principal: AccountsAdmin, users: UsersService, user_id: uuid.UUID
                       ) -> AdminUserRead:
     return AdminUserRead.model_validate(await users.unlock(user_id, actor_of(principal)))

@@ -11,13 +11,10 @@ from admin_module.audit.repository import AuditFilter
 from admin_module.audit.schemas import AuditEventRead, AuditVerifyRead
 from admin_module.db import DbSession
 from admin_module.models.base import utcnow
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import AUDIT_READ
+from artstore_common.auth import AuditRead as AuditReader
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-
-AuditReader = Annotated[Principal, Depends(require_scopes(AUDIT_READ))]
 
 
 def _filters(

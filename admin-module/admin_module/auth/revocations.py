@@ -4,21 +4,17 @@ a subject, on every service within REVOCATION_POLL_SECONDS."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from admin_module.audit import service as audit
 from admin_module.common import actor_of
 from admin_module.db import DbSession
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import ACCOUNTS_ADMIN
+from artstore_common.auth import AccountsAdmin
 from artstore_common.errors import ServiceUnavailable
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-AccountsAdmin = Annotated[Principal, Depends(require_scopes(ACCOUNTS_ADMIN))]
 
 
 class RevocationCreate(BaseModel):

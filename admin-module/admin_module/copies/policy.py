@@ -7,9 +7,9 @@ document, so the ingester and the query module see a change with the next publis
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends
+from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +19,7 @@ from admin_module.db import DbSession
 from admin_module.models.base import utcnow
 from admin_module.models.storage_element import CopyPolicyRow, StorageElement
 from admin_module.storage_elements.context import Plane
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import STORAGE_ADMIN, STORAGE_READ
+from artstore_common.auth import StorageAdmin, StorageRead
 from artstore_common.contracts import DEFAULT_COPY_POLICIES, CopyPolicy, RetentionPolicy
 from artstore_common.errors import ValidationFailed
 
@@ -69,8 +68,6 @@ async def _suitable(session: AsyncSession, retention_policy: str) -> tuple[int, 
 
 
 router = APIRouter(prefix="/copy-policies", tags=["copies"])
-StorageRead = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
-StorageAdmin = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
 
 
 async def _read(session: AsyncSession, policy: CopyPolicy) -> CopyPolicyRead:

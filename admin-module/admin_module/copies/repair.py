@@ -23,10 +23,10 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Depends
+from fastapi import APIRouter, BackgroundTasks
 from prometheus_client import Counter as PromCounter
 from prometheus_client import Gauge
 from sqlalchemy import text
@@ -37,15 +37,16 @@ from admin_module.db import DbSession
 from admin_module.models.base import utcnow
 from admin_module.models.saga import Saga
 from admin_module.sagas import repository as saga_repo
-from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_saga, register
+from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_saga
 from admin_module.sagas.schemas import SagaRead
 from admin_module.storage_elements import repository as se_repo
+from admin_module.storage_elements import service as se_service
 from admin_module.storage_elements.client import SourceChecksumMismatch
 from admin_module.storage_elements.context import ControlPlane, Plane
 from admin_module.storage_elements.errors import SERejected
+from admin_module.storage_elements.schemas import LostDeclaration, StorageElementRead
 from admin_module.storage_elements.service import UNREACHABLE
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import STORAGE_ADMIN, STORAGE_READ
+from artstore_common.auth import StorageAdmin, StorageRead
 from artstore_common.contracts import FileAttributes, copy_attributes
 
 log = structlog.get_logger(__name__)
@@ -248,10 +249,10 @@ async def _repair_one(ctx: StepContext, by_id: dict[str, Any], elements: list[An
     return {**result, "error": "no healthy source copy could be read"}
 
 
-COPY_REPAIR = register(SagaType("copy_repair", [
+COPY_REPAIR = SagaType("copy_repair", [
     Step("scan", scan),
     Step("copy", copy),
-]))
+])
 
 
 async def schedule(plane: ControlPlane, actor: str = "system") -> Saga | None:
@@ -275,8 +276,20 @@ def readiness() -> tuple[str, dict[str, int | None]]:
 
 
 router = APIRouter(prefix="/copies", tags=["copies"])
-StorageRead = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
-StorageAdmin = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
+lost_router = APIRouter(prefix="/storage-elements", tags=["storage-elements"])
+
+
+@lost_router.post("/{se_id}/lost", response_model=StorageElementRead)
+async def declare_lost(
+    se_id: uuid.UUID, body: LostDeclaration, principal: StorageAdmin, session: DbSession,
+    plane: Plane, background: BackgroundTasks,
+) -> StorageElementRead:
+    """Declare an SE lost: its files are judged without it and re-replicated now."""
+    actor = principal.name or principal.subject
+    se = await se_service.declare_lost(session, se_id, body.reason, actor)
+    background.add_task(plane.publish)
+    background.add_task(schedule, plane, actor)
+    return StorageElementRead.of(se)
 
 
 @router.get("/report")

@@ -9,6 +9,7 @@ slow publish racing a fast one) never move clients backwards.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -16,12 +17,12 @@ from redis.asyncio import Redis
 from sqlalchemy import BigInteger, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from admin_module.copies import policy as copy_policy
+from admin_module.discovery.metrics import DISCOVERY_PUBLISH, export_storage_elements
 from admin_module.models.storage_element import DiscoveryVersion, StorageElement
-from admin_module.storage_elements.metrics import DISCOVERY_PUBLISH, export_storage_elements
 from artstore_common.contracts import (
     DISCOVERY_CHANNEL,
     DISCOVERY_KEY,
+    CopyPolicy,
     DiscoveredStorageElement,
     DiscoveryDocument,
 )
@@ -44,6 +45,10 @@ redis.call('PUBLISH', ARGV[4], ARGV[2])
 return 2
 """
 _OUTCOMES = {0: "stale", 1: "refreshed", 2: "published"}
+
+# Reads the copy policies for the document (``copies.policy.policies``, passed in by the
+# lifespan: the copies package sits above this one and bumps the version on a change).
+CopyPolicies = Callable[[AsyncSession], Awaitable[list[CopyPolicy]]]
 
 
 async def bump_version(session: AsyncSession) -> int:
@@ -73,7 +78,7 @@ def to_discovered(se: StorageElement) -> DiscoveredStorageElement:
     )
 
 
-async def snapshot(session: AsyncSession) -> DiscoveryDocument:
+async def snapshot(session: AsyncSession, copy_policies: CopyPolicies) -> DiscoveryDocument:
     await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     version = await session.scalar(select(DiscoveryVersion.version).where(DiscoveryVersion.id == 1))
     elements = list(
@@ -84,15 +89,17 @@ async def snapshot(session: AsyncSession) -> DiscoveryDocument:
     return DiscoveryDocument(
         version=int(version or 0), published_at=datetime.now(UTC),
         storage_elements=[to_discovered(se) for se in elements],
-        copy_policies=await copy_policy.policies(session),
+        copy_policies=await copy_policies(session),
     )
 
 
 class DiscoveryPublisher:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, ttl_seconds: int
+        self, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, ttl_seconds: int,
+        copy_policies: CopyPolicies,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.copy_policies = copy_policies
         self.redis = redis
         self.ttl_seconds = ttl_seconds
         self._script = redis.register_script(_PUBLISH)
@@ -100,7 +107,7 @@ class DiscoveryPublisher:
     async def publish(self) -> DiscoveryDocument | None:
         """Publish the current registry; never raises (Redis being away is logged and counted)."""
         async with self.sessionmaker() as session:
-            doc = await snapshot(session)
+            doc = await snapshot(session, self.copy_policies)
         try:
             outcome = await self._script(
                 keys=[DISCOVERY_KEY],

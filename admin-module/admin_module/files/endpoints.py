@@ -4,20 +4,16 @@ any file with ``storage:admin``) → 202 with the saga."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends
+from fastapi import APIRouter, BackgroundTasks
 
 from admin_module.db import DbSession
 from admin_module.files.service import start_finalize
 from admin_module.sagas.schemas import SagaRead
 from admin_module.storage_elements.context import Plane
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import FILES_WRITE
+from artstore_common.auth import FilesWrite
 
 router = APIRouter(prefix="/files", tags=["files"])
-
-FilesWrite = Annotated[Principal, Depends(require_scopes(FILES_WRITE))]
 
 
 @router.post("/{file_id}/finalize", response_model=SagaRead, status_code=202)

@@ -29,7 +29,7 @@ from admin_module.copies.policy import policies
 from admin_module.files.locate import delete_everywhere, locate
 from admin_module.models.base import utcnow
 from admin_module.models.storage_element import StorageElement
-from admin_module.sagas.engine import Done, Fail, Retry, SagaType, Step, StepContext, Wait, register
+from admin_module.sagas.engine import Done, Fail, Retry, SagaType, Step, StepContext, Wait
 from admin_module.storage_elements import repository as se_repo
 from admin_module.storage_elements.client import SourceChecksumMismatch
 from admin_module.storage_elements.errors import SERejected
@@ -193,11 +193,11 @@ async def report_compensated(ctx: StepContext) -> None:
     )
 
 
-FINALIZE = register(SagaType("finalize", [
+FINALIZE = SagaType("finalize", [
     Step("copy", copy, compensate=report_compensated),
     Step("verify", verify),
     # The verified copy is the pivot: from here the saga only moves forward.
     Step("mark_source_finalized", mark_source_finalized, forward_only=True),
     Step("wait_safety_margin", wait_safety_margin, forward_only=True),
     Step("delete_source", delete_source, forward_only=True),
-]))
+])

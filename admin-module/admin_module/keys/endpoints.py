@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from admin_module.db import DbSession
@@ -12,16 +11,13 @@ from admin_module.keys.schemas import KeyStatusRead, RotationRead, SigningKeyRea
 from admin_module.keys.service import KeyManager
 from admin_module.models.base import utcnow
 from admin_module.models.signing_key import SigningKey
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import KEYS_ADMIN
+from artstore_common.auth import KeysAdmin
 from artstore_common.errors import ServiceUnavailable
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/jwt-keys", tags=["jwt-keys"])
 jwks_router = APIRouter(tags=["auth"])
 well_known_router = APIRouter(tags=["auth"])
-
-KeysAdmin = Annotated[Principal, Depends(require_scopes(KEYS_ADMIN))]
 
 
 def _keys(request: Request) -> KeyManager:

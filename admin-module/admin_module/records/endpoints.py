@@ -4,9 +4,9 @@ change with ``records:write`` (RECORDS_MANAGER, ADMIN, super_admin)."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from admin_module.db import DbSession
 from admin_module.records import service
@@ -24,16 +24,11 @@ from admin_module.records.schemas import (
     ScheduleRead,
 )
 from admin_module.storage_elements.context import Plane
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import RECORDS_READ, RECORDS_WRITE
+from artstore_common.auth import Principal, RecordsRead, RecordsWrite
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/legal-holds", tags=["records"])
 retention_router = APIRouter(tags=["records"])
-
-RecordsRead = Annotated[Principal, Depends(require_scopes(RECORDS_READ))]
-RecordsWrite = Annotated[Principal, Depends(require_scopes(RECORDS_WRITE))]
-
 
 def _actor(principal: Principal) -> str:
     return principal.name or principal.subject

@@ -24,7 +24,7 @@ from admin_module.files.locate import delete_everywhere, locate
 from admin_module.models.base import utcnow
 from admin_module.models.saga import Saga
 from admin_module.sagas import repository as saga_repo
-from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_saga, register
+from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_saga
 from admin_module.storage_elements import repository as se_repo
 from admin_module.storage_elements.context import ControlPlane
 from admin_module.storage_elements.service import UNREACHABLE
@@ -130,10 +130,10 @@ async def _delete_one(plane: ControlPlane, se_id: uuid.UUID, file_id: uuid.UUID,
     return "deleted"
 
 
-RETENTION_CLEANUP = register(SagaType("retention_cleanup", [
+RETENTION_CLEANUP = SagaType("retention_cleanup", [
     Step("scan", scan),
     Step("delete", delete_expired),
-]))
+])
 
 
 async def schedule(plane: ControlPlane, actor: str = "system") -> Saga | None:

@@ -5,26 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from admin_module.db import DbSession
 from admin_module.sagas import repository as repo
 from admin_module.sagas.schemas import SagaRead
 from admin_module.sagas.service import get_or_404_saga
-from admin_module.storage_elements.context import Plane
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import STORAGE_ADMIN, STORAGE_READ
-from artstore_common.errors import Conflict
+from artstore_common.auth import StorageRead as SagaReader
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/sagas", tags=["sagas"])
 
-SagaReader = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
-StorageAdminPrincipal = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
-
-
-class RetentionCleanupRunning(Conflict):
-    code, message = "RETENTION_CLEANUP_RUNNING", "A retention cleanup is already running"
 
 SagaTypeName = Literal["mode_transition", "finalize", "retention_cleanup"]
 SagaState = Literal["running", "compensating", "completed", "compensated", "failed"]
@@ -47,16 +38,3 @@ async def list_sagas(
 @router.get("/{saga_id}", response_model=SagaRead)
 async def read_saga(saga_id: uuid.UUID, principal: SagaReader, session: DbSession) -> SagaRead:
     return SagaRead.of(await get_or_404_saga(session, saga_id))
-
-
-@router.post("/retention-cleanup", response_model=SagaRead, status_code=202)
-async def run_retention_cleanup(principal: StorageAdminPrincipal, plane: Plane,
-                                session: DbSession) -> SagaRead:
-    """Start a retention cleanup now (it also runs on its schedule); 409 while one runs."""
-    from admin_module.retention.cleanup import RESOURCE, schedule
-
-    saga = await schedule(plane, actor=principal.name or principal.subject)
-    if saga is None:
-        running = await repo.active(session, "retention_cleanup", RESOURCE)
-        raise RetentionCleanupRunning(details={"saga_id": str(running.id) if running else None})
-    return SagaRead.of(saga)

@@ -19,7 +19,7 @@ from admin_module.audit import service as audit
 from admin_module.discovery.publisher import bump_version
 from admin_module.models.base import utcnow
 from admin_module.models.storage_element import StorageElement
-from admin_module.sagas.engine import Done, Fail, SagaType, Step, StepContext, Wait, register
+from admin_module.sagas.engine import Done, Fail, SagaType, Step, StepContext, Wait
 from admin_module.storage_elements import repository as se_repo
 from admin_module.storage_elements.errors import SERejected
 
@@ -107,9 +107,9 @@ async def publish_mode(ctx: StepContext) -> Done:
     return Done(f"published mode {se.mode}")
 
 
-MODE_TRANSITION = register(SagaType("mode_transition", [
+MODE_TRANSITION = SagaType("mode_transition", [
     Step("mark_draining", mark_draining, compensate=undrain),
     Step("wait_in_flight", wait_in_flight),
     Step("switch_mode", switch_mode),
     Step("publish", publish_mode, forward_only=True),  # after the one-way switch
-]))
+])

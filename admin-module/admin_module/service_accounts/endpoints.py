@@ -19,14 +19,10 @@ from admin_module.service_accounts.schemas import (
     Status,
 )
 from admin_module.service_accounts.service import ServiceAccounts
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import ACCOUNTS_ADMIN, ACCOUNTS_READ
+from artstore_common.auth import AccountsAdmin, AccountsRead
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/service-accounts", tags=["service-accounts"])
-
-AccountsRead = Annotated[Principal, Depends(require_scopes(ACCOUNTS_READ))]
-AccountsAdmin = Annotated[Principal, Depends(require_scopes(ACCOUNTS_ADMIN))]
 
 
 def _service(request: Request, session: DbSession) -> ServiceAccounts:

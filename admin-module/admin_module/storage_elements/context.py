@@ -1,17 +1,19 @@
-"""The control plane's shared objects, built once in the lifespan and kept on ``app.state``."""
+"""The control plane's shared objects, built once in the lifespan and kept on ``app.state``.
+
+The publisher and the saga runner are named by what the plane needs of them (protocols), so
+this package imports neither discovery nor sagas: both sit above it."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin_module.config import Settings
-from admin_module.discovery.publisher import DiscoveryPublisher
 from admin_module.storage_elements.client import SEClient
 from artstore_common.resilience import BreakerRegistry
 
@@ -57,23 +59,34 @@ class ServiceTokens:
         return issued.access_token
 
 
+class Publisher(Protocol):
+    """``discovery.publisher.DiscoveryPublisher``."""
+
+    async def publish(self) -> object: ...
+
+
+class Runner(Protocol):
+    """``sagas.runner.SagaRunner``."""
+
+    def wake(self) -> None: ...
+
+
 @dataclass
 class ControlPlane:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     client: SEClient
-    publisher: DiscoveryPublisher
+    publisher: Publisher
     breakers: BreakerRegistry
-    extras: dict[str, Any] = field(default_factory=dict)
+    runner: Runner | None = None  # set by the lifespan once the runner exists
 
     async def publish(self) -> None:
         await self.publisher.publish()
 
     def wake(self) -> None:
         """Nudge the saga runner (after a commit that created or advanced a saga)."""
-        runner = self.extras.get("runner")
-        if runner is not None:
-            runner.wake()
+        if self.runner is not None:
+            self.runner.wake()
 
 
 def _control_plane(request: Request) -> ControlPlane:

@@ -6,34 +6,26 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from admin_module.audit import service as audit
 from admin_module.db import DbSession
-from admin_module.sagas import service as sagas
-from admin_module.sagas.schemas import SagaRead
 from admin_module.storage_elements import repository as repo
 from admin_module.storage_elements import service
 from admin_module.storage_elements.context import Plane
 from admin_module.storage_elements.schemas import (
     DiscoverPreview,
     DiscoverRequest,
-    LostDeclaration,
-    ModeChangeRequest,
     StorageElementCreate,
     StorageElementRead,
     StorageElementUpdate,
     SyncAllRead,
 )
-from artstore_common.auth import Principal, require_scopes
-from artstore_common.auth.scopes import STORAGE_ADMIN, STORAGE_READ
+from artstore_common.auth import Principal, StorageAdmin, StorageRead
 from artstore_common.contracts import Mode, SEStatus
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/storage-elements", tags=["storage-elements"])
-
-StorageRead = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
-StorageAdmin = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
 
 
 def actor(principal: Principal) -> str:
@@ -127,27 +119,3 @@ async def sync_one(
                        resource_type="storage_element", resource_id=se.id,
                        details={"status": se.status, "mode": se.mode, "error": se.last_error})
     return StorageElementRead.of(se)
-
-
-@router.post("/{se_id}/lost", response_model=StorageElementRead)
-async def declare_lost(
-    se_id: uuid.UUID, body: LostDeclaration, principal: StorageAdmin, session: DbSession,
-    plane: Plane, background: BackgroundTasks,
-) -> StorageElementRead:
-    """Declare an SE lost: its files are judged without it and re-replicated now."""
-    from admin_module.copies import repair
-
-    se = await service.declare_lost(session, se_id, body.reason, actor(principal))
-    background.add_task(plane.publish)
-    background.add_task(repair.schedule, plane, actor(principal))
-    return StorageElementRead.of(se)
-
-
-@router.post("/{se_id}/mode", response_model=SagaRead, status_code=202)
-async def change_mode(
-    se_id: uuid.UUID, body: ModeChangeRequest, principal: StorageAdmin, session: DbSession,
-    plane: Plane, background: BackgroundTasks,
-) -> SagaRead:
-    saga = await sagas.start_mode_transition(session, plane, se_id, body, actor(principal))
-    background.add_task(plane.wake)
-    return SagaRead.of(saga)

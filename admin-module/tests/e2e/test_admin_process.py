@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import uuid
 
 import httpx
 import jwt
@@ -21,8 +20,6 @@ from ..conftest import (
     CLIENT_SECRET,
     FERNET_KEY,
     base_env,
-    db_url,
-    pg_execute,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -49,11 +46,10 @@ VERIFY_SCRIPT = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def admin_process(pg_dsn, redis_url, admin_template_db, tmp_path_factory):
+def admin_process(admin_databases, redis_url, admin_template_db, tmp_path_factory):
     """One admin process for this module (starting one costs seconds on a busy machine)."""
-    name = f"admin_e2e_{uuid.uuid4().hex[:8]}"
-    pg_execute(pg_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{admin_template_db}"')
-    env = {**base_env(redis_url, db_url(pg_dsn, name)), "LOG_FORMAT": "json",
+    url = admin_databases.create("admin_e2e", template=admin_template_db)
+    env = {**base_env(redis_url, url), "LOG_FORMAT": "json",
            "LOG_LEVEL": "DEBUG"}
     log_path = tmp_path_factory.mktemp("admin-e2e") / "admin.log"
     proc = ServiceProcess("admin_module.main:create_app", env, log_path=str(log_path),
@@ -63,7 +59,7 @@ def admin_process(pg_dsn, redis_url, admin_template_db, tmp_path_factory):
         yield proc
     finally:
         proc.stop()
-        pg_execute(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_databases.drop(url)
 
 
 def verify_elsewhere(jwks_url: str, tokens: list[str]) -> list[dict]:

@@ -16,7 +16,7 @@ import pytest
 from admin_module.config import Settings
 from admin_module.main import create_app
 
-from ..conftest import AdminHarness, base_env, db_url, pg_execute
+from ..conftest import AdminHarness, base_env
 
 pytestmark = pytest.mark.integration
 
@@ -106,10 +106,9 @@ ENDPOINTS = [
 
 
 @pytest.fixture(scope="module")
-async def matrix_admin(pg_dsn, redis_url, admin_template_db):
-    name = f"admin_rbac_{uuid.uuid4().hex[:8]}"
-    pg_execute(pg_dsn, f'CREATE DATABASE "{name}" TEMPLATE "{admin_template_db}"')
-    settings = Settings(**base_env(redis_url, db_url(pg_dsn, name)))
+async def matrix_admin(admin_databases, redis_url, admin_template_db):
+    url = admin_databases.create("admin_rbac", template=admin_template_db)
+    settings = Settings(**base_env(redis_url, url))
     app = create_app(settings)
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()
@@ -120,7 +119,7 @@ async def matrix_admin(pg_dsn, redis_url, admin_template_db):
     finally:
         await client.aclose()
         await lifespan.__aexit__(None, None, None)
-        pg_execute(pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_databases.drop(url)
 
 
 async def _caller_headers(h: AdminHarness, caller: str) -> dict[str, str]:

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
 
 from ingester_module.errors import FileTooLarge
-from ingester_module.uploads.multipart import MultipartReader
+
+
+class ChunkSource(Protocol):
+    """The file part's bytes (``uploads.multipart.MultipartReader``; uploads sits above)."""
+
+    async def read_chunk(self) -> bytes | None: ...
 
 
 class NotReplayable(Exception):
@@ -17,7 +23,7 @@ class NotReplayable(Exception):
 class FileBody:
     def __init__(
         self,
-        reader: MultipartReader,
+        reader: ChunkSource,
         head: list[bytes],
         *,
         part_ended: bool,

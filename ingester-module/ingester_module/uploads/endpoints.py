@@ -6,13 +6,11 @@ endpoints declare no form parameters; the OpenAPI schema describes the body inst
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from artstore_common.auth import Principal, bearer_token, require_scopes
+from artstore_common.auth import FilesWrite, Principal, bearer_token
 from artstore_common.errors import BadRequest
 from ingester_module.errors import FileTooLarge
 from ingester_module.uploads.schemas import BatchRead, FileRead
@@ -20,7 +18,6 @@ from ingester_module.uploads.service import CountedBody, IngestService, UploadRe
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
-FilesWrite = Annotated[Principal, Depends(require_scopes("files:write"))]
 
 # Read-after-write: metadata and download by id answer at once through the query module; search
 # lists the file once the catalog has consumed its event. This header says how long that takes

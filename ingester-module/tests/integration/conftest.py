@@ -3,9 +3,7 @@ elements on local volumes with their own migrated databases, Redis discovery pub
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import threading
 import uuid
 from pathlib import Path
 
@@ -19,22 +17,6 @@ from ingester_it_helpers import SA_SECRET, SE  # noqa: E402
 
 ADMIN_REDIS_DB = 6
 DISCOVERY_REDIS_DB = 7
-
-
-def _run_async(fn) -> None:
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(fn())
-        except BaseException as exc:  # re-raised below
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
 
 
 def _with_db(redis_url: str, db: int) -> str:
@@ -115,37 +97,8 @@ def se_template_db(pg_dsn, make_database) -> str:
 
 
 @pytest.fixture(scope="session")
-def make_se_db(pg_dsn, se_template_db):
-    import asyncpg
-
-    created: list[str] = []
-    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
-
-    def factory() -> str:
-        name = f"ing_se_{uuid.uuid4().hex[:10]}"
-
-        async def create() -> None:
-            conn = await asyncpg.connect(pg_dsn)
-            try:
-                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{se_template_db}"')
-            finally:
-                await conn.close()
-
-        _run_async(create)
-        created.append(name)
-        return f"postgresql+asyncpg://{base}/{name}"
-
-    yield factory
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(pg_dsn)
-        try:
-            for name in created:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    _run_async(drop)
+def make_se_db(make_database, se_template_db):
+    return lambda: make_database("ing_se", template=se_template_db)
 
 
 @pytest.fixture(scope="session")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth import FilesRead
 from query_module.catalog.schemas import FileRead
 from query_module.files.service import load_file, with_mode
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
-
-FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
 
 
 @router.get("/{file_id}", response_model=FileRead)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth import StorageAdmin
 
 router = APIRouter(prefix="/api/v1/admin/reindex", tags=["admin"])
-
-StorageAdmin = Annotated[Principal, Depends(require_scopes("storage:admin"))]
 
 
 @router.post("", status_code=202)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from artstore_common.auth import Principal, require_scopes
+from artstore_common.auth import FilesRead
 from query_module.catalog.schemas import SearchPage
 from query_module.db import DbSession
 from query_module.search import service
 from query_module.search.schemas import SearchParams
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
-
-FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
 
 
 def _render(page: SearchPage) -> JSONResponse:

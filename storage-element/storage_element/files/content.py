@@ -16,7 +16,6 @@ from typing import Any
 
 import anyio
 import structlog
-from prometheus_client import Counter
 
 from storage_element import repository as repo
 from storage_element.backends import StorageBackend, chunked
@@ -25,11 +24,10 @@ from storage_element.context import SEContext
 from storage_element.errors import FileArchived, FileQuarantined, InvalidRange, RangeNotSatisfiable
 from storage_element.events import build_event
 from storage_element.files.service import load
+from storage_element.metrics import FIXITY_RESULTS
 
 log = structlog.get_logger(__name__)
 
-FIXITY_RESULTS = Counter("artstore_se_fixity_results_total", "Checksum checks by outcome",
-                         ["source", "outcome"])
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _HUGE = 10**18  # beyond any file; longer digit strings would hit Python's int-digit limit
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import anyio
 import structlog
-from prometheus_client import Counter
 from pydantic import ValidationError
 from starlette.requests import ClientDisconnect, Request
 
@@ -46,13 +45,12 @@ from storage_element.errors import (
     StorageElementReadOnly,
 )
 from storage_element.events import build_event
+from storage_element.metrics import UPLOAD_BYTES, UPLOADS
 from storage_element.modes import WRITABLE
 from storage_element.security import check_provenance
 
 log = structlog.get_logger(__name__)
 
-UPLOADS = Counter("artstore_se_uploads_total", "Uploads by outcome", ["outcome"])
-UPLOAD_BYTES = Counter("artstore_se_upload_bytes_total", "Original bytes stored")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 

@@ -15,7 +15,8 @@ from storage_element import repository as repo
 from storage_element.backends import StorageBackend
 from storage_element.codec import DECODE_ERRORS
 from storage_element.context import SEContext
-from storage_element.files.content import FIXITY_RESULTS, original_bytes, quarantine
+from storage_element.files.content import original_bytes, quarantine
+from storage_element.metrics import FIXITY_RESULTS
 from storage_element.naming import now_utc
 
 log = structlog.get_logger(__name__)

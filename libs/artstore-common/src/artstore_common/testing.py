@@ -1,10 +1,16 @@
-"""Test helpers: a token factory with a throwaway RSA key, and its JWKS."""
+"""Test helpers: a token factory with a throwaway RSA key and its JWKS, throwaway databases on
+the test PostgreSQL server, services run as real processes."""
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import json
+import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -66,6 +72,136 @@ class TokenFactory:
 
     def headers(self, role: str = "ADMIN", **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issue(role, **kwargs)}"}
+
+
+def run_sync(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
+    """Runs a coroutine to completion from sync code, even where an event loop already runs
+    (async fixtures, pytest-asyncio): on a thread of its own with its own loop."""
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro_fn()))
+        except BaseException as exc:  # re-raised in the caller
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def database_url(pg_dsn: str, name: str) -> str:
+    """The SQLAlchemy asyncpg URL of database ``name`` on the server ``pg_dsn`` points at."""
+    base = pg_dsn.rsplit("/", 1)[0].split("://", 1)[1]
+    return f"postgresql+asyncpg://{base}/{name}"
+
+
+def database_name(url: str) -> str:
+    """The database name of a URL (a bare name passes through)."""
+    return url.rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+def pg_execute(pg_dsn: str, *statements: str) -> None:
+    """Runs statements (``CREATE DATABASE`` and the like) on the server, one connection."""
+    import asyncpg  # test-only; every service that owns tables installs it
+
+    async def run() -> None:
+        conn = await asyncpg.connect(pg_dsn)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    run_sync(run)
+
+
+class ScratchDatabases:
+    """Throwaway databases on the test server: ``create(prefix, template=...)`` makes an empty
+    one (or a clone of a migrated template) and returns its URL; ``drop_all()`` drops them."""
+
+    def __init__(self, pg_dsn: str) -> None:
+        self.pg_dsn = pg_dsn
+        self.created: list[str] = []
+
+    def create(self, prefix: str = "test", *, template: str | None = None) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}".lower()
+        clone = f' TEMPLATE "{database_name(template)}"' if template else ""
+        pg_execute(self.pg_dsn, f'CREATE DATABASE "{name}"{clone}')
+        self.created.append(name)
+        return database_url(self.pg_dsn, name)
+
+    def drop(self, url: str) -> None:
+        name = database_name(url)
+        pg_execute(self.pg_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.created:
+            self.created.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.created):
+            try:
+                self.drop(name)
+            except Exception:  # noqa: BLE001 - best effort at session end
+                pass
+
+
+def package_imports(package_dir: Path) -> dict[str, dict[str, set[str]]]:
+    """``{subpackage: {imported subpackage: {"module:line", ...}}}`` for the import package at
+    ``package_dir``. A node is a direct subpackage or top-level module; every import counts,
+    inside functions and ``TYPE_CHECKING`` blocks too (a lazy import is still an arrow)."""
+    root = package_dir.name
+    graph: dict[str, dict[str, set[str]]] = {}
+    for path in sorted(package_dir.rglob("*.py")):
+        parts = list(path.relative_to(package_dir.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        if len(parts) < 2:
+            continue
+        source = parts[1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = parts if is_package else parts[:-1]
+                if node.level:
+                    base = base[: len(base) - node.level + 1]
+                    module = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    module = node.module or ""
+                targets = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                names = target.split(".")
+                if names[0] == root and len(names) > 1 and names[1] != source:
+                    where = f"{'.'.join(parts)}:{node.lineno}"
+                    graph.setdefault(source, {}).setdefault(names[1], set()).add(where)
+    return graph
+
+
+def import_cycles(package_dir: Path) -> list[str]:
+    """Pairs of subpackages that import each other, directly or through others, each with
+    the imports that close the loop; empty when the package's import graph is layered."""
+    graph = package_imports(package_dir)
+    reach: dict[str, set[str]] = {}
+    for start in graph:
+        seen: set[str] = set()
+        todo = list(graph[start])
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                todo.extend(graph.get(node, {}))
+        reach[start] = seen
+    return sorted(
+        f"{a} -> {b} ({', '.join(sorted(graph[a][b]))})"
+        for a in graph for b in graph[a] if a in reach.get(b, set())
+    )
 
 
 def free_port() -> int:

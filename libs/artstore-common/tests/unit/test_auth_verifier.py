@@ -14,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from artstore_common.auth import InvalidToken, TokenExpired, TokenVerifier
+from artstore_common.settings import ArtStoreSettings
 from artstore_common.testing import TokenFactory
 
 
@@ -226,3 +227,27 @@ async def test_static_jwks_file(tmp_path, factory):
         issuer="artstore-admin", audience="artstore", public_key_file=str(path)
     )
     assert (await verifier.verify(factory.issue("AUDITOR"))).role == "AUDITOR"
+
+
+class _ServiceSettings(ArtStoreSettings):
+    ADMIN_URL: str | None = None
+
+
+async def test_from_settings_falls_back_to_the_admin_modules_jwks(jwks_server, factory):
+    jwks_server.document = factory.jwks()
+    admin_url = jwks_server.url.removesuffix("/jwks") + "/"
+    verifier = TokenVerifier.from_settings(_ServiceSettings(ADMIN_URL=admin_url, JWKS_URL=None))
+    assert verifier.jwks_url == admin_url.rstrip("/") + "/api/v1/auth/jwks"
+    principal = await verifier.verify(factory.issue("USER", subject="u-1"))
+    assert principal.subject == "u-1" and jwks_server.hits == 1
+
+
+def test_from_settings_prefers_jwks_url_then_the_public_key_file(tmp_path, factory):
+    settings = _ServiceSettings(ADMIN_URL="http://admin:8000", JWKS_URL="http://keys/jwks")
+    assert TokenVerifier.from_settings(settings).jwks_url == "http://keys/jwks"
+    key = tmp_path / "public.pem"
+    key.write_bytes(factory.public_pem)
+    settings = _ServiceSettings(ADMIN_URL="http://admin:8000", JWT_PUBLIC_KEY_FILE=str(key))
+    assert TokenVerifier.from_settings(settings).jwks_url is None
+    with pytest.raises(ValueError):
+        TokenVerifier.from_settings(_ServiceSettings())

@@ -1,4 +1,19 @@
-from artstore_common.auth.dependencies import authenticate, bearer_token, require_scopes
+from artstore_common.auth.dependencies import (
+    AccountsAdmin,
+    AccountsRead,
+    AuditRead,
+    FilesDelete,
+    FilesRead,
+    FilesWrite,
+    KeysAdmin,
+    RecordsRead,
+    RecordsWrite,
+    StorageAdmin,
+    StorageRead,
+    authenticate,
+    bearer_token,
+    require_scopes,
+)
 from artstore_common.auth.revocation import RevocationList
 from artstore_common.auth.scopes import ROLE_SCOPES, effective_scopes, scopes_for_role
 from artstore_common.auth.verifier import (
@@ -10,6 +25,17 @@ from artstore_common.auth.verifier import (
 )
 
 __all__ = [
+    "AccountsAdmin",
+    "AccountsRead",
+    "AuditRead",
+    "FilesDelete",
+    "FilesRead",
+    "FilesWrite",
+    "KeysAdmin",
+    "RecordsRead",
+    "RecordsWrite",
+    "StorageAdmin",
+    "StorageRead",
     "ROLE_SCOPES",
     "InvalidToken",
     "Principal",

@@ -6,9 +6,23 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from artstore_common.auth.scopes import (
+    ACCOUNTS_ADMIN,
+    ACCOUNTS_READ,
+    AUDIT_READ,
+    FILES_DELETE,
+    FILES_READ,
+    FILES_WRITE,
+    KEYS_ADMIN,
+    RECORDS_READ,
+    RECORDS_WRITE,
+    STORAGE_ADMIN,
+    STORAGE_READ,
+)
 from artstore_common.auth.verifier import Principal, TokenVerifier
 from artstore_common.errors import Forbidden, Unauthorized
 from artstore_common.openapi import AUTH_ATTRIBUTE
@@ -55,3 +69,17 @@ def declare_auth(dependency: Callable, *, scopes: tuple[str, ...] = (),
     """Marks a hand-written auth dependency so the OpenAPI document shows its requirement."""
     setattr(dependency, AUTH_ATTRIBUTE, {"scopes": list(scopes), "principal_type": principal_type})
     return dependency
+
+
+# The scope aliases every service's endpoints use; defined once here.
+FilesRead = Annotated[Principal, Depends(require_scopes(FILES_READ))]
+FilesWrite = Annotated[Principal, Depends(require_scopes(FILES_WRITE))]
+FilesDelete = Annotated[Principal, Depends(require_scopes(FILES_DELETE))]
+StorageRead = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
+StorageAdmin = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
+AccountsRead = Annotated[Principal, Depends(require_scopes(ACCOUNTS_READ))]
+AccountsAdmin = Annotated[Principal, Depends(require_scopes(ACCOUNTS_ADMIN))]
+AuditRead = Annotated[Principal, Depends(require_scopes(AUDIT_READ))]
+KeysAdmin = Annotated[Principal, Depends(require_scopes(KEYS_ADMIN))]
+RecordsRead = Annotated[Principal, Depends(require_scopes(RECORDS_READ))]
+RecordsWrite = Annotated[Principal, Depends(require_scopes(RECORDS_WRITE))]

@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
@@ -22,6 +22,12 @@ from jwt import PyJWK
 from artstore_common.auth.revocation import RevocationList
 from artstore_common.auth.scopes import effective_scopes, is_internal
 from artstore_common.errors import Unauthorized
+from artstore_common.tls import client_verify
+
+if TYPE_CHECKING:
+    from artstore_common.settings import ArtStoreSettings
+
+JWKS_PATH = "/api/v1/auth/jwks"
 
 log = structlog.get_logger("artstore.auth")
 
@@ -95,6 +101,27 @@ class TokenVerifier:
         self.revocations: RevocationList | None = None
         if public_key_file:
             self._static_keys = _load_static_keys(Path(public_key_file))
+
+    @classmethod
+    def from_settings(cls, settings: ArtStoreSettings,
+                      http_client: httpx.AsyncClient | None = None) -> TokenVerifier:
+        """The verifier every service builds the same way: ``JWKS_URL``, else (without a
+        ``JWT_PUBLIC_KEY_FILE``) the JWKS of the admin module at ``ADMIN_URL``."""
+        jwks_url = settings.JWKS_URL
+        admin_url = getattr(settings, "ADMIN_URL", None)  # only services that call the admin
+        if not jwks_url and not settings.JWT_PUBLIC_KEY_FILE and admin_url:
+            jwks_url = admin_url.rstrip("/") + JWKS_PATH
+        return cls(
+            issuer=settings.JWT_ISSUER,
+            audience=settings.JWT_AUDIENCE,
+            jwks_url=jwks_url,
+            public_key_file=settings.JWT_PUBLIC_KEY_FILE,
+            verify=client_verify(settings),
+            cache_seconds=settings.JWKS_CACHE_SECONDS,
+            min_refetch_seconds=settings.JWKS_MIN_REFETCH_SECONDS,
+            leeway_seconds=settings.JWT_LEEWAY_SECONDS,
+            http_client=http_client,
+        )
 
     @property
     def known_kids(self) -> set[str]:

@@ -1,4 +1,4 @@
-"""Control-plane metrics: SE capacity/mode/status, discovery publishing, sagas."""
+"""Discovery metrics: publishing, and the registry it publishes (SE capacity, mode, status)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ SE_STATUS = Gauge(
 DISCOVERY_PUBLISH = Counter(
     "artstore_discovery_publish_total", "Discovery document publications by outcome", ["outcome"]
 )
-SAGAS = Counter("artstore_saga_total", "Sagas entering each state", ["type", "state"])
 
 MODES = ("edit", "rw", "ro", "ar")
 STATUSES = ("online", "degraded", "offline")
