@@ -29,6 +29,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
+import psutil
 from support import (
     ROOT,
     MiB,
@@ -74,8 +75,13 @@ def _request(target: str, url: str, headers: dict[str, str], size: int):
         _multipart(body, boundary)
 
 
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    times = {name: psutil.Process(pid).cpu_times() for name, pid in pids.items()}
+    return {name: t.user + t.system for name, t in times.items()}
+
+
 async def _run(target: str, url: str, headers: dict[str, str], size: int, count: int,
-               concurrency: int) -> dict[str, float]:
+               concurrency: int, pids: dict[str, int]) -> dict[str, float]:
     requests = [_request(target, url, headers, size) for _ in range(count)]
     latencies: list[float] = []
     failures: list[str] = []
@@ -97,14 +103,19 @@ async def _run(target: str, url: str, headers: dict[str, str], size: int, count:
         warm = [_request(target, url, headers, size) for _ in range(min(50, count))]
         await asyncio.gather(*(worker(warm) for _ in range(concurrency)))
         latencies.clear()
+        cpu = _cpu(pids)
         began = time.perf_counter()
         await asyncio.gather(*(worker(requests) for _ in range(concurrency)))
         took = time.perf_counter() - began
+        cpu = {name: spent - cpu[name] for name, spent in _cpu(pids).items()}
     if failures:
         raise SystemExit(f"{target}: {len(failures)} uploads failed, first: {failures[0]}")
     cuts = statistics.quantiles(latencies, n=100)
+    # CPU per file of each server process: steadier than the rate on a loaded machine.
     return {"files_per_s": round(count / took, 1), "p50_ms": round(cuts[49] * 1000, 1),
-            "p95_ms": round(cuts[94] * 1000, 1), "p99_ms": round(cuts[98] * 1000, 1)}
+            "p95_ms": round(cuts[94] * 1000, 1), "p99_ms": round(cuts[98] * 1000, 1),
+            **{f"cpu_ms_per_file_{name}": round(spent / count * 1000, 2)
+               for name, spent in cpu.items()}}
 
 
 def _start_bare(directory: Path, log: Path) -> tuple[subprocess.Popen, str]:
@@ -168,7 +179,7 @@ def main() -> None:
             "JWKS_URL": admin.url + "/api/v1/auth/jwks",
             "SE_FIXITY_INTERVAL_SECONDS": "0", "SE_RECONCILE_INTERVAL_SECONDS": "0",
             "LOG_LEVEL": "WARNING",
-        }, log_path=str(work / "se.log"), name="se").start(120)
+        }, log_path=str(work / "se.log"), name="se").start(300)
         procs.append(se)
         discovery = f"{redis_base}/13"
         publish_discovery(discovery, se_id, se.url, "edit", capacity)
@@ -178,7 +189,7 @@ def main() -> None:
             "DISCOVERY_FALLBACK_FILE": str(work / "discovery.json"),
             "JWKS_URL": admin.url + "/api/v1/auth/jwks",
             "JWT_PUBLIC_KEY_FILE": str(work / "jwt.pem"), "LOG_LEVEL": "WARNING",
-        }, log_path=str(work / "ingester.log"), name="ingester").start(60)
+        }, log_path=str(work / "ingester.log"), name="ingester").start(300)
         procs.append(ingester)
         for _ in range(100):
             ready = httpx.get(ingester.url + "/health/ready").json()
@@ -191,20 +202,24 @@ def main() -> None:
                   "press Enter to run", flush=True)
             sys.stdin.readline()
         urls = {"bare": bare_url, "se": se.url, "ingester": ingester.url}
+        pids = {"bare": {"bare": bare.pid}, "se": {"se": se.proc.pid},
+                "ingester": {"ingester": ingester.proc.pid, "se": se.proc.pid}}
         headers = tokens.headers("USER")
         results: dict[str, dict[str, float]] = {}
         say(f"{args.count} uploads of {size} bytes per target at concurrency {args.concurrency}")
         say(f"{'target':>10} {'files/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-            f"{'ratio':>6}")
+            f"{'ratio':>6}  CPU ms per file")
         for target in targets:
             results[target] = asyncio.run(_run(target, urls[target], headers, size, args.count,
-                                               args.concurrency))
+                                               args.concurrency, pids[target]))
             base = results.get("bare", {}).get("files_per_s")
             if base:
                 results[target]["ratio_to_bare"] = round(results[target]["files_per_s"] / base, 3)
             r = results[target]
             say(f"{target:>10} {r['files_per_s']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
-                f"{r['p99_ms']:>8.1f} {r.get('ratio_to_bare', float('nan')):>6.3f}")
+                f"{r['p99_ms']:>8.1f} {r.get('ratio_to_bare', float('nan')):>6.3f}  "
+                + " ".join(f"{k[len('cpu_ms_per_file_'):]} {v}" for k, v in r.items()
+                           if k.startswith("cpu_ms_per_file_")))
         if args.json:
             print(json.dumps({"size_bytes": size, "count": args.count,
                               "concurrency": args.concurrency, "cpu_count": os.cpu_count(),
