@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -31,6 +32,12 @@ class SEContext:
     @property
     def se_id(self) -> uuid.UUID:
         return self.modes.se_id
+
+    @cached_property
+    def autocommit(self) -> AsyncEngine:
+        """The same pool for single-statement work (the upload hot path): each statement is
+        its own transaction, with no BEGIN/COMMIT round trips around it."""
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def claim(self, file_id: uuid.UUID):

@@ -11,7 +11,10 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_engine(url: str) -> AsyncEngine:
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No ping on every checkout (a round trip per transaction, the largest single cost of a
+    # small upload): a connection PostgreSQL dropped fails the one request that used it, and
+    # SQLAlchemy then invalidates the whole pool so the next requests reconnect.
+    return create_async_engine(url, pool_size=20, max_overflow=10, pool_pre_ping=False)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -104,13 +104,14 @@ class OutboxRelay:
                         await self.trim()
                     except redis.RedisError as exc:  # never let trimming stop the relay
                         log.warning("events.stream_trim_failed", error=str(exc)[:300])
-                async with self.sessionmaker() as session:
-                    OUTBOX_BACKLOG.set(await repo.outbox_backlog(session))
-                wait = self.poll_seconds
+                wait = self.poll_seconds  # drained: relay_once has set the backlog gauge to 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.redis_ok = False
+                with contextlib.suppress(Exception):  # what waits while Redis is away
+                    async with self.sessionmaker() as session:
+                        OUTBOX_BACKLOG.set(await repo.outbox_backlog(session))
                 log.warning("outbox.relay_failed", error=str(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, exists, func, literal, select, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage_element import sidecar
 from storage_element.models import FileRow, OutboxRow, WalRow
@@ -37,11 +38,15 @@ def row_values(attrs: dict[str, Any], storage_path: str) -> dict[str, Any]:
     }
 
 
-async def upsert_file(session: AsyncSession, attrs: dict[str, Any], storage_path: str) -> None:
+def _upsert(attrs: dict[str, Any], storage_path: str):
     values = row_values(attrs, storage_path)
     stmt = insert(FileRow).values(**values)
     keep = {k: stmt.excluded[k] for k in values if k != "file_id"}
-    await session.execute(stmt.on_conflict_do_update(index_elements=["file_id"], set_=keep))
+    return stmt.on_conflict_do_update(index_elements=["file_id"], set_=keep)
+
+
+async def upsert_file(session: AsyncSession, attrs: dict[str, Any], storage_path: str) -> None:
+    await session.execute(_upsert(attrs, storage_path))
 
 
 async def get_file(session: AsyncSession, file_id: uuid.UUID) -> FileRow | None:
@@ -120,6 +125,35 @@ async def wal_begin(
     session.add(row)
     await session.flush()
     return row.id
+
+
+# The upload hot path: one autocommit statement per step, each atomic on its own, instead of
+# BEGIN / statements / COMMIT round trips and an ORM flush.
+
+async def wal_begin_create(
+    conn: AsyncConnection, file_id: uuid.UUID, storage_path: str, payload: dict[str, Any],
+) -> int | None:
+    """The WAL intent of a new file, or None (nothing written) when the id is indexed."""
+    intent = select(literal("create"), literal(file_id, PG_UUID(as_uuid=True)),
+                    literal(storage_path), literal("pending"), literal(payload, JSONB))
+    stmt = insert(WalRow).from_select(
+        ["op", "file_id", "storage_path", "state", "payload"],
+        intent.where(~exists().where(FileRow.file_id == file_id)),
+    ).returning(WalRow.id)
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def commit_create(
+    conn: AsyncConnection, attrs: dict[str, Any], storage_path: str, event: dict[str, Any],
+    wal_id: int,
+) -> None:
+    """Index row + outbox row + WAL commit as one statement (one implicit transaction)."""
+    index = _upsert(attrs, storage_path).returning(FileRow.file_id).cte("index_row")
+    outbox = insert(OutboxRow).values(event_id=uuid.UUID(event["event_id"]), payload=event) \
+        .returning(OutboxRow.id).cte("outbox_row")
+    stmt = update(WalRow).where(WalRow.id == wal_id) \
+        .values(state="committed", finished_at=now_utc()).add_cte(index, outbox)
+    await conn.execute(stmt)
 
 
 async def wal_finish(session: AsyncSession, wal_id: int, state: str) -> None:

@@ -173,3 +173,4 @@ async def complete_delete(
         await repo.add_outbox(session, build_event("file.deleted", file_id, ctx.se_id, deleted))
         await repo.wal_finish(session, wal_id, "committed")
         await session.commit()
+    ctx.capacity.freed()

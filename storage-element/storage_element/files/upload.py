@@ -169,22 +169,33 @@ async def upload(
     storage_path = f"{directory}/{meta['storage_filename']}"
 
     with ctx.claim(file_id):
-        async with ctx.sessionmaker() as session:
-            existing = await repo.get_file(session, file_id)
-        repair = headers.get(HEADER_REPAIR) == "true"
-        if existing is not None:
-            if not (repair and _repairable(existing, principal, expected)):
+        async with ctx.autocommit.connect() as conn:
+            wal_id = await repo.wal_begin_create(conn, file_id, storage_path, {"sidecar": meta})
+        existing = None
+        compression = attrs.compression
+        if wal_id is None:  # the id is indexed: only a repair of a quarantined copy may go on
+            async with ctx.sessionmaker() as session:
+                existing = await repo.get_file(session, file_id)
+            repair = headers.get(HEADER_REPAIR) == "true"
+            if existing is None or not (repair and _repairable(existing, principal, expected)):
                 raise FileExists(details={"file_id": str(file_id)})
             # Same sidecar, fresh bytes: the copy leaves quarantine once they hash right.
             meta = dict(existing.attrs, updated_at=naming.now_utc().isoformat())
             meta.pop("compression", None)
             storage_path = existing.storage_path
             compression = (existing.attrs.get("compression") or {}).get("algorithm")
-        else:
-            compression = attrs.compression
-        token = await ctx.capacity.reserve(limit)
+            async with ctx.sessionmaker() as session:
+                wal_id = await repo.wal_begin(session, "create", file_id, storage_path,
+                                              {"sidecar": meta})
+                await session.commit()
         try:
-            stored = await _store(ctx, file_id, meta, storage_path, compression,
+            token = await ctx.capacity.reserve(limit)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await _finish_wal(ctx, wal_id, "rolled_back")
+            raise
+        try:
+            stored = await _store(ctx, file_id, wal_id, meta, storage_path, compression,
                                   body, limit, content_length, expected)
         finally:
             ctx.capacity.release(token)
@@ -196,21 +207,23 @@ async def upload(
         return stored
 
 
+async def _finish_wal(ctx: SEContext, wal_id: int, state: str) -> None:
+    async with ctx.sessionmaker() as session:
+        await repo.wal_finish(session, wal_id, state)
+        await session.commit()
+
+
 def _repairable(row: Any, principal: Principal, expected: str | None) -> bool:
     return (row.quarantined_at is not None and principal.has(FILES_REPLICATE)
             and expected is not None and expected.lower() == row.sha256)
 
 
 async def _store(
-    ctx: SEContext, file_id: uuid.UUID, meta: dict[str, Any], storage_path: str,
+    ctx: SEContext, file_id: uuid.UUID, wal_id: int, meta: dict[str, Any], storage_path: str,
     compression: str | None, body: AsyncIterator[bytes], limit: int,
     content_length: int | None, expected: str | None,
 ) -> dict[str, Any]:
     backend = ctx.backend
-    async with ctx.sessionmaker() as session:
-        wal_id = await repo.wal_begin(session, "create", file_id, storage_path,
-                                      {"sidecar": meta})
-        await session.commit()
     pipeline: WritePipeline | None = None
     data_written = sidecar_written = False
     try:
@@ -249,11 +262,10 @@ async def _store(
         await anyio.to_thread.run_sync(
             backend.put_bytes, naming.sidecar_path(storage_path), encoded)
         sidecar_written = True
-        async with ctx.sessionmaker() as session:
-            await repo.upsert_file(session, meta, storage_path)
-            await repo.add_outbox(session, build_event("file.created", file_id, ctx.se_id, meta))
-            await repo.wal_finish(session, wal_id, "committed")
-            await session.commit()
+        event = build_event("file.created", file_id, ctx.se_id, meta)
+        async with ctx.autocommit.connect() as conn:
+            await repo.commit_create(conn, meta, storage_path, event, wal_id)
+        ctx.capacity.stored(sidecar.stored_size(meta))
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
             await _rollback(ctx, wal_id, storage_path, pipeline, data_written, sidecar_written)
@@ -282,8 +294,6 @@ async def _rollback(
         if data_written:
             await anyio.to_thread.run_sync(backend.delete, storage_path)
         await anyio.to_thread.run_sync(backend.remove_temps, storage_path)
-        async with ctx.sessionmaker() as session:
-            await repo.wal_finish(session, wal_id, "rolled_back")
-            await session.commit()
+        await _finish_wal(ctx, wal_id, "rolled_back")
     except Exception as exc:  # recovery at the next start finishes the job
         log.error("file.rollback_failed", storage_path=storage_path, error=str(exc))
