@@ -283,13 +283,14 @@ def curl_download(url: str, headers: dict[str, str] | None = None) -> tuple[floa
 
 
 @contextlib.contextmanager
-def running_suite(name: str, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
-    """The whole suite (admin, two SEs, ingester, query; own PostgreSQL and Redis, fsync off)
-    under .artstore/<name>; yields its run.env."""
+def running_suite(name: str, extra_env: dict[str, str] | None = None,
+                  fast: bool = False) -> Iterator[dict[str, str]]:
+    """The whole suite (admin, two SEs, ingester, query; PostgreSQL and Redis of its own, durable
+    as `make up` runs them unless `fast`) under .artstore/<name>; yields its run.env."""
     suite_module = load_suite()
     root = ROOT / ".artstore" / name
     shutil.rmtree(root, ignore_errors=True)
-    suite = suite_module.Suite(root, fast=True, fixed_ports=False, with_ui=False,
+    suite = suite_module.Suite(root, fast=fast, fixed_ports=False, with_ui=False,
                                extra_env={"LOG_LEVEL": "WARNING", **(extra_env or {})})
     try:
         yield suite.up()
