@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import time
 import uuid
@@ -85,6 +86,7 @@ async def run(requests: int, concurrency: list[int], state_dir: str,
         return result
     finally:
         proc.stop()
+        shutil.rmtree(work, ignore_errors=True)
         await drop_dbs(env["PG_DSN"], [db])
 
 

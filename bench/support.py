@@ -303,3 +303,82 @@ def suite_headers(env: dict[str, str]) -> dict[str, str]:
     token = load_suite().client_token(env["ADMIN_URL"], env["ARTSTORE_CLIENT_ID"],
                                       env["ARTSTORE_CLIENT_SECRET"])
     return {"Authorization": f"Bearer {token}"}
+
+
+def _command(*argv: str) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, cwd=ROOT)
+    except (OSError, subprocess.SubprocessError):
+        return "n/a"
+    return (done.stdout or done.stderr).strip()
+
+
+def machine_facts(stack_env: dict[str, str]) -> dict:
+    """What the figures depend on: CPU, memory, the disk under .artstore, versions, commit."""
+    import platform
+
+    import psutil
+
+    cpu_model = next((line.split(":", 1)[1].strip()
+                      for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), platform.processor() or "n/a")
+    target = str((ROOT / ".artstore").resolve())
+    mount = max((p for p in psutil.disk_partitions(all=True)
+                 if target.startswith(p.mountpoint)), key=lambda p: len(p.mountpoint))
+    device = Path(mount.device).name
+    rotational = Path(f"/sys/block/{device}/queue/rotational")
+    os_release = dict(line.split("=", 1)
+                      for line in Path("/etc/os-release").read_text().splitlines() if "=" in line)
+    spinning = rotational.exists() and rotational.read_text().strip() == "1"
+
+    async def pg_version() -> str:
+        conn = await asyncpg.connect(stack_env["PG_DSN"])
+        try:
+            return await conn.fetchval("SHOW server_version")
+        finally:
+            await conn.close()
+
+    import asyncio
+
+    client = redis.Redis.from_url(stack_env["REDIS_URL"])
+    try:
+        redis_version = client.info("server")["redis_version"]
+    finally:
+        client.close()
+    commit = _command("git", "rev-parse", "--short=12", "HEAD")
+    dirty = bool(_command("git", "status", "--porcelain", "--untracked-files=no"))
+    return {
+        "cpu_count": os.cpu_count(), "cpu_model": cpu_model,
+        "ram_gib": psutil.virtual_memory().total / 1024**3,
+        "disk": f"{mount.fstype} on {mount.device} "
+                f"({shutil.disk_usage(target).total / 1e9:.0f} GB"
+                + (", kernel flag rotational=1" if spinning else "") + ")",
+        "kernel": platform.release(), "os": os_release.get("PRETTY_NAME", "n/a").strip('"'),
+        "python": platform.python_version(), "postgresql": asyncio.run(pg_version()),
+        "redis": redis_version, "nginx": _command("nginx", "-v").split("/")[-1],
+        "git_commit": commit + ("-dirty" if dirty else ""),
+        "git_branch": _command("git", "rev-parse", "--abbrev-ref", "HEAD"),
+        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def small_fsync_rate(directory: Path, count: int, size: int = 4096) -> dict[str, float]:
+    """The raw disk's small-file limit: write `size` bytes to a new file, fsync it and its
+    directory, `count` times in a row (what a durable small upload cannot do without)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    body = os.urandom(size)
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        began = time.perf_counter()
+        for i in range(count):
+            fd = os.open(directory / f"f{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, body)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.fsync(dir_fd)
+        took = time.perf_counter() - began
+    finally:
+        os.close(dir_fd)
+    return {"count": count, "per_s": count / took, "mean_ms": took / count * 1000}
