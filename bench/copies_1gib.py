@@ -18,12 +18,8 @@ import httpx
 from support import MiB, multipart_stream, parse_size, running_suite, suite_headers
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="1G")
-    parser.add_argument("--rounds", type=int, default=1)
-    args = parser.parse_args()
-    size = parse_size(args.size)
+def run(size: int, rounds: int) -> dict[int, float]:
+    """{copies: best MiB/s} for one and two copies."""
     with running_suite("bench-copies", {"MAX_FILE_SIZE": str(size + MiB),
                                         "SE_MAX_FILE_SIZE": str(size + MiB)}, fast=True) as env:
         headers = suite_headers(env)
@@ -33,7 +29,7 @@ def main() -> None:
                       json={"target_copies": copies}, timeout=30).raise_for_status()
             time.sleep(3)  # the ingester follows the discovery document
             took = []
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 boundary = uuid.uuid4().hex
                 began = time.perf_counter()
                 response = httpx.post(
@@ -45,12 +41,21 @@ def main() -> None:
                 took.append(time.perf_counter() - began)
                 response.raise_for_status()
                 assert len(response.json()["copies"]) == copies, response.json()
-            best = min(took)
-            results[copies] = size / MiB / best
-            print(f"{copies} cop{'y' if copies == 1 else 'ies'}: {size / MiB:.0f} MiB in "
-                  f"{best:.2f} s = {results[copies]:.1f} MiB/s", flush=True)
-        print(f"two copies run at {100 * results[2] / results[1]:.0f} % of single-copy "
-              f"throughput")
+            results[copies] = size / MiB / min(took)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1G")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    size = parse_size(args.size)
+    results = run(size, args.rounds)
+    for copies, rate in results.items():
+        print(f"{copies} cop{'y' if copies == 1 else 'ies'}: {size / MiB:.0f} MiB at "
+              f"{rate:.1f} MiB/s")
+    print(f"two copies run at {100 * results[2] / results[1]:.0f} % of single-copy throughput")
 
 
 if __name__ == "__main__":
