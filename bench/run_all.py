@@ -56,11 +56,11 @@ STATE = str(ROOT / ".artstore" / "test-stack")
 SMALL_FILES = Path(__file__).with_name("small_files.py")
 PROFILES = {
     "default": {"sizes": "100M,1G", "small_files": 2000, "lag_samples": 50,
-                "sizing_uploads": 2000, "search_docs": 100_000, "search_repeat": 15,
-                "token_requests": 100, "fsync_count": 1000},
+                "sizing_uploads": 2000, "audit_entries": 200, "search_docs": 100_000,
+                "search_repeat": 15, "token_requests": 100, "fsync_count": 1000},
     "quick": {"sizes": "10M,100M", "small_files": 200, "lag_samples": 10,
-              "sizing_uploads": 250, "search_docs": 5_000, "search_repeat": 5,
-              "token_requests": 10, "fsync_count": 200},
+              "sizing_uploads": 250, "audit_entries": 50, "search_docs": 5_000,
+              "search_repeat": 5, "token_requests": 10, "fsync_count": 200},
 }
 
 
@@ -159,7 +159,7 @@ def bench_small_files(p: dict) -> tuple[dict, list[dict]]:
 def bench_suite(p: dict) -> tuple[dict, list[dict]]:
     with running_suite("bench-suite", sizing.SUITE_ENV) as env:
         small = asyncio.run(small_reads.measure(env, p["small_files"], 16, p["lag_samples"]))
-        units = sizing.measure(env, p["sizing_uploads"])
+        units = sizing.measure(env, p["sizing_uploads"], p["audit_entries"])
     up, down, lag = small["upload"], small["download"], small["lag"]
     area = "small files"
     rows = [

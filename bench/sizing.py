@@ -110,7 +110,8 @@ def sidecar_bytes(data_dirs: list[str]) -> float:
 SUITE_ENV = {"SE_EVENTS_TRIM_INTERVAL_SECONDS": "0", "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000"}
 
 
-def measure(env: dict[str, str], uploads: int = UPLOADS) -> dict[str, float]:
+def measure(env: dict[str, str], uploads: int = UPLOADS,
+            audit_sample: int = AUDIT_SAMPLE) -> dict[str, float]:
     """Unit costs (bytes per row/entry/item) and rates (files/s) on a suite run with SUITE_ENV."""
     db, r = Db(env["PG_DSN"]), redis.Redis.from_url(env["REDIS_URL"])
     headers = suite_headers(env)
@@ -150,7 +151,7 @@ def measure(env: dict[str, str], uploads: int = UPLOADS) -> dict[str, float]:
             "client_secret": "wrong"}, timeout=60)
 
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(refused, range(AUDIT_SAMPLE)))
+        list(pool.map(refused, range(audit_sample)))
     audit_after = db.table("artstore_admin", "audit_log")
     m["audit_entry"] = per_row(audit_before, audit_after)
     limit_keys = list(r.scan_iter(match="artstore:ratelimit*", count=1000))
