@@ -70,7 +70,7 @@ async def run(requests: int, concurrency: list[int], state_dir: str,
     work = work_dir("tokens-")
     proc = ServiceProcess("admin_module.main:create_app", service_env,
                           log_path=str(work / "admin.log"))
-    proc.start()
+    proc.start(timeout=300)  # a loaded machine starts slowly
     try:
         result: dict = {"kdf": kdf, "levels": {}}
         for level in concurrency:

@@ -2,8 +2,8 @@
 
 A row is {"area", "figure", "value", "unit"} plus optional "reference" (text: what the figure
 is compared with, measured in the same run) and "ratio" (value / reference, higher is better).
-A value of None means "not available"; "note" says why. Standard library only, so the unit test
-needs no servers.
+A value of None means "not available"; "note" says why (shown in the reference column).
+Standard library only, so the unit test needs no servers.
 """
 
 from __future__ import annotations
@@ -33,10 +33,8 @@ def render_table(report: dict) -> str:
             f"{fmt(machine.get('ram_gib'), 'GiB')} RAM, {machine.get('disk', '?')}, "
             f"load {machine.get('load_before', '?')} → {machine.get('load_after', '?')}"]
     columns = ["area", "figure", "value", "reference (same run)", "ratio"]
-    cells = [[row["area"], row["figure"],
-              fmt(row.get("value"), row.get("unit", "")) if row.get("value") is not None
-              else f"n/a ({row.get('note', 'not measured')})",
-              row.get("reference", ""),
+    cells = [[row["area"], row["figure"], fmt(row.get("value"), row.get("unit", "")),
+              row.get("reference") or row.get("note") or "",
               "" if row.get("ratio") is None else f"{row['ratio']:.2f}"]
              for row in report.get("rows", [])]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
