@@ -239,6 +239,7 @@ def main() -> int:
             report["rows"].append(row(name, "failed", None, note=report["errors"][name][:80]))
         report["seconds"][name] = time.perf_counter() - t0
         print(f"== {name}: {report['seconds'][name]:.0f} s", file=sys.stderr, flush=True)
+        write_json(report, Path(args.out))  # an interrupted run keeps what it measured
     report["duration_s"] = time.perf_counter() - began
     report["machine"]["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(render_table(report))
