@@ -12,10 +12,9 @@ every figure each bench returned and the machine's facts. Nothing here asserts a
 that fails shows as a row with its error and makes the exit status 1.
 
 bench/small_files.py (the ingester's small-file rate against a bare ASGI write+fsync endpoint)
-is called as a subprocess: `bench/small_files.py --json` (BENCH_QUICK=1 in quick mode) prints
-one JSON object on its last stdout line with `ingester_files_per_s`, `baseline_files_per_s`
-and, when measured, `ingester_p50_ms`/`_p95_ms`/`_p99_ms`; every other number it prints is
-listed too. When the file is missing the row says "not available".
+is called as a subprocess: `bench/small_files.py --json --count N` prints one JSON object on its
+last stdout line: {"size_bytes", "concurrency", "bare"|"se"|"ingester": {"files_per_s",
+"p50_ms", "p95_ms", "p99_ms"}}. When the file is missing the row says "not available".
 """
 
 from __future__ import annotations
@@ -55,10 +54,11 @@ from support import (
 STATE = str(ROOT / ".artstore" / "test-stack")
 SMALL_FILES = Path(__file__).with_name("small_files.py")
 PROFILES = {
-    "default": {"sizes": "100M,1G", "small_files": 2000, "lag_samples": 50,
+    "default": {"sizes": "100M,1G", "small_files": 2000, "small_files_count": 1000,
+                "lag_samples": 50,
                 "sizing_uploads": 2000, "audit_entries": 200, "search_docs": 100_000,
                 "search_repeat": 15, "token_requests": 100, "fsync_count": 1000},
-    "quick": {"sizes": "10M,100M", "small_files": 200, "lag_samples": 10,
+    "quick": {"sizes": "10M,100M", "small_files": 200, "small_files_count": 200, "lag_samples": 10,
               "sizing_uploads": 250, "audit_entries": 50, "search_docs": 5_000,
               "search_repeat": 5, "token_requests": 10, "fsync_count": 200},
 }
@@ -137,22 +137,23 @@ def bench_small_files(p: dict) -> tuple[dict, list[dict]]:
     if not SMALL_FILES.exists():
         return {"available": False}, [row(area, "ingester vs bare ASGI write+fsync (c16)", None,
                                           note="not available: bench/small_files.py missing")]
-    env = {**os.environ, **({"BENCH_QUICK": "1"} if p is PROFILES["quick"] else {})}
-    done = subprocess.run([sys.executable, str(SMALL_FILES), "--json"], env=env, cwd=ROOT,
-                          stdout=subprocess.PIPE, text=True, check=True)
+    done = subprocess.run([sys.executable, str(SMALL_FILES), "--json", "--count",
+                           str(p["small_files_count"])], cwd=ROOT, stdout=subprocess.PIPE,
+                          text=True, check=True)
     r = json.loads([line for line in done.stdout.splitlines() if line.strip()][-1])
-    rate, base = r.get("ingester_files_per_s"), r.get("baseline_files_per_s")
-    rows = [row(area, "upload 4 KiB through the ingester, c16 (small_files.py)", rate,
-                "files/s", f"bare ASGI write+fsync {fmt(base, 'files/s')}" if base else "",
-                rate / base if rate and base else None)]
-    if "ingester_p50_ms" in r:
-        rows.append(row(area, "  its latency p50 / p95 / p99",
-                        latencies({k[9:]: v for k, v in r.items() if k.startswith("ingester_")}),
-                        "ms"))
-    shown = {"ingester_files_per_s", "baseline_files_per_s", "ingester_p50_ms",
-             "ingester_p95_ms", "ingester_p99_ms"}
-    rows += [row(area, f"small_files.py: {k}", v) for k, v in r.items()
-             if k not in shown and isinstance(v, int | float) and not isinstance(v, bool)]
+    bare = r.get("bare", {}).get("files_per_s")
+    rows = []
+    for target, label in (("ingester", "through the ingester"), ("se", "straight to an SE"),
+                          ("bare", "bare ASGI write+fsync endpoint")):
+        if not isinstance(r.get(target), dict):
+            continue
+        m = r[target]
+        reference = f"bare ASGI write+fsync {fmt(bare, 'files/s')}" if target != "bare" else ""
+        rows.append(row(area, f"upload {r.get('size_bytes', 4096) // 1024} KiB {label}, "
+                              f"c{r.get('concurrency', 16)} (small_files.py)",
+                        m["files_per_s"], "files/s", reference,
+                        m["files_per_s"] / bare if bare and target != "bare" else None))
+        rows.append(row(area, "  its latency p50 / p95 / p99", latencies(m), "ms"))
     return r, rows
 
 

@@ -64,16 +64,20 @@ def test_small_files_missing_gives_a_not_available_row(monkeypatch, tmp_path):
 def test_small_files_json_last_line_becomes_rows(monkeypatch, tmp_path):
     script = tmp_path / "small_files.py"
     script.write_text(
-        "import json, os, sys\n"
-        "assert sys.argv[1:] == ['--json']\n"
+        "import json, sys\n"
+        "assert sys.argv[1:] == ['--json', '--count', '200'], sys.argv\n"
         "print('progress noise')\n"
-        "print(json.dumps({'ingester_files_per_s': 300.0, 'baseline_files_per_s': 1500.0,\n"
-        "    'ingester_p50_ms': 40.0, 'ingester_p95_ms': 80.0, 'ingester_p99_ms': 120.0,\n"
-        "    'se_files_per_s': 700.0, 'quick': os.environ.get('BENCH_QUICK') == '1'}))\n")
+        "cut = lambda rate: {'files_per_s': rate, 'p50_ms': 40.0, 'p95_ms': 80.0,\n"
+        "                    'p99_ms': 120.0}\n"
+        "print(json.dumps({'size_bytes': 4096, 'count': 200, 'concurrency': 16,\n"
+        "    'bare': cut(1500.0), 'se': cut(600.0), 'ingester': cut(300.0)}))\n")
     monkeypatch.setattr(run_all, "SMALL_FILES", script)
     result, rows = run_all.bench_small_files(run_all.PROFILES["quick"])
-    assert result["quick"] is True
-    assert rows[0]["value"] == 300.0 and rows[0]["ratio"] == pytest.approx(0.2)
+    assert result["ingester"]["files_per_s"] == 300.0
+    assert [r["figure"] for r in rows[::2]] == [
+        "upload 4 KiB through the ingester, c16 (small_files.py)",
+        "upload 4 KiB straight to an SE, c16 (small_files.py)",
+        "upload 4 KiB bare ASGI write+fsync endpoint, c16 (small_files.py)"]
+    assert [r["ratio"] for r in rows[::2]] == [pytest.approx(0.2), pytest.approx(0.4), None]
     assert "1,500 files/s" in rows[0]["reference"]
     assert rows[1]["value"] == "40 / 80 / 120"
-    assert [r["figure"] for r in rows[2:]] == ["small_files.py: se_files_per_s"]
