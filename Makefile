@@ -20,7 +20,8 @@ help:
 	@echo "                smoke-test it on a private Docker daemon (part of make test;"
 	@echo "                ARTSTORE_SKIP_CONTAINERS=1 skips it outside CI)"
 	@echo "make lint       ruff"
-	@echo "make bench      benchmarks that print throughput and memory figures"
+	@echo "make bench      every benchmark: one table, JSON in .artstore/bench/"
+	@echo "                (BENCH_ARGS=--quick: small sizes; --search-docs 1000000: 1M rows)"
 
 install: install-system install-python install-ui
 
@@ -67,4 +68,4 @@ lint: install-python
 	@.venv/bin/ruff check .
 
 bench: install
-	@bash scripts/run-bench.sh
+	@bash scripts/run-bench.sh $(BENCH_ARGS)

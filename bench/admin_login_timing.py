@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from support import ROOT, create_db, drop_dbs, load_stack
+from support import ROOT, create_db, drop_dbs, load_stack, pct, work_dir
 
 from artstore_common.testing import ServiceProcess
 
@@ -38,19 +37,14 @@ async def attempts(client: httpx.AsyncClient, names: list[str], n: int) -> list[
     return times
 
 
-def line(label: str, times: list[float]) -> str:
-    ordered = sorted(times)
-    return (f"  {label:<28} median {statistics.median(times) * 1000:7.1f} ms   "
-            f"p90 {ordered[int(len(ordered) * 0.9)] * 1000:7.1f} ms   n={len(times)}")
+def summary(times: list[float]) -> dict[str, float]:
+    return {"median_ms": statistics.median(times) * 1000, "p90_ms": pct(times, 0.9),
+            "n": len(times)}
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--users", type=int, default=8)
-    parser.add_argument("--cheap", action="store_true")
-    parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
-    args = parser.parse_args()
-    env = load_stack().start(["postgres", "redis"], args.state_dir, fast=True)
+async def run(users: int, cheap: bool, state_dir: str) -> dict[str, dict[str, float]]:
+    """{group: {median_ms, p90_ms, n}} for existing/unknown names, below lockout and locked."""
+    env = load_stack().start(["postgres", "redis"], state_dir, fast=True)
     db = f"bench_login_{uuid.uuid4().hex[:8]}"
     service_env = {
         "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING",
@@ -61,33 +55,48 @@ async def main() -> None:
         "RATE_LIMIT_KEY_PREFIX": f"bench:{uuid.uuid4().hex[:8]}",
         "LOGIN_RATE_LIMIT_PER_MINUTE": "1000",
     }
-    if args.cheap:
+    if cheap:
         service_env.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST_KIB="256",
                            ARGON2_PARALLELISM="1")
+    work = work_dir("login-")
     proc = ServiceProcess("admin_module.main:create_app", service_env,
-                          log_path=str(Path(tempfile.mkdtemp()) / "admin.log"))
+                          log_path=str(work / "admin.log"))
     proc.start(timeout=300)  # a loaded machine starts slowly
     try:
         async with httpx.AsyncClient(base_url=proc.url, timeout=60) as client:
             root = (await client.post("/api/v1/admin-auth/login", json={
                 "username": "admin", "password": PASSWORD})).json()["access_token"]
-            known = [f"known{i}" for i in range(args.users)]
+            known = [f"known{i}" for i in range(users)]
             for name in known:
                 r = await client.post("/api/v1/admin-users", json={
                     "username": name, "password": PASSWORD, "role": "readonly"},
                     headers={"Authorization": f"Bearer {root}"})
                 r.raise_for_status()
-            unknown = [f"ghost{i}" for i in range(args.users)]
-            print("admin login with a wrong password "
-                  f"({'cheap' if args.cheap else 'production'} Argon2id)")
-            print(line("existing, below lockout", await attempts(client, known, 4)))
-            print(line("unknown, below lockout", await attempts(client, unknown, 4)))
+            unknown = [f"ghost{i}" for i in range(users)]
+            result = {"existing, below lockout": summary(await attempts(client, known, 4)),
+                      "unknown, below lockout": summary(await attempts(client, unknown, 4))}
             await attempts(client, known + unknown, 1)  # the fifth failure locks
-            print(line("existing, locked (423)", await attempts(client, known, 2)))
-            print(line("unknown, locked (423)", await attempts(client, unknown, 2)))
+            result["existing, locked (423)"] = summary(await attempts(client, known, 2))
+            result["unknown, locked (423)"] = summary(await attempts(client, unknown, 2))
+            return result
     finally:
         proc.stop()
+        shutil.rmtree(work, ignore_errors=True)
         await drop_dbs(env["PG_DSN"], [db])
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--cheap", action="store_true")
+    parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
+    args = parser.parse_args()
+    result = await run(args.users, args.cheap, args.state_dir)
+    print(f"admin login with a wrong password ({'cheap' if args.cheap else 'production'} "
+          "Argon2id)")
+    for label, m in result.items():
+        print(f"  {label:<28} median {m['median_ms']:7.1f} ms   p90 {m['p90_ms']:7.1f} ms   "
+              f"n={m['n']}")
 
 
 if __name__ == "__main__":

@@ -18,17 +18,24 @@ import hashlib
 import json
 import os
 import shutil
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import psutil
-from support import ROOT, MiB, RssSampler, create_db, drop_dbs, load_stack, parse_size
+from support import (
+    ROOT,
+    MiB,
+    RssSampler,
+    create_db,
+    drop_dbs,
+    load_stack,
+    parse_size,
+    start_se,
+    work_dir,
+)
 
-from artstore_common.testing import ServiceProcess, TokenFactory
+from artstore_common.testing import TokenFactory
 
 
 def generated_body(size: int, compressible: bool):
@@ -51,45 +58,31 @@ def generated_body(size: int, compressible: bool):
     return body, digest
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="1G")
-    parser.add_argument("--backend", choices=["local", "s3"], default="local")
-    parser.add_argument("--compression", choices=["gzip", "br", "zstd"], default=None)
-    parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
-    args = parser.parse_args()
-    size = parse_size(args.size)
-
-    stack = load_stack()
-    stack_env = stack.start(["postgres", "redis", "s3"], args.state_dir, fast=True)
+def run(size: int, backend: str, compression: str | None, state_dir: str) -> dict:
+    """{"idle_rss", "upload_mib_s", "download_mib_s", "upload_peak_rss", "download_peak_rss",
+    "stored_size"}: one file up and down, SHA-256 verified both ways."""
+    stack_env = load_stack().start(["postgres", "redis", "s3"], state_dir, fast=True)
     db = f"se_bench_{uuid.uuid4().hex[:8]}"
     db_url = asyncio.run(create_db(stack_env["PG_DSN"], db))
-    work = Path(tempfile.mkdtemp(prefix="se-bench-", dir=ROOT / ".artstore"))
+    work = work_dir("se-")
     tokens = TokenFactory()
     (work / "jwt.pem").write_bytes(tokens.public_pem)
-    env = {
-        "SE_BACKEND": args.backend, "SE_DATA_DIR": str(work / "volume"),
-        "DATABASE_URL": db_url,
-        "REDIS_URL": stack_env["REDIS_URL"].rsplit("/", 1)[0] + "/3",
-        "SE_EVENTS_STREAM": "artstore:file-events:bench",
-        "JWT_PUBLIC_KEY_FILE": str(work / "jwt.pem"),
-        "SE_S3_ENDPOINT_URL": stack_env["S3_ENDPOINT_URL"], "SE_S3_ACCESS_KEY": "testing",
-        "SE_S3_SECRET_KEY": "testing", "SE_S3_BUCKET": f"bench-{uuid.uuid4().hex[:8]}",
-        "SE_MAX_FILE_SIZE": str(max(size, 1024 * MiB)), "LOG_LEVEL": "WARNING",
-        "SE_CAPACITY_BYTES": str(4 * size + 1024 * MiB),
-        "SE_FIXITY_INTERVAL_SECONDS": "0", "SE_RECONCILE_INTERVAL_SECONDS": "0",
-    }
-    se = ServiceProcess("storage_element.main:create_app", env,
-                        log_path=str(work / "se.log")).start(timeout=120)
-    headers = tokens.headers("ADMIN", ttl=7200)
+    se = None
     try:
-        idle = psutil.Process(se.proc.pid).memory_info().rss
-        print(f"SE ({args.backend}) idle RSS: {idle / MiB:.1f} MiB; file size {size / MiB:.0f} MiB"
-              + (f", compression {args.compression}" if args.compression else ""))
-        body, digest = generated_body(size, compressible=bool(args.compression))
+        se = start_se(
+            work, database_url=db_url, mode="edit", capacity=4 * size + 1024 * MiB,
+            max_file_size=max(size, 1024 * MiB),
+            redis_url=stack_env["REDIS_URL"].rsplit("/", 1)[0] + "/3",
+            SE_BACKEND=backend, SE_EVENTS_STREAM="artstore:file-events:bench",
+            SE_S3_ENDPOINT_URL=stack_env["S3_ENDPOINT_URL"], SE_S3_ACCESS_KEY="testing",
+            SE_S3_SECRET_KEY="testing", SE_S3_BUCKET=f"bench-{uuid.uuid4().hex[:8]}")
+        headers = tokens.headers("ADMIN", ttl=7200)
+        result: dict = {"backend": backend, "compression": compression, "size": size,
+                        "idle_rss": psutil.Process(se.proc.pid).memory_info().rss}
+        body, digest = generated_body(size, compressible=bool(compression))
         attrs = {"original_filename": "bench.bin"}
-        if args.compression:
-            attrs["compression"] = args.compression
+        if compression:
+            attrs["compression"] = compression
         file_id = uuid.uuid4()
         sampler = RssSampler({"se": se.proc.pid})
         sampler.start()
@@ -100,13 +93,13 @@ def main() -> None:
                 "X-ArtStore-Attributes": base64.urlsafe_b64encode(
                     json.dumps(attrs).encode()).decode()})
             up = time.perf_counter() - started
-            up_peak = sampler.finish()["se"]
+            result["upload_peak_rss"] = sampler.finish()["se"]
             r.raise_for_status()
             meta = r.json()
-            assert meta["sha256"] == digest.hexdigest(), "upload checksum differs"
-            stored = (meta.get("compression") or {}).get("stored_size", size)
-            print(f"upload:   {size / MiB / up:8.1f} MiB/s  ({up:.1f} s)  "
-                  f"peak SE RSS {up_peak / MiB:.1f} MiB  stored {stored / MiB:.1f} MiB")
+            if meta["sha256"] != digest.hexdigest():
+                raise RuntimeError("upload checksum differs")
+            result["upload_mib_s"] = size / MiB / up
+            result["stored_size"] = (meta.get("compression") or {}).get("stored_size", size)
 
             sampler = RssSampler({"se": se.proc.pid})
             sampler.start()
@@ -120,17 +113,34 @@ def main() -> None:
                     check.update(chunk)
                     got += len(chunk)
             down = time.perf_counter() - started
-            down_peak = sampler.finish()["se"]
-            assert got == size and check.hexdigest() == meta["sha256"], "download differs"
-            print(f"download: {size / MiB / down:8.1f} MiB/s  ({down:.1f} s)  "
-                  f"peak SE RSS {down_peak / MiB:.1f} MiB  (SHA-256 verified)")
-            print(f"peak SE RSS overall: {max(up_peak, down_peak) / MiB:.1f} MiB "
-                  f"(idle {idle / MiB:.1f} MiB)")
+            result["download_peak_rss"] = sampler.finish()["se"]
+            if got != size or check.hexdigest() != meta["sha256"]:
+                raise RuntimeError("download differs")
+            result["download_mib_s"] = size / MiB / down
+        return result
     finally:
-        se.stop()
+        if se:
+            se.stop()
         shutil.rmtree(work, ignore_errors=True)
         asyncio.run(drop_dbs(stack_env["PG_DSN"], [db]))
-    sys.exit(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="1G")
+    parser.add_argument("--backend", choices=["local", "s3"], default="local")
+    parser.add_argument("--compression", choices=["gzip", "br", "zstd"], default=None)
+    parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
+    args = parser.parse_args()
+    size = parse_size(args.size)
+    r = run(size, args.backend, args.compression, args.state_dir)
+    codec = f", compression {args.compression}" if args.compression else ""
+    print(f"SE ({args.backend}) idle RSS: {r['idle_rss'] / MiB:.1f} MiB; file size "
+          f"{size / MiB:.0f} MiB{codec}")
+    print(f"upload:   {r['upload_mib_s']:8.1f} MiB/s  peak SE RSS {r['upload_peak_rss'] / MiB:.1f} "
+          f"MiB  stored {r['stored_size'] / MiB:.1f} MiB")
+    print(f"download: {r['download_mib_s']:8.1f} MiB/s  peak SE RSS "
+          f"{r['download_peak_rss'] / MiB:.1f} MiB  (SHA-256 verified)")
 
 
 if __name__ == "__main__":

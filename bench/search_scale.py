@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import tempfile
+import shutil
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 import httpx
-from support import ROOT, create_db, drop_dbs, load_stack
+from support import ROOT, create_db, drop_dbs, load_stack, pct, work_dir
 
 from artstore_common.testing import ServiceProcess, TokenFactory
 from query_module.text.morph import lemma_text
@@ -129,7 +129,7 @@ async def load(dsn: str, n: int, batch: int = 20_000) -> dict:
                 await conn.execute(LOAD)
                 rows = []
                 print(f"  loaded {i + 1:>8} documents  {time.perf_counter() - started:6.0f} s",
-                      flush=True)
+                      file=sys.stderr, flush=True)
         await conn.execute("DROP TABLE bench_docs")
         await conn.execute("VACUUM ANALYZE catalog_files")
         await conn.execute("VACUUM ANALYZE catalog_texts")
@@ -138,36 +138,33 @@ async def load(dsn: str, n: int, batch: int = 20_000) -> dict:
     return sample
 
 
-def cases(sample: dict) -> list[tuple[str, dict]]:
+def cases(sample: dict) -> list[tuple[str, str, dict]]:
+    """(kind, label, query parameters); kind is fulltext, filter, partial or facets."""
     person, number = sample["person"], sample["number"]
     return [
-        ("selective fulltext (name + kind)", {"q": f"{person} договор"}),
-        ("selective body/number", {"q": str(number)}),
-        ("inflected (договоры поставок)", {"q": "договоры поставок"}),
-        ("common term, top 20", {"q": "договор", "limit": 20}),
-        ("common term + facets", {"q": "договор", "limit": 20, "facets": "true"}),
-        ("body-only common word", {"q": "бетономешалки", "limit": 20}),
-        ("English term", {"q": "invoices", "limit": 20}),
-        ("English term + facets", {"q": "invoices", "limit": 20, "facets": "true"}),
-        ("phrase", {"q": '"договор поставки"', "limit": 20}),
-        ("exclusion", {"q": "договор -поставки", "limit": 20}),
-        ("filter only (content type)", {"content_type": "application/pdf", "limit": 20}),
-        ("filter only + facets", {"content_type": "application/pdf", "facets": "true"}),
-        ("browse + facets", {"facets": "true", "limit": 20}),
-        ("partial name", {"q": f"dogovor_{str(number)[:4]}", "mode": "partial"}),
-        ("partial name with typo", {"q": person[:-1] + "й", "mode": "partial"}),
+        ("fulltext", "selective (name + kind)", {"q": f"{person} договор"}),
+        ("fulltext", "selective body/number", {"q": str(number)}),
+        ("fulltext", "inflected (договоры поставок)", {"q": "договоры поставок"}),
+        ("fulltext", "common term, top 20", {"q": "договор", "limit": 20}),
+        ("facets", "common term + facets", {"q": "договор", "limit": 20, "facets": "true"}),
+        ("fulltext", "body-only common word", {"q": "бетономешалки", "limit": 20}),
+        ("fulltext", "English term", {"q": "invoices", "limit": 20}),
+        ("facets", "English term + facets", {"q": "invoices", "limit": 20, "facets": "true"}),
+        ("fulltext", "phrase", {"q": '"договор поставки"', "limit": 20}),
+        ("fulltext", "exclusion", {"q": "договор -поставки", "limit": 20}),
+        ("filter", "content type", {"content_type": "application/pdf", "limit": 20}),
+        ("facets", "content type + facets", {"content_type": "application/pdf",
+                                              "facets": "true"}),
+        ("facets", "browse + facets", {"facets": "true", "limit": 20}),
+        ("partial", "name", {"q": f"dogovor_{str(number)[:4]}", "mode": "partial"}),
+        ("partial", "name with typo", {"q": person[:-1] + "й", "mode": "partial"}),
     ]
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
-
-
-async def measure(url: str, headers: dict, sample: dict, repeat: int) -> None:
+async def measure(url: str, headers: dict, sample: dict, repeat: int) -> list[dict]:
+    out = []
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
-        print(f"  {'search':34s} {'p50 ms':>8s} {'p95 ms':>8s}  total")
-        for label, params in cases(sample):
+        for kind, label, params in cases(sample):
             times = []
             body = {}
             for _ in range(repeat):
@@ -176,24 +173,19 @@ async def measure(url: str, headers: dict, sample: dict, repeat: int) -> None:
                 times.append(time.perf_counter() - started)
                 response.raise_for_status()
                 body = response.json()
-            total = f"{body['total']}{'' if body.get('total_exact', True) else '+'}"
-            print(f"  {label:34s} {pct(times, 0.5):8.1f} {pct(times, 0.95):8.1f}  {total}",
-                  flush=True)
+            out.append({"kind": kind, "label": label, "p50_ms": pct(times, 0.5),
+                        "p95_ms": pct(times, 0.95), "total": body["total"],
+                        "total_exact": body.get("total_exact", True)})
+    return out
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
-    args = parser.parse_args()
-
-    env = load_stack().start(["postgres", "redis"], args.state_dir, fast=True)
-    db = f"bench_search_{args.docs}_{uuid.uuid4().hex[:6]}"
+async def run(docs: int, repeat: int, state_dir: str, keep: bool = False) -> dict:
+    """{"docs", "load_seconds", "cases": [{kind, label, p50_ms, p95_ms, total, total_exact}]}"""
+    env = load_stack().start(["postgres", "redis"], state_dir, fast=True)
+    db = f"bench_search_{docs}_{uuid.uuid4().hex[:6]}"
     db_url = await create_db(env["PG_DSN"], db)
     tokens = TokenFactory()
-    tmp = Path(tempfile.mkdtemp())
+    tmp = work_dir("search-")
     (tmp / "jwt.pem").write_bytes(tokens.public_pem)
     proc = ServiceProcess("query_module.main:create_app", {
         "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING", "DATABASE_URL": db_url,
@@ -204,15 +196,34 @@ async def main() -> None:
     }, log_path=str(tmp / "query.log"), name="query")
     proc.start(120)  # migrates the fresh database
     try:
-        print(f"search over {args.docs} documents with body text (load: COPY + trigger)")
         started = time.perf_counter()
-        sample = await load(env["PG_DSN"].rsplit("/", 1)[0] + f"/{db}", args.docs)
-        print(f"  load + ANALYZE {time.perf_counter() - started:.0f} s")
-        await measure(proc.url, tokens.headers("READONLY"), sample, args.repeat)
+        sample = await load(env["PG_DSN"].rsplit("/", 1)[0] + f"/{db}", docs)
+        loaded = time.perf_counter() - started
+        return {"docs": docs, "load_seconds": loaded,
+                "cases": await measure(proc.url, tokens.headers("READONLY", ttl=7200), sample,
+                                       repeat)}
     finally:
         proc.stop()
-        if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not keep:
             await drop_dbs(env["PG_DSN"], [db])
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
+    args = parser.parse_args()
+    print(f"search over {args.docs} documents with body text (load: COPY + trigger)")
+    result = await run(args.docs, args.repeat, args.state_dir, args.keep)
+    print(f"  load + ANALYZE {result['load_seconds']:.0f} s")
+    print(f"  {'search':44s} {'p50 ms':>8s} {'p95 ms':>8s}  total")
+    for case in result["cases"]:
+        total = f"{case['total']}{'' if case['total_exact'] else '+'}"
+        print(f"  {case['kind'] + ': ' + case['label']:44s} {case['p50_ms']:8.1f} "
+              f"{case['p95_ms']:8.1f}  {total}")
 
 
 if __name__ == "__main__":

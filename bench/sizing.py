@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,10 +22,9 @@ from typing import Any
 import asyncpg
 import httpx
 import redis
-from support import ROOT, human_bytes, human_seconds, load_suite
+from support import human_bytes, human_seconds, running_suite, suite_headers
 
 UPLOADS = int(os.environ.get("SIZING_UPLOADS", "2000"))
-FIRST_ROUND = max(UPLOADS // 5, 50)
 AUDIT_SAMPLE = int(os.environ.get("SIZING_AUDIT_ENTRIES", "600"))
 CACHE_SAMPLE = 200
 DOCUMENTS = (1_000_000, 10_000_000, 100_000_000)
@@ -39,14 +37,6 @@ TRIM_SAFETY_SECONDS = 900  # SE_EVENTS_TRIM_SAFETY_SECONDS default
 STREAM_BOUND = 1_000_000  # SE_EVENTS_MAX_ENTRIES default
 OUTBOX_WAL_HOURS = 72  # SE_OUTBOX_RETENTION_HOURS / SE_WAL_RETENTION_HOURS defaults
 FS_BLOCK = 4096  # a sidecar occupies at least one block on ext4/xfs
-
-
-def token(env: dict[str, str]) -> str:
-    response = httpx.post(env["ADMIN_URL"] + "/api/v1/auth/token", data={
-        "grant_type": "client_credentials", "client_id": env["ARTSTORE_CLIENT_ID"],
-        "client_secret": env["ARTSTORE_CLIENT_SECRET"]}, timeout=60)
-    response.raise_for_status()
-    return response.json()["access_token"]
 
 
 def upload(env: dict[str, str], headers: dict[str, str], count: int) -> tuple[list[str], float]:
@@ -116,9 +106,16 @@ def sidecar_bytes(data_dirs: list[str]) -> float:
     return sum(sizes) / len(sizes)
 
 
-def measure(env: dict[str, str]) -> dict[str, float]:
+# The suite this model needs: stream trimming off (every entry stays to be measured).
+SUITE_ENV = {"SE_EVENTS_TRIM_INTERVAL_SECONDS": "0", "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000"}
+
+
+def measure(env: dict[str, str], uploads: int = UPLOADS,
+            audit_sample: int = AUDIT_SAMPLE) -> dict[str, float]:
+    """Unit costs (bytes per row/entry/item) and rates (files/s) on a suite run with SUITE_ENV."""
     db, r = Db(env["PG_DSN"]), redis.Redis.from_url(env["REDIS_URL"])
-    headers = {"Authorization": f"Bearer {token(env)}"}
+    headers = suite_headers(env)
+    first_round = max(uploads // 5, 50)
     se_db = "artstore_se_edit_1"  # uploads without a retention policy land on the edit SE
 
     def caught_up(ids: list[str]) -> bool:
@@ -126,16 +123,17 @@ def measure(env: dict[str, str]) -> dict[str, float]:
                        "SELECT count(*) FROM catalog_files WHERE file_id = ANY($1::uuid[])", ids)
         return found == len(ids)
 
-    first, _ = upload(env, headers, FIRST_ROUND)
+    first, _ = upload(env, headers, first_round)
     wait_until(lambda: caught_up(first), "the catalog (first round)")
     before = snapshot(db, r, se_db)
-    rest, seconds = upload(env, headers, UPLOADS - FIRST_ROUND)
+    rest, seconds = upload(env, headers, uploads - first_round)
     wait_until(lambda: caught_up(first + rest), "the catalog")
     after = snapshot(db, r, se_db)
     m = {name: per_row(before[name], after[name]) for name in before}
     m["ingest_files_per_s"] = len(rest) / seconds
     m["sidecar"] = sidecar_bytes(env["SE_DATA_DIRS"].split(","))
     m["documents_measured"] = after["catalog"][0]
+    m["uploads"] = uploads
 
     # Redis: metadata cache items (the query module caches what it served).
     with httpx.Client(headers=headers, timeout=60) as client:
@@ -153,7 +151,7 @@ def measure(env: dict[str, str]) -> dict[str, float]:
             "client_secret": "wrong"}, timeout=60)
 
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(refused, range(AUDIT_SAMPLE)))
+        list(pool.map(refused, range(audit_sample)))
     audit_after = db.table("artstore_admin", "audit_log")
     m["audit_entry"] = per_row(audit_before, audit_after)
     limit_keys = list(r.scan_iter(match="artstore:ratelimit*", count=1000))
@@ -193,7 +191,7 @@ def measure(env: dict[str, str]) -> dict[str, float]:
 
 def print_units(m: dict[str, float]) -> None:
     print(f"\nUnit costs measured on {int(m['documents_measured'])} documents "
-          f"(difference of two rounds; {UPLOADS} uploads):")
+          f"(difference of two rounds; {int(m['uploads'])} uploads):")
     rows = [
         ("catalog row (query DB, with indexes)", human_bytes(m["catalog"])),
         ("SE index row (SE DB, with indexes)", human_bytes(m["se_index"])),
@@ -249,18 +247,8 @@ def project(m: dict[str, float]) -> None:
 
 
 def main() -> None:
-    suite_module = load_suite()
-    root = ROOT / ".artstore" / "bench-sizing"
-    shutil.rmtree(root, ignore_errors=True)
-    suite = suite_module.Suite(root, fast=True, fixed_ports=False, with_ui=False, extra_env={
-        "SE_EVENTS_TRIM_INTERVAL_SECONDS": "0", "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_DEFAULT_PER_MINUTE": "100000"})
-    try:
-        env = suite.up()
+    with running_suite("bench-sizing", SUITE_ENV, fast=True) as env:
         measured = measure(env)
-    finally:
-        suite.down()
-        shutil.rmtree(root, ignore_errors=True)
     print_units(measured)
     project(measured)
 

@@ -20,6 +20,9 @@ command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 # --- end packaging/monitoring block ---
 
+# --- make bench: curl downloads from the query module and from nginx (bench/support.py) ---
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+
 # --- admin UI browser tests (tests/test_ui_*.py): Debian's Chromium and fonts with Cyrillic ---
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
