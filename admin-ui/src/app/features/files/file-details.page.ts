@@ -72,7 +72,7 @@ const POLL_MS = 3000;
         </div>
         <div class="panel">
           <dl class="kv">
-            <dt>{{ 'files.storageElement' | t }}</dt><dd><a [routerLink]="['/storage-elements', f.storage_element_id]">@if (seName(); as n) {{{ n }}} @else {<span class="id" [title]="f.storage_element_id">{{ f.storage_element_id }}</span>}</a>
+            <dt>{{ 'files.storageElement' | t }}</dt><dd><a [routerLink]="['/storage-elements', f.storage_element_id]">@if (seNames()[f.storage_element_id]; as n) {{{ n }}} @else {<span class="id" [title]="f.storage_element_id">{{ f.storage_element_id }}</span>}</a>
               @if (f.storage_element_mode) { <app-status [value]="f.storage_element_mode" prefix="mode" /> }</dd>
             <dt>{{ 'files.compression' | t }}</dt><dd>{{ f.compressed ? (f.compression_algorithm + ' · ' + (f.stored_size | bytes)) : ('common.no' | t) }}</dd>
             <dt>{{ 'files.finalizedAt' | t }}</dt>
@@ -84,6 +84,18 @@ const POLL_MS = 3000;
             </dd>
             <dt>{{ 'files.lastVerified' | t }}</dt><dd>{{ f.last_verified_at ? (f.last_verified_at | dt) : ('files.notVerified' | t) }}</dd>
           </dl>
+          <h4>{{ 'copies.fileTitle' | t }}</h4>
+          @if (f.copies?.length) {
+            <table class="copies" data-testid="file-copies">
+              @for (c of f.copies; track c.storage_element_id) {
+                <tr [attr.data-testid]="'copy-' + (seNames()[c.storage_element_id] ?? c.storage_element_id)">
+                  <td><a [routerLink]="['/storage-elements', c.storage_element_id]">@if (seNames()[c.storage_element_id]; as n) {{{ n }}} @else {<span class="id" [title]="c.storage_element_id">{{ c.storage_element_id }}</span>}</a></td>
+                  <td><span class="chip" [class]="'chip ' + c.state">{{ 'copies.state.' + c.state | t: null : c.state }}</span></td>
+                  <td class="muted">{{ c.last_verified_at ? ('copies.verified' | t: { at: (c.last_verified_at | dt) }) : ('files.notVerified' | t) }}</td>
+                </tr>
+              }
+            </table>
+          } @else { <p class="muted" data-testid="file-copies-none">{{ 'copies.none' | t }}</p> }
           <h4>{{ 'files.custom' | t }}</h4>
           @if (hasCustom(f)) { <pre class="json">{{ f.custom | json }}</pre> } @else { <p class="muted">—</p> }
         </div>
@@ -110,6 +122,10 @@ const POLL_MS = 3000;
            .back { display: inline-block; margin-bottom: 8px; cursor: pointer; }
            .banner { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; } .banner mat-progress-bar { flex-basis: 100%; }
            .json { background: #f6f7f9; padding: 8px; border-radius: 4px; overflow: auto; max-height: 300px; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+           .copies { border-collapse: collapse; width: 100%; } .copies td { padding: 4px 6px 4px 0; border-bottom: 1px solid #f0f1f3; font-size: 13px; }
+           .chip { display: inline-block; padding: 2px 8px; border-radius: 10px; font-size: 12px; background: #ececec; }
+           .chip.active { background: #e3f4e4; color: #1b5e20; } .chip.expected { background: #fff4d6; color: #7a5300; } .chip.deleted { background: #fde2e1; color: #8e1b17; }
+           @media (max-width: 599px) { .copies tr { display: grid; grid-template-columns: 1fr auto; } .copies td:last-child { grid-column: 1 / -1; } }
            @media (max-width: 959px) { .grid { grid-template-columns: minmax(0, 1fr); } }`,
 })
 export class FileDetailsPage implements OnInit {
@@ -127,7 +143,8 @@ export class FileDetailsPage implements OnInit {
   readonly loading = signal(true);
   readonly error = signal<string | null>(null);
   readonly notFound = signal(false);
-  readonly seName = signal<string | null>(null);
+  /** SE id → name, from the registry (ids are shown while it loads or without storage:read). */
+  readonly seNames = signal<Record<string, string | undefined>>({});
   private readonly auditApi = inject(AuditApi);
   readonly canAudit = () => this.auth.can('audit:read');
   /** The file's own audit trail (finalization, deletion, …). */
@@ -159,7 +176,10 @@ export class FileDetailsPage implements OnInit {
         this.loading.set(false);
         if (this.canAudit()) this.loadHistory();
         if (this.auth.can('storage:read')) {
-          this.seApi.get(f.storage_element_id).subscribe({ next: (se) => this.seName.set(se.name), error: () => undefined });
+          this.seApi.list().subscribe({
+            next: (p) => this.seNames.set(Object.fromEntries(p.items.map((se) => [se.id, se.name]))),
+            error: () => undefined,
+          });
           this.loadSaga();
         }
       },

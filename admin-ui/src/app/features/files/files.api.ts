@@ -29,6 +29,14 @@ export interface FileMeta {
   last_verified_at: string | null;
   storage_element_id: string;
   storage_element_mode: string | null;
+  /** Every copy the catalogue knows of (issue 10). */
+  copies?: FileCopy[];
+}
+
+export interface FileCopy {
+  storage_element_id: string;
+  state: 'active' | 'expected' | 'deleted' | string;
+  last_verified_at: string | null;
 }
 
 export interface SearchHit extends FileMeta {

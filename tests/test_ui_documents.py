@@ -1,0 +1,187 @@
+# ruff: noqa: F811  (fixtures imported from test_ui_admin are used by name)
+"""The admin UI for document work (issues 10 and 16), in Debian's headless Chromium against the
+real suite: the copies panel and "Repair now", each file's copies, file-page and bulk actions.
+
+Fixtures (the built app behind serve.mjs, the browser, one signed-in tab) come from
+test_ui_admin; screenshots land in .artstore/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("playwright", reason="playwright is a dev dependency (uv sync)")
+from e2e_support import client_token, wait_for  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
+from test_ui_admin import (  # noqa: E402,F401  (fixtures are found by name)
+    DESKTOP,
+    PHONE,
+    _api_failure,
+    _no_sideways_scroll,
+    _wait_indexed,
+    admin_page,
+    admin_session,
+    api_token,
+    browser,
+    env,
+    login,
+    page,
+    shot,
+    ui_build,
+    ui_url,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def _headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _rw_ses(env, token: str) -> dict[str, dict]:
+    """name → registry row (with ``data_dir``) of every rw SE of the suite."""
+    dirs = {Path(d).name: Path(d) for d in env["SE_DATA_DIRS"].split(",")}
+    ses = httpx.get(env["ADMIN_URL"] + "/api/v1/storage-elements", params={"limit": 100},
+                    headers=_headers(token)).json()["items"]
+    return {se["name"]: {**se, "data_dir": dirs[se["name"]]} for se in ses if se["mode"] == "rw"}
+
+
+def _active_copies(env, token: str, file_id: str) -> set[str]:
+    r = httpx.get(f"{env['QUERY_URL']}/api/v1/files/{file_id}", headers=_headers(token))
+    copies = r.json().get("copies", []) if r.status_code == 200 else []
+    return {c["storage_element_id"] for c in copies if c["state"] == "active"}
+
+
+def _no_repair_running(env, token: str) -> bool:
+    sagas = httpx.get(env["ADMIN_URL"] + "/api/v1/sagas", headers=_headers(token),
+                      params={"state": "running", "limit": 200})
+    sagas.raise_for_status()
+    return not any(s["type"] == "copy_repair" for s in sagas.json()["items"])
+
+
+@pytest.fixture(scope="module")
+def system_token(env) -> str:
+    """The admin-service account's token: a permanent upload states its copy set, which only
+    an internal principal may do (an administrator's own token is refused with 403)."""
+    return client_token(env["ADMIN_URL"], env["ARTSTORE_CLIENT_ID"], env["ARTSTORE_CLIENT_SECRET"])
+
+
+@pytest.fixture
+def quarantined_copy(env, api_token, system_token) -> dict[str, str]:
+    """A permanent file with two copies, one of them rotted on disk and quarantined by a
+    scrub: the repairer's next scan finds it under-replicated and rewrites that copy."""
+    body = b"permanent copy " + uuid.uuid4().bytes * 512
+    r = httpx.post(env["INGESTER_URL"] + "/api/v1/files", headers=_headers(system_token),
+                   data={"retention_policy": "permanent"},
+                   files={"file": (f"копия-{uuid.uuid4().hex[:6]}.bin", body)}, timeout=120)
+    assert r.status_code == 201, r.text
+    file_id = r.json()["file_id"]
+    _wait_indexed(env, api_token, file_id)
+    wait_for(lambda: len(_active_copies(env, api_token, file_id)) == 2, "both copies")
+    # A repair run already under way may have scanned before the rot: start after it.
+    wait_for(lambda: _no_repair_running(env, api_token), "no repair run", timeout=300)
+    ses = _rw_ses(env, api_token)
+    victim = next(se for se in ses.values()
+                  if any(se["data_dir"].rglob(f"*{file_id}*.attr.json")))
+    sidecar = next(victim["data_dir"].rglob(f"*{file_id}*.attr.json"))
+    data = sidecar.with_name(sidecar.name.removesuffix(".attr.json"))
+    rotten = bytearray(data.read_bytes())
+    rotten[0] ^= 0x01
+    data.write_bytes(bytes(rotten))
+    scrub = httpx.post(victim["api_url"] + "/api/v1/maintenance/fixity", params={"all": "true"},
+                       headers=_headers(api_token), timeout=120)
+    assert scrub.status_code == 200, scrub.text
+    healthy = next(name for name in ses if name != victim["name"])
+    return {"file_id": file_id, "victim": victim["name"], "healthy": healthy,
+            "data": str(data), "body": body.hex()}
+
+
+class TestCopiesPanel:
+    def test_repair_now_rewrites_a_quarantined_copy_and_the_panel_says_so(
+        self, admin_page: Page, quarantined_copy
+    ):
+        page = admin_page
+        file_id = quarantined_copy["file_id"]
+        page.goto("/dashboard")
+        panel = page.get_by_test_id("copies-panel")
+        expect(panel.get_by_test_id("copies-scanned")).to_be_visible()
+        page.get_by_test_id("copies-repair").click()
+        expect(page.get_by_test_id("copies-running")).to_be_visible()
+        expect(page.get_by_test_id("copies-repair")).to_be_disabled()
+        # The page follows the run's saga and reloads the report when it ends.
+        expect(page.get_by_test_id("copies-running")).to_have_count(0, timeout=300_000)
+        under = panel.get_by_test_id("copies-under-list")
+        expect(under).to_contain_text(file_id)
+        entry = under.locator("li", has_text=file_id)
+        expect(entry).to_contain_text("1 of 2 copies healthy")
+        expect(entry).to_contain_text(f"quarantined on {quarantined_copy['victim']}")
+        count = int(panel.get_by_test_id("copies-under").locator(".n").inner_text()
+                    .replace(",", ""))
+        assert count >= 1
+        repaired = panel.get_by_test_id("copies-repaired").locator("li", has_text=file_id)
+        expect(repaired).to_contain_text(
+            f"rewritten on {quarantined_copy['victim']} from {quarantined_copy['healthy']}")
+        expect(panel.get_by_test_id("copies-last-run")).to_contain_text(
+            re.compile(r"Copies made: [1-9]"))
+        assert Path(quarantined_copy["data"]).read_bytes() == bytes.fromhex(
+            quarantined_copy["body"])
+        expect(page.locator("simple-snack-bar")).to_have_count(0)
+        shot(page, "i10-copies-panel-en-desktop")
+
+        # The file's page lists its copies by SE name, healthy and verified.
+        entry.get_by_role("link").click()
+        expect(page).to_have_url(re.compile(rf"/files/{file_id}$"))
+        copies = page.get_by_test_id("file-copies")
+        expect(copies.locator("tr")).to_have_count(2)
+        for name in (quarantined_copy["victim"], quarantined_copy["healthy"]):
+            expect(copies.get_by_test_id(f"copy-{name}")).to_contain_text("healthy")
+        shot(page, "i10-file-copies-en-desktop")
+
+    @pytest.mark.parametrize("lang", ["en", "ru"])
+    def test_panel_fits_a_phone_in_both_languages(self, admin_page: Page, lang):
+        page = admin_page
+        page.set_viewport_size(PHONE)
+        page.get_by_test_id(f"lang-{lang}").click()
+        try:
+            page.goto("/dashboard")
+            panel = page.get_by_test_id("copies-panel")
+            expect(panel.locator("h2")).to_have_text("Copies" if lang == "en" else "Копии")
+            expect(panel.get_by_test_id("copies-repair")).to_have_text(
+                "Repair now" if lang == "en" else "Восстановить сейчас")
+            expect(panel.get_by_test_id("copies-seen")).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            _no_sideways_scroll(page)
+            shot(page, f"i10-dashboard-{lang}-phone")
+        finally:
+            page.get_by_test_id("lang-en").click()
+
+    @pytest.mark.parametrize("kind", ["503", "down"])
+    def test_a_failed_report_is_shown_with_retry(self, admin_page: Page, kind):
+        page = admin_page
+        _api_failure(page, "**/api/v1/copies/report", kind)
+        page.goto("/dashboard")
+        panel = page.get_by_test_id("copies-panel")
+        expect(panel.get_by_test_id("state-error")).to_contain_text(
+            "Could not load the copies report")
+        expect(panel.get_by_test_id("copies-under")).to_have_count(0)
+        page.unroute("**/api/v1/copies/report")
+        panel.get_by_test_id("state-retry").click()
+        expect(panel.get_by_test_id("copies-under")).to_be_visible()
+
+    def test_readonly_administrator_sees_the_report_but_no_repair_button(
+        self, page: Page, env, api_token
+    ):
+        username = f"copyview{uuid.uuid4().hex[:6]}"
+        password = f"Rd-{uuid.uuid4().hex}-x9"
+        created = httpx.post(env["ADMIN_URL"] + "/api/v1/admin-users", headers=_headers(api_token),
+                             json={"username": username, "password": password, "role": "readonly"})
+        assert created.status_code == 201, created.text
+        login(page, username, password)
+        panel = page.get_by_test_id("copies-panel")
+        expect(panel.get_by_test_id("copies-seen")).to_be_visible()
+        expect(panel.get_by_test_id("copies-repair")).to_have_count(0)
