@@ -185,3 +185,110 @@ class TestCopiesPanel:
         panel = page.get_by_test_id("copies-panel")
         expect(panel.get_by_test_id("copies-seen")).to_be_visible()
         expect(panel.get_by_test_id("copies-repair")).to_have_count(0)
+
+
+# --- issue 16: file-page actions and bulk actions ---------------------------------------------
+
+
+def _upload(env, token: str, name: str, policy: str = "temporary", **data) -> str:
+    r = httpx.post(env["INGESTER_URL"] + "/api/v1/files", headers=_headers(token),
+                   data={"retention_policy": policy, **data},
+                   files={"file": (name, f"{name} {uuid.uuid4()}".encode(), "text/plain")},
+                   timeout=120)
+    assert r.status_code == 201, r.text
+    file_id = r.json()["file_id"]
+    _wait_indexed(env, token, file_id)
+    return file_id
+
+
+def _meta(env, token: str, file_id: str) -> dict | None:
+    r = httpx.get(f"{env['QUERY_URL']}/api/v1/files/{file_id}", headers=_headers(token))
+    return r.json() if r.status_code == 200 else None
+
+
+class TestFileActions:
+    def test_metadata_is_edited_on_the_file_page(self, admin_page: Page, env, api_token):
+        file_id = _upload(env, api_token, f"правка-{uuid.uuid4().hex[:6]}.txt",
+                          description="черновик")
+        page = admin_page
+        page.goto(f"/files/{file_id}")
+        page.get_by_test_id("file-edit").click()
+        expect(page.get_by_test_id("edit-description")).to_have_value("черновик")
+        page.get_by_test_id("edit-description").fill("Акт сверки, подписан")
+        page.get_by_test_id("edit-tags").fill("акт, 2026, акт")
+        page.get_by_test_id("edit-custom").fill("[1, 2]")
+        page.get_by_test_id("edit-save").click()
+        expect(page.get_by_test_id("edit-custom-error")).to_be_visible()  # not sent
+        page.get_by_test_id("edit-custom").fill('{"договор": "№5"}')
+        shot(page, "i16-file-edit-en-desktop")
+        page.get_by_test_id("edit-save").click()
+        expect(page.locator("simple-snack-bar")).to_contain_text("Saved on every copy")
+        expect(page.locator("dl.kv").first).to_contain_text("Акт сверки, подписан")
+        expect(page.locator("dl.kv").first).to_contain_text("акт, 2026")
+        wait_for(lambda: (_meta(env, api_token, file_id) or {}).get("tags") == ["акт", "2026"],
+                 "the catalogue to follow the change")
+        assert _meta(env, api_token, file_id)["custom"] == {"договор": "№5"}
+        expect(page.get_by_test_id("file-history")).to_contain_text("File metadata changed")
+
+    def test_a_temporary_file_is_deleted_after_a_confirmation(
+        self, admin_page: Page, env, api_token
+    ):
+        name = f"удалить-{uuid.uuid4().hex[:6]}.txt"
+        file_id = _upload(env, api_token, name)
+        page = admin_page
+        page.goto(f"/files/{file_id}")
+        page.get_by_test_id("file-delete").click()
+        expect(page.locator("app-confirm-dialog")).to_contain_text(name)
+        page.get_by_test_id("confirm-cancel").click()
+        assert _meta(env, api_token, file_id) is not None
+        page.get_by_test_id("file-delete").click()
+        page.get_by_test_id("confirm-ok").click()
+        expect(page.locator("simple-snack-bar")).to_contain_text(f"“{name}” deleted")
+        expect(page).to_have_url(re.compile(r"/files$"))
+        wait_for(lambda: _meta(env, api_token, file_id) is None, "the catalogue to drop it")
+
+    def test_a_permanent_file_can_be_edited_but_not_deleted(
+        self, admin_page: Page, env, system_token
+    ):
+        file_id = _upload(env, system_token, f"навсегда-{uuid.uuid4().hex[:6]}.txt",
+                          "permanent")
+        page = admin_page
+        page.goto(f"/files/{file_id}")
+        expect(page.get_by_test_id("file-edit")).to_be_visible()
+        expect(page.get_by_test_id("file-delete")).to_have_count(0)
+
+    @pytest.mark.parametrize("lang", ["en", "ru"])
+    def test_edit_dialog_fits_a_phone(self, admin_page: Page, env, api_token, lang):
+        file_id = _upload(env, api_token, f"phone-{uuid.uuid4().hex[:6]}.txt")
+        page = admin_page
+        page.set_viewport_size(PHONE)
+        page.get_by_test_id(f"lang-{lang}").click()
+        try:
+            page.goto(f"/files/{file_id}")
+            expect(page.get_by_test_id("file-delete")).to_have_text(
+                "Delete" if lang == "en" else "Удалить")
+            _no_sideways_scroll(page)
+            shot(page, f"i16-file-actions-{lang}-phone")
+            page.get_by_test_id("file-edit").click()
+            dialog = page.locator("mat-dialog-container")
+            expect(dialog).to_contain_text("Edit the file’s metadata" if lang == "en"
+                                           else "Изменить метаданные файла")
+            assert dialog.bounding_box()["width"] <= PHONE["width"]
+            shot(page, f"i16-file-edit-{lang}-phone")
+            page.get_by_test_id("edit-cancel").click()
+        finally:
+            page.get_by_test_id("lang-en").click()
+
+    def test_readonly_administrator_sees_no_file_actions(self, page: Page, env, api_token):
+        file_id = _upload(env, api_token, f"ro-{uuid.uuid4().hex[:6]}.txt")
+        username = f"fileview{uuid.uuid4().hex[:6]}"
+        password = f"Rd-{uuid.uuid4().hex}-x9"
+        created = httpx.post(env["ADMIN_URL"] + "/api/v1/admin-users", headers=_headers(api_token),
+                             json={"username": username, "password": password, "role": "readonly"})
+        assert created.status_code == 201, created.text
+        login(page, username, password)
+        page.goto(f"/files/{file_id}")
+        expect(page.get_by_test_id("file-download")).to_be_visible()
+        expect(page.get_by_test_id("file-edit")).to_have_count(0)
+        expect(page.get_by_test_id("file-delete")).to_have_count(0)
+

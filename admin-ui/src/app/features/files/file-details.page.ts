@@ -20,6 +20,7 @@ import { Saga, SagasApi } from '../sagas/sagas.api';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FileMeta, FilesApi } from './files.api';
 import { FilePreview } from './preview';
+import { FileEditDialog } from './file-edit.dialog';
 import { AuditApi, AuditEvent } from '../audit/audit.api';
 import { ActionPipe } from '../../shared/audit-action';
 
@@ -36,6 +37,12 @@ const POLL_MS = 3000;
         <button mat-flat-button (click)="download(f)" [disabled]="downloading() !== null || f.storage_element_mode === 'ar'" data-testid="file-download">{{ 'files.download' | t }}</button>
         @if (canFinalize(f)) {
           <button mat-stroked-button (click)="finalize(f)" data-testid="file-finalize">{{ 'files.finalize' | t }}</button>
+        }
+        @if (canEdit(f)) {
+          <button mat-stroked-button (click)="edit(f)" data-testid="file-edit">{{ 'common.edit' | t }}</button>
+        }
+        @if (canDelete(f)) {
+          <button mat-stroked-button class="warn" (click)="remove(f)" data-testid="file-delete">{{ 'common.delete' | t }}</button>
         }
       </div>
       @if (downloading() !== null) {
@@ -117,7 +124,8 @@ const POLL_MS = 3000;
                       (retry)="load()" />
     }
   `,
-  styles: `.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; margin-top: 8px; }
+  styles: `button.warn:not(:disabled) { color: #b3261e; }
+           .grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; margin-top: 8px; }
            h3 { margin-top: 0; font-size: 16px; } .event { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 4px 0; border-bottom: 1px solid #f0f1f3; }
            .back { display: inline-block; margin-bottom: 8px; cursor: pointer; }
            .banner { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; } .banner mat-progress-bar { flex-basis: 100%; }
@@ -229,6 +237,49 @@ export class FileDetailsPage implements OnInit {
     e.preventDefault();
     if (history.length > 1 && this.router.lastSuccessfulNavigation()?.previousNavigation) history.back();
     else void this.router.navigate(['/files']);
+  }
+
+  /** Changes go to every copy; the admin module checks again (owner or storage:admin, SE modes). */
+  private mayChange(f: FileMeta): boolean {
+    return f.status === 'active' && (this.auth.can('storage:admin') || f.uploaded_by.id === this.auth.claims()?.sub);
+  }
+
+  canEdit(f: FileMeta): boolean {
+    return this.auth.can('files:write') && this.mayChange(f) && ['edit', 'rw'].includes(f.storage_element_mode ?? '');
+  }
+
+  /** Only files on edit storage elements can be deleted; permanent ones leave by retention. */
+  canDelete(f: FileMeta): boolean {
+    return this.auth.can('files:delete') && this.mayChange(f) && f.storage_element_mode === 'edit' && !this.finalizedAt(f);
+  }
+
+  edit(f: FileMeta): void {
+    this.dialog
+      .open<FileEditDialog, FileMeta, FileMeta>(FileEditDialog, { data: f, width: '560px', maxWidth: '96vw' })
+      .afterClosed()
+      .subscribe((changed) => {
+        if (!changed) return;
+        this.file.set(changed);
+        this.notify.ok('fileEdit.saved');
+        if (this.canAudit()) this.loadHistory();
+      });
+  }
+
+  remove(f: FileMeta): void {
+    confirm(this.dialog, {
+      title: this.i18n.t('fileDelete.title'),
+      message: this.i18n.t('fileDelete.message', { name: f.original_filename }),
+      confirm: this.i18n.t('common.delete'),
+      danger: true,
+    })
+      .pipe(filter((ok) => ok === true), switchMap(() => this.api.remove(f.file_id)))
+      .subscribe({
+        next: () => {
+          this.notify.ok('fileDelete.done', { name: f.original_filename });
+          void this.router.navigate(['/files']);
+        },
+        error: (e) => this.notify.error(e),
+      });
   }
 
   canFinalize(f: FileMeta): boolean {

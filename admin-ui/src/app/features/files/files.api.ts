@@ -33,6 +33,13 @@ export interface FileMeta {
   copies?: FileCopy[];
 }
 
+export interface FileUpdate {
+  description?: string | null;
+  version?: string | null;
+  tags?: string[];
+  custom?: Record<string, unknown>;
+}
+
 export interface FileCopy {
   storage_element_id: string;
   state: 'active' | 'expected' | 'deleted' | string;
@@ -155,6 +162,14 @@ export class FilesApi {
       responseType: 'blob',
       observe: 'response',
     });
+  }
+  /** Changes metadata on every copy (admin module); absent fields stay as they are. */
+  update(id: string, changes: FileUpdate): Observable<FileMeta> {
+    return this.http.patch<FileMeta>(`/api/v1/files/${id}`, changes);
+  }
+  /** Deletes every copy (files on edit storage elements only). */
+  remove(id: string): Observable<void> {
+    return this.http.delete<void>(`/api/v1/files/${id}`);
   }
   finalize(id: string): Observable<{ id: string; state: string }> {
     return this.http.post<{ id: string; state: string }>(`/api/v1/files/${id}/finalize`, {});
