@@ -292,3 +292,77 @@ class TestFileActions:
         expect(page.get_by_test_id("file-edit")).to_have_count(0)
         expect(page.get_by_test_id("file-delete")).to_have_count(0)
 
+
+class TestBulkActions:
+    def test_tags_are_added_and_files_deleted_with_a_result_per_file(
+        self, admin_page: Page, env, api_token, system_token
+    ):
+        marker = uuid.uuid4().hex[:8]
+        temporary = [_upload(env, api_token, f"пачка-{marker}-{i}.txt", tags='["старый"]')
+                     for i in range(3)]
+        permanent = _upload(env, system_token, f"пачка-{marker}-p.txt", "permanent")
+        page = admin_page
+        page.goto(f"/files?q=пачка-{marker}&mode=partial")
+        expect(page.get_by_test_id("files-total")).to_have_text("Found: 4")
+        page.get_by_test_id("tick-page").click()
+        bar = page.get_by_test_id("bulk-bar")
+        expect(bar.get_by_test_id("bulk-tag")).to_have_text("Add tags (4)")
+        expect(bar.get_by_test_id("bulk-delete")).to_have_text("Delete (3)")
+
+        # One file's change fails (the admin module answers 503): its row says so.
+        failing = temporary[0]
+        page.route(f"**/api/v1/files/{failing}", lambda r: r.fulfill(
+            status=503, content_type="application/json",
+            body='{"error": {"code": "STORAGE_UNAVAILABLE", "message": "se-edit-1 is away"}}')
+            if r.request.method == "PATCH" else r.continue_())
+        bar.get_by_test_id("bulk-tag").click()
+        expect(page.get_by_test_id("bulk-run")).to_be_disabled()  # no tags typed yet
+        page.get_by_test_id("bulk-tags").fill("проверено, 2026")
+        page.get_by_test_id("bulk-run").click()
+        expect(page.get_by_test_id("bulk-summary")).to_have_text("3 of 4 done")
+        results = page.get_by_test_id("bulk-result")
+        expect(results.filter(has_text="se-edit-1 is away")).to_have_count(1)
+        expect(page.locator("[data-testid=bulk-result][data-state=ok]")).to_have_count(3)
+        shot(page, "i16-bulk-tags-en-desktop")
+        page.get_by_test_id("bulk-close").click()
+        page.unroute(f"**/api/v1/files/{failing}")
+        expect(bar).to_contain_text("1 selected")  # the failed one stays ticked
+        for file_id in [*temporary[1:], permanent]:
+            want = ["старый", "проверено", "2026"] if file_id != permanent else [
+                "проверено", "2026"]
+            wait_for(lambda f=file_id, w=want: (_meta(env, api_token, f) or {}).get("tags") == w,
+                     f"tags of {file_id}")
+        assert _meta(env, api_token, failing)["tags"] == ["старый"]
+
+        page.get_by_test_id("tick-page").click()  # every file on the page ticked again
+        bar.get_by_test_id("bulk-delete").click()
+        dialog = page.get_by_test_id("bulk-dialog")
+        expect(dialog).to_contain_text("Not deletable and left alone: 1")
+        page.get_by_test_id("bulk-run").click()
+        expect(page.get_by_test_id("bulk-summary")).to_have_text("3 of 3 done")
+        page.get_by_test_id("bulk-close").click()
+        for file_id in temporary:
+            wait_for(lambda f=file_id: _meta(env, api_token, f) is None, f"{file_id} deleted")
+        assert _meta(env, api_token, permanent) is not None
+
+    @pytest.mark.parametrize("lang", ["en", "ru"])
+    def test_bulk_dialog_fits_a_phone(self, admin_page: Page, env, api_token, lang):
+        marker = uuid.uuid4().hex[:8]
+        for i in range(2):
+            _upload(env, api_token, f"тел-{marker}-{i}.txt")
+        page = admin_page
+        page.set_viewport_size(PHONE)
+        page.get_by_test_id(f"lang-{lang}").click()
+        try:
+            page.goto(f"/files?q=тел-{marker}&mode=partial")
+            page.get_by_test_id("tick").first.click()
+            page.get_by_test_id("tick").nth(1).click()
+            page.get_by_test_id("bulk-delete").click()
+            dialog = page.locator("mat-dialog-container")
+            expect(dialog).to_contain_text("Delete the selected files?" if lang == "en"
+                                           else "Удалить выбранные файлы?")
+            assert dialog.bounding_box()["width"] <= PHONE["width"]
+            shot(page, f"i16-bulk-delete-{lang}-phone")
+            page.get_by_test_id("bulk-cancel").click()
+        finally:
+            page.get_by_test_id("lang-en").click()

@@ -29,6 +29,7 @@ import { StatusChip } from '../../shared/status-chip';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FacetValue, FilesApi, SearchHit, SearchMode, SearchRequest } from './files.api';
 import { UploadDialog } from './upload.dialog';
+import { BulkData, BulkDialog } from './bulk.dialog';
 import { SavedSearch, SavedSearches } from './saved-searches';
 
 const FACET_FIELDS = ['tags', 'content_type', 'retention_policy', 'storage_element_id'] as const;
@@ -133,6 +134,7 @@ export class FilesPage implements OnInit {
   private readonly i18n = inject(I18nService);
   private readonly destroyRef = inject(DestroyRef);
   readonly canWrite = () => this.auth.can('files:write');
+  readonly canDelete = () => this.auth.can('files:delete');
   readonly facetFields = FACET_FIELDS;
   readonly pageSizes = PAGE_SIZES;
   readonly columns = ['select', 'name', 'size', 'type', 'retention', 'uploaded_by', 'created'];
@@ -359,6 +361,56 @@ export class FilesPage implements OnInit {
         toArray(),
       )
       .subscribe(() => this.bulkBusy.set(false));
+  }
+
+  /** Ticked files that may be deleted: active, on an edit SE (permanent ones leave by retention). */
+  deletable(): SearchHit[] {
+    return [...this.selection().values()].filter((f) => f.status === 'active' && f.storage_element_mode === 'edit' && !f.finalized_at);
+  }
+
+  taggable(): SearchHit[] {
+    return [...this.selection().values()].filter((f) => f.status === 'active' && ['edit', 'rw'].includes(f.storage_element_mode ?? ''));
+  }
+
+  bulkDelete(): void {
+    const files = this.deletable();
+    this.openBulk({
+      title: this.i18n.t('bulk.deleteTitle'),
+      message: this.i18n.t('bulk.deleteMessage', { n: files.length, skipped: this.selection().size - files.length }),
+      confirm: this.i18n.t('bulk.deleteConfirm', { n: files.length }),
+      danger: true,
+      files,
+      run: (f) => this.api.remove(f.file_id),
+    });
+  }
+
+  bulkTag(): void {
+    const files = this.taggable();
+    this.openBulk({
+      title: this.i18n.t('bulk.tagTitle'),
+      message: this.i18n.t('bulk.tagMessage', { n: files.length, skipped: this.selection().size - files.length }),
+      confirm: this.i18n.t('bulk.tagConfirm'),
+      askTags: true,
+      files,
+      run: (f, tags) => this.api.update(f.file_id, { tags: [...new Set([...f.tags, ...tags])] }),
+    });
+  }
+
+  /** After a bulk action the files that succeeded are unticked and the list is searched again
+   * (the catalogue follows the storage elements' events, so the change may show a moment later). */
+  private openBulk(data: BulkData): void {
+    this.dialog
+      .open<BulkDialog, BulkData, string[]>(BulkDialog, { data, width: '560px', maxWidth: '96vw', disableClose: true })
+      .afterClosed()
+      .subscribe((ok) => {
+        if (!ok?.length) return;
+        this.selection.update((m) => {
+          const next = new Map(m);
+          for (const id of ok) next.delete(id);
+          return next;
+        });
+        this.fetch();
+      });
   }
 
   clear(): void {
