@@ -8,8 +8,10 @@ test_ui_admin; screenshots land in .artstore/screenshots/.
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -366,3 +368,36 @@ class TestBulkActions:
             page.get_by_test_id("bulk-cancel").click()
         finally:
             page.get_by_test_id("lang-en").click()
+
+
+class TestZipDownload:
+    def test_ticked_files_download_as_one_zip(self, admin_page: Page, env, api_token, tmp_path):
+        marker = uuid.uuid4().hex[:8]
+        names = [f"архив-{marker}-{i}.txt" for i in range(3)]
+        ids = [_upload(env, api_token, name) for name in names]
+        page = admin_page
+        page.goto(f"/files?q=архив-{marker}&mode=partial")
+        expect(page.get_by_test_id("files-total")).to_have_text("Found: 3")
+        page.get_by_test_id("tick-page").click()
+        button = page.get_by_test_id("bulk-download")
+        expect(button).to_have_text("Download as ZIP (3)")
+        with page.expect_download() as info:
+            button.click()
+        assert re.fullmatch(r"artstore-\d{8}-\d{6}\.zip", info.value.suggested_filename)
+        saved = tmp_path / "selection.zip"
+        info.value.save_as(saved)
+        with zipfile.ZipFile(io.BytesIO(saved.read_bytes())) as zf:
+            assert zf.testzip() is None
+            assert sorted(zf.namelist()) == sorted(names)
+            for name, file_id in zip(names, ids, strict=True):
+                assert zf.read(name).startswith(f"{name} ".encode())
+                assert _meta(env, api_token, file_id)["size"] == len(zf.read(name))
+
+    def test_a_failed_archive_says_why(self, admin_page: Page, env, api_token):
+        _upload(env, api_token, f"zipfail-{uuid.uuid4().hex[:6]}.txt")
+        page = admin_page
+        page.goto("/files?q=zipfail-&mode=partial")
+        page.get_by_test_id("tick").first.click()
+        _api_failure(page, "**/api/v1/files/archive", "503")
+        page.get_by_test_id("bulk-download").click()
+        expect(page.locator("simple-snack-bar")).to_contain_text("query module is restarting")

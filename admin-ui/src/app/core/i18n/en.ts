@@ -364,7 +364,7 @@ export const EN = {
   'saved.name': 'Name of the search',
   'saved.needSearch': 'Search or filter first',
   'bulk.selected': '{n} selected',
-  'bulk.download': 'Download each',
+  'bulk.download': 'Download as ZIP ({n})',
   'bulk.finalize': 'Make permanent ({n})',
   'bulk.noneTemporary': 'None of the selected files is temporary',
   'bulk.clear': 'Clear selection',

@@ -366,7 +366,7 @@ export const RU: Record<MessageKey, string> = {
   'saved.name': 'Название поиска',
   'saved.needSearch': 'Сначала задайте поиск или фильтр',
   'bulk.selected': 'Выбрано: {n}',
-  'bulk.download': 'Скачать каждый',
+  'bulk.download': 'Скачать ZIP ({n})',
   'bulk.finalize': 'Сделать постоянными ({n})',
   'bulk.noneTemporary': 'Среди выбранных нет временных файлов',
   'bulk.clear': 'Снять выбор',

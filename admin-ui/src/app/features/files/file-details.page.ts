@@ -12,7 +12,7 @@ import { AuthService } from '../../core/auth/auth.service';
 import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { confirm } from '../../shared/confirm-dialog';
-import { saveBlob } from '../../shared/download';
+import { saveBlob, withJsonError } from '../../shared/download';
 import { LoadState } from '../../shared/load-state';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
@@ -300,7 +300,7 @@ export class FileDetailsPage implements OnInit {
       },
       error: (e) => {
         this.downloading.set(null);
-        this.notify.error(e);
+        void withJsonError(e).then((err) => this.notify.error(err));
       },
     });
   }

@@ -163,6 +163,11 @@ export class FilesApi {
       observe: 'response',
     });
   }
+  /** Several files as one ZIP, streamed by the query module (each member checked against its
+   * SHA-256 there); the browser holds the answer as a Blob before saving it. */
+  archive(ids: string[]): Observable<HttpResponse<Blob>> {
+    return this.http.post('/api/v1/files/archive', { file_ids: ids }, { responseType: 'blob', observe: 'response' });
+  }
   /** Changes metadata on every copy (admin module); absent fields stay as they are. */
   update(id: string, changes: FileUpdate): Observable<FileMeta> {
     return this.http.patch<FileMeta>(`/api/v1/files/${id}`, changes);

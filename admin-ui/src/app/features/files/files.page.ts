@@ -16,8 +16,7 @@ import { MatSortModule, Sort } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { ActivatedRoute, Params, Router, RouterLink } from '@angular/router';
 import { Subscription, catchError, concatMap, from, map, of, toArray } from 'rxjs';
-import { HttpEventType, HttpResponse } from '@angular/common/http';
-import { saveBlob } from '../../shared/download';
+import { saveBlob, withJsonError } from '../../shared/download';
 import { Notifier } from '../../shared/notify';
 
 import { AuthService } from '../../core/auth/auth.service';
@@ -339,28 +338,26 @@ export class FilesPage implements OnInit {
       });
   }
 
-  /** Saves each ticked file (one download after another; there is no ZIP endpoint yet). */
+  /** Ticked files that can be read (not archived, not deleted). */
+  downloadable(): SearchHit[] {
+    return [...this.selection().values()].filter((f) => f.storage_element_mode !== 'ar' && f.status !== 'deleted');
+  }
+
+  /** The ticked files as one ZIP, streamed by the query module. */
   bulkDownload(): void {
-    const files = [...this.selection().values()].filter((f) => f.storage_element_mode !== 'ar' && f.status !== 'deleted');
+    const files = this.downloadable();
     if (!files.length) return;
     this.bulkBusy.set(true);
-    from(files)
-      .pipe(
-        concatMap((f) =>
-          this.api.download(f.file_id).pipe(
-            map((ev) => {
-              if (ev.type === HttpEventType.Response) saveBlob(ev as HttpResponse<Blob>, f.original_filename);
-              return ev.type === HttpEventType.Response;
-            }),
-            catchError((e) => {
-              this.notify.error(e);
-              return of(false);
-            }),
-          ),
-        ),
-        toArray(),
-      )
-      .subscribe(() => this.bulkBusy.set(false));
+    this.api.archive(files.map((f) => f.file_id)).subscribe({
+      next: (res) => {
+        saveBlob(res, 'artstore.zip');
+        this.bulkBusy.set(false);
+      },
+      error: (e) => {
+        this.bulkBusy.set(false);
+        void withJsonError(e).then((err) => this.notify.error(err));
+      },
+    });
   }
 
   /** Ticked files that may be deleted: active, on an edit SE (permanent ones leave by retention). */
