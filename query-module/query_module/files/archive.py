@@ -1,10 +1,12 @@
 """``POST /api/v1/files/archive``: several files as one ZIP, streamed.
 
 The archive is never built in memory or on disk: each member is relayed from one of the file's
-copies (the download path's failover) through ``stream-zip`` (ZIP64 with data descriptors,
-deflate at level 1 in a worker thread). Every member's bytes are hashed on the way and compared
-with the catalogue's SHA-256 and size; on a mismatch the stream is aborted, so the client never
-gets a well-formed archive holding bad bytes. Count and total size are bounded
+copies (the download path's failover) through ``stream-zip`` (ZIP64 with data descriptors, in
+a worker thread). Members are deflated at level 0 (stored blocks): most documents are compressed
+already, and level 1 cut the archive's rate about fivefold (README-PROJECT.md, issue 16).
+Every member's bytes are hashed on the way and compared with the catalogue's SHA-256 and size;
+on a mismatch the stream is aborted, so the client never gets a well-formed archive holding
+bad bytes. Count and total size are bounded
 (``ARCHIVE_MAX_FILES``, ``ARCHIVE_MAX_BYTES``) and checked before the first byte is sent.
 """
 
@@ -116,7 +118,7 @@ async def archive(
         try:
             async for data in async_stream_zip(
                     members(), chunk_size=chunk,
-                    get_compressobj=lambda: zlib.compressobj(wbits=-zlib.MAX_WBITS, level=1)):
+                    get_compressobj=lambda: zlib.compressobj(wbits=-zlib.MAX_WBITS, level=0)):
                 sent += len(data)
                 yield data
         except Exception as exc:
