@@ -108,6 +108,15 @@ class TestEditMetadata:
         assert_error(system.admin("PATCH", f"/api/v1/files/{file_id}", json=body), 422)
         assert stored_copies(system, file_id) == before
 
+    def test_a_change_the_se_refuses_keeps_its_status_and_changes_nothing(self, system):
+        file_id = upload(system, description="small")["file_id"]
+        before = stored_copies(system, file_id)
+        big = {"description": "д" * 2000, "custom": {"note": "ж" * 3000}}  # sidecar > 4 KiB
+        error = assert_error(system.admin("PATCH", f"/api/v1/files/{file_id}", json=big), 422,
+                             "FILE_CHANGE_REJECTED")
+        assert error["details"]["upstream_code"]
+        assert stored_copies(system, file_id) == before
+
     def test_another_accounts_file_is_refused_and_the_refusal_audited(self, system):
         owner, other = account(system, "USER"), account(system, "USER")
         file_id = upload(owner, description="mine")["file_id"]

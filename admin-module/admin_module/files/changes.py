@@ -46,9 +46,17 @@ class FileNotChangeable(Conflict):
 
 
 class FileChangeRejected(ArtStoreError):
-    """A storage element refused the change after the checks here passed."""
+    """A storage element refused the change after the checks here passed (its 4xx status is
+    kept: e.g. 422 when the sidecar would outgrow its size limit)."""
 
     status_code, code, message = 409, "FILE_CHANGE_REJECTED", "A storage element refused the change"
+
+
+def _rejected(exc: SERejected, file_id: uuid.UUID, se: StorageElement) -> FileChangeRejected:
+    return FileChangeRejected(
+        exc.message, status_code=exc.status_code if 400 <= exc.status_code < 500 else 409,
+        details={"file_id": str(file_id), "storage_element_id": str(se.id),
+                 "upstream_code": exc.code})
 
 
 Found = list[tuple[StorageElement, FileAttributes]]
@@ -107,9 +115,7 @@ async def update(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
         try:
             await plane.client.patch_file(se, file_id, fields)
         except SERejected as exc:
-            raise FileChangeRejected(exc.message, details={
-                "file_id": str(file_id), "storage_element_id": str(se.id),
-                "upstream_code": exc.code}) from exc
+            raise _rejected(exc, file_id, se) from exc
     await audit.record(session, action="file.updated", actor=principal.name or principal.subject,
                        resource_type="file", resource_id=str(file_id),
                        details={"fields": sorted(fields),
@@ -127,9 +133,7 @@ async def delete(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
         try:
             await plane.client.delete_file(se, file_id)
         except SERejected as exc:
-            raise FileChangeRejected(exc.message, details={
-                "file_id": str(file_id), "storage_element_id": str(se.id),
-                "upstream_code": exc.code}) from exc
+            raise _rejected(exc, file_id, se) from exc
     await audit.record(session, action="file.deleted", actor=principal.name or principal.subject,
                        resource_type="file", resource_id=str(file_id),
                        details={"original_filename": found[0][1].original_filename,
