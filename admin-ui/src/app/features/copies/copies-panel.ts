@@ -16,7 +16,6 @@ import { StorageElement } from '../storage-elements/storage-elements.api';
 import { CopiesApi, CopiesReport, CopyEntry } from './copies.api';
 
 const POLL_MS = 2000;
-const SHOWN = 20;
 const TERMINAL = ['completed', 'compensated', 'failed'];
 
 /** The repairer's last scan (issue 10): files below their copy target or lost, the SEs that
@@ -72,7 +71,7 @@ const TERMINAL = ['completed', 'compensated', 'failed'];
           @if (group.items.length) {
             <h3>{{ group.key | t }}</h3>
             <ul class="files" [attr.data-testid]="group.testid">
-              @for (e of group.items.slice(0, shown); track e.file_id) {
+              @for (e of group.items; track e.file_id) {
                 <li><a [routerLink]="['/files', e.file_id]" class="id" [title]="e.file_id">{{ e.file_id }}</a>
                   <span class="muted">{{ 'copies.healthyOf' | t: { n: e.healthy.length, target: e.target } }}</span>
                   @if (e.quarantined.length) { <span class="warn-text">{{ 'copies.quarantinedOn' | t: { names: names(e.quarantined) } }}</span> }
@@ -80,7 +79,7 @@ const TERMINAL = ['completed', 'compensated', 'failed'];
                 </li>
               }
             </ul>
-            @if (group.total > shown) { <p class="muted">{{ 'copies.more' | t: { n: group.total - shown } }}</p> }
+            @if (group.total > group.items.length) { <p class="muted">{{ 'copies.more' | t: { n: group.total - group.items.length } }}</p> }
           }
         }
 
@@ -88,11 +87,11 @@ const TERMINAL = ['completed', 'compensated', 'failed'];
           <h3>{{ 'copies.lastRun' | t }}</h3>
           <p data-testid="copies-last-run">{{ 'copies.lastRunLine' | t: { ok: r.repaired?.length ?? 0, bad: r.failed?.length ?? 0 } }}</p>
           <ul class="files" data-testid="copies-repaired">
-            @for (o of (r.repaired ?? []).slice(0, shown); track o.file_id) {
+            @for (o of r.repaired ?? []; track o.file_id) {
               <li><a [routerLink]="['/files', o.file_id]" class="id" [title]="o.file_id">{{ o.file_id }}</a>
                 <span class="muted">{{ (o.rewritten ? 'copies.rewritten' : 'copies.copied') | t: { from: name(o.source), to: name(o.target) } }}</span></li>
             }
-            @for (o of (r.failed ?? []).slice(0, shown); track o.file_id) {
+            @for (o of r.failed ?? []; track o.file_id) {
               <li class="failed" data-testid="copies-failure"><a [routerLink]="['/files', o.file_id]" class="id" [title]="o.file_id">{{ o.file_id }}</a>
                 <span class="error-text">{{ o.error }}</span></li>
             }
@@ -117,7 +116,7 @@ const TERMINAL = ['completed', 'compensated', 'failed'];
     .list { border-collapse: collapse; min-width: 240px; }
     .list td { padding: 4px 8px; border-bottom: 1px solid #f0f1f3; }
     .num { text-align: right; font-variant-numeric: tabular-nums; }
-    .files { list-style: none; padding: 0; margin: 0; }
+    .files { list-style: none; padding: 0; margin: 0; max-height: 264px; overflow: auto; }
     .files li { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: baseline; padding: 4px 0; border-bottom: 1px solid #f0f1f3; min-width: 0; }
     .files .id { max-width: 100%; }
   `,
@@ -135,7 +134,6 @@ export class CopiesPanel implements OnInit {
   readonly error = signal<string | null>(null);
   /** The saga id of a repair run this page started and follows. */
   readonly running = signal<string | null>(null);
-  readonly shown = SHOWN;
 
   readonly sole = computed(() =>
     Object.entries(this.report()?.sole_copies ?? {})
