@@ -149,6 +149,9 @@ class TestLegalHoldsEndToEnd:
         assert err["details"]["legal_holds"] == [hold["id"]]
         assert_error(admin_api.admin("POST", f"/api/v1/files/{held}/finalize"), 409,
                      "FILE_ON_HOLD")
+        err = assert_error(admin_api.admin("DELETE", f"/api/v1/files/{held}"), 409,
+                           "FILE_ON_HOLD")  # the console's delete, every copy checked first
+        assert err["details"]["legal_holds"] == [hold["id"]]
 
         # The SE index rebuilt from sidecars keeps the hold.
         r = httpx.post(f"{edit['api_url']}/api/v1/maintenance/rebuild", headers=admin,

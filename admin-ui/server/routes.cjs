@@ -24,6 +24,8 @@ function upstreamFor(method, url) {
   if (/^\/api\/v1\/files\/[^/]+\/finalize\/?$/.test(path)) return 'admin';
   if (path === '/api/v1/files' || path === '/api/v1/files/') return method === 'POST' ? 'ingester' : 'query';
   if (path === '/api/v1/files/batch') return 'ingester';
+  // One file: read through the query module, changed (PATCH, DELETE) through the admin module.
+  if (/^\/api\/v1\/files\/[^/]+\/?$/.test(path) && (method === 'PATCH' || method === 'DELETE')) return 'admin';
   if (path.startsWith('/api/v1/files/') || path.startsWith('/api/v1/search') || path.startsWith('/api/v1/admin/reindex')) {
     return 'query';
   }

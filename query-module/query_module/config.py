@@ -59,6 +59,9 @@ class Settings(ArtStoreSettings):
     SE_CONNECT_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     SE_READ_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
     DOWNLOAD_CHUNK_BYTES: int = Field(default=256 * 1024, ge=4096)
+    # POST /api/v1/files/archive (a streamed ZIP of a selection): its bounds
+    ARCHIVE_MAX_FILES: int = Field(default=1000, ge=1, le=10_000)
+    ARCHIVE_MAX_BYTES: int = Field(default=10 * 1024**3, ge=1)
     REINDEX_PAGE_SIZE: int = Field(default=500, ge=1, le=1000)
 
     # Document text extraction (a child process per file, with these limits)

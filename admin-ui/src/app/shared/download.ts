@@ -1,4 +1,4 @@
-import { HttpResponse } from '@angular/common/http';
+import { HttpErrorResponse, HttpResponse } from '@angular/common/http';
 
 /** The file name from a Content-Disposition header (RFC 6266 `filename*` preferred). */
 export function dispositionFilename(header: string | null, fallback: string): string {
@@ -25,4 +25,16 @@ export function saveBlob(res: HttpResponse<Blob>, fallbackName: string): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A failed call made with `responseType: 'blob'` carries its SPEC error body as a Blob: read it
+ * back into JSON so the message shown is the service's own. */
+export async function withJsonError(err: unknown): Promise<unknown> {
+  if (!(err instanceof HttpErrorResponse) || !(err.error instanceof Blob)) return err;
+  try {
+    const body = JSON.parse(await err.error.text());
+    return new HttpErrorResponse({ error: body, headers: err.headers, status: err.status, statusText: err.statusText, url: err.url ?? undefined });
+  } catch {
+    return err;
+  }
 }

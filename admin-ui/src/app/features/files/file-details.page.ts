@@ -12,7 +12,7 @@ import { AuthService } from '../../core/auth/auth.service';
 import { I18nService } from '../../core/i18n/i18n.service';
 import { I18N_PIPES } from '../../core/i18n/pipes';
 import { confirm } from '../../shared/confirm-dialog';
-import { saveBlob } from '../../shared/download';
+import { saveBlob, withJsonError } from '../../shared/download';
 import { LoadState } from '../../shared/load-state';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
@@ -20,6 +20,7 @@ import { Saga, SagasApi } from '../sagas/sagas.api';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FileMeta, FilesApi } from './files.api';
 import { FilePreview } from './preview';
+import { FileEditDialog } from './file-edit.dialog';
 import { AuditApi, AuditEvent } from '../audit/audit.api';
 import { ActionPipe } from '../../shared/audit-action';
 
@@ -36,6 +37,12 @@ const POLL_MS = 3000;
         <button mat-flat-button (click)="download(f)" [disabled]="downloading() !== null || f.storage_element_mode === 'ar'" data-testid="file-download">{{ 'files.download' | t }}</button>
         @if (canFinalize(f)) {
           <button mat-stroked-button (click)="finalize(f)" data-testid="file-finalize">{{ 'files.finalize' | t }}</button>
+        }
+        @if (canEdit(f)) {
+          <button mat-stroked-button (click)="edit(f)" data-testid="file-edit">{{ 'common.edit' | t }}</button>
+        }
+        @if (canDelete(f)) {
+          <button mat-stroked-button class="warn" (click)="remove(f)" data-testid="file-delete">{{ 'common.delete' | t }}</button>
         }
       </div>
       @if (downloading() !== null) {
@@ -72,7 +79,7 @@ const POLL_MS = 3000;
         </div>
         <div class="panel">
           <dl class="kv">
-            <dt>{{ 'files.storageElement' | t }}</dt><dd><a [routerLink]="['/storage-elements', f.storage_element_id]">@if (seName(); as n) {{{ n }}} @else {<span class="id" [title]="f.storage_element_id">{{ f.storage_element_id }}</span>}</a>
+            <dt>{{ 'files.storageElement' | t }}</dt><dd><a [routerLink]="['/storage-elements', f.storage_element_id]">@if (seNames()[f.storage_element_id]; as n) {{{ n }}} @else {<span class="id" [title]="f.storage_element_id">{{ f.storage_element_id }}</span>}</a>
               @if (f.storage_element_mode) { <app-status [value]="f.storage_element_mode" prefix="mode" /> }</dd>
             <dt>{{ 'files.compression' | t }}</dt><dd>{{ f.compressed ? (f.compression_algorithm + ' · ' + (f.stored_size | bytes)) : ('common.no' | t) }}</dd>
             <dt>{{ 'files.finalizedAt' | t }}</dt>
@@ -84,6 +91,18 @@ const POLL_MS = 3000;
             </dd>
             <dt>{{ 'files.lastVerified' | t }}</dt><dd>{{ f.last_verified_at ? (f.last_verified_at | dt) : ('files.notVerified' | t) }}</dd>
           </dl>
+          <h4>{{ 'copies.fileTitle' | t }}</h4>
+          @if (f.copies?.length) {
+            <table class="copies" data-testid="file-copies">
+              @for (c of f.copies; track c.storage_element_id) {
+                <tr [attr.data-testid]="'copy-' + (seNames()[c.storage_element_id] ?? c.storage_element_id)">
+                  <td><a [routerLink]="['/storage-elements', c.storage_element_id]">@if (seNames()[c.storage_element_id]; as n) {{{ n }}} @else {<span class="id" [title]="c.storage_element_id">{{ c.storage_element_id }}</span>}</a></td>
+                  <td><span class="chip" [class]="'chip ' + c.state">{{ 'copies.state.' + c.state | t: null : c.state }}</span></td>
+                  <td class="muted">{{ c.last_verified_at ? ('copies.verified' | t: { at: (c.last_verified_at | dt) }) : ('files.notVerified' | t) }}</td>
+                </tr>
+              }
+            </table>
+          } @else { <p class="muted" data-testid="file-copies-none">{{ 'copies.none' | t }}</p> }
           <h4>{{ 'files.custom' | t }}</h4>
           @if (hasCustom(f)) { <pre class="json">{{ f.custom | json }}</pre> } @else { <p class="muted">—</p> }
         </div>
@@ -105,11 +124,16 @@ const POLL_MS = 3000;
                       (retry)="load()" />
     }
   `,
-  styles: `.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; margin-top: 8px; }
+  styles: `button.warn:not(:disabled) { color: #b3261e; }
+           .grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; margin-top: 8px; }
            h3 { margin-top: 0; font-size: 16px; } .event { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; padding: 4px 0; border-bottom: 1px solid #f0f1f3; }
            .back { display: inline-block; margin-bottom: 8px; cursor: pointer; }
            .banner { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; } .banner mat-progress-bar { flex-basis: 100%; }
            .json { background: #f6f7f9; padding: 8px; border-radius: 4px; overflow: auto; max-height: 300px; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+           .copies { border-collapse: collapse; width: 100%; } .copies td { padding: 4px 6px 4px 0; border-bottom: 1px solid #f0f1f3; font-size: 13px; }
+           .chip { display: inline-block; padding: 2px 8px; border-radius: 10px; font-size: 12px; background: #ececec; }
+           .chip.active { background: #e3f4e4; color: #1b5e20; } .chip.expected { background: #fff4d6; color: #7a5300; } .chip.deleted { background: #fde2e1; color: #8e1b17; }
+           @media (max-width: 599px) { .copies tr { display: grid; grid-template-columns: 1fr auto; } .copies td:last-child { grid-column: 1 / -1; } }
            @media (max-width: 959px) { .grid { grid-template-columns: minmax(0, 1fr); } }`,
 })
 export class FileDetailsPage implements OnInit {
@@ -127,7 +151,8 @@ export class FileDetailsPage implements OnInit {
   readonly loading = signal(true);
   readonly error = signal<string | null>(null);
   readonly notFound = signal(false);
-  readonly seName = signal<string | null>(null);
+  /** SE id → name, from the registry (ids are shown while it loads or without storage:read). */
+  readonly seNames = signal<Record<string, string | undefined>>({});
   private readonly auditApi = inject(AuditApi);
   readonly canAudit = () => this.auth.can('audit:read');
   /** The file's own audit trail (finalization, deletion, …). */
@@ -159,7 +184,10 @@ export class FileDetailsPage implements OnInit {
         this.loading.set(false);
         if (this.canAudit()) this.loadHistory();
         if (this.auth.can('storage:read')) {
-          this.seApi.get(f.storage_element_id).subscribe({ next: (se) => this.seName.set(se.name), error: () => undefined });
+          this.seApi.list().subscribe({
+            next: (p) => this.seNames.set(Object.fromEntries(p.items.map((se) => [se.id, se.name]))),
+            error: () => undefined,
+          });
           this.loadSaga();
         }
       },
@@ -211,6 +239,49 @@ export class FileDetailsPage implements OnInit {
     else void this.router.navigate(['/files']);
   }
 
+  /** Changes go to every copy; the admin module checks again (owner or storage:admin, SE modes). */
+  private mayChange(f: FileMeta): boolean {
+    return f.status === 'active' && (this.auth.can('storage:admin') || f.uploaded_by.id === this.auth.claims()?.sub);
+  }
+
+  canEdit(f: FileMeta): boolean {
+    return this.auth.can('files:write') && this.mayChange(f) && ['edit', 'rw'].includes(f.storage_element_mode ?? '');
+  }
+
+  /** Only files on edit storage elements can be deleted; permanent ones leave by retention. */
+  canDelete(f: FileMeta): boolean {
+    return this.auth.can('files:delete') && this.mayChange(f) && f.storage_element_mode === 'edit' && !this.finalizedAt(f);
+  }
+
+  edit(f: FileMeta): void {
+    this.dialog
+      .open<FileEditDialog, FileMeta, FileMeta>(FileEditDialog, { data: f, width: '560px', maxWidth: '96vw' })
+      .afterClosed()
+      .subscribe((changed) => {
+        if (!changed) return;
+        this.file.set(changed);
+        this.notify.ok('fileEdit.saved');
+        if (this.canAudit()) this.loadHistory();
+      });
+  }
+
+  remove(f: FileMeta): void {
+    confirm(this.dialog, {
+      title: this.i18n.t('fileDelete.title'),
+      message: this.i18n.t('fileDelete.message', { name: f.original_filename }),
+      confirm: this.i18n.t('common.delete'),
+      danger: true,
+    })
+      .pipe(filter((ok) => ok === true), switchMap(() => this.api.remove(f.file_id)))
+      .subscribe({
+        next: () => {
+          this.notify.ok('fileDelete.done', { name: f.original_filename });
+          void this.router.navigate(['/files']);
+        },
+        error: (e) => this.notify.error(e),
+      });
+  }
+
   canFinalize(f: FileMeta): boolean {
     const running = this.saga() && ['running', 'compensating'].includes(this.saga()!.state);
     return f.retention_policy === 'temporary' && !this.finalizedAt(f) && !running && f.status === 'active' && this.auth.can('files:write');
@@ -229,7 +300,7 @@ export class FileDetailsPage implements OnInit {
       },
       error: (e) => {
         this.downloading.set(null);
-        this.notify.error(e);
+        void withJsonError(e).then((err) => this.notify.error(err));
       },
     });
   }

@@ -29,6 +29,21 @@ export interface FileMeta {
   last_verified_at: string | null;
   storage_element_id: string;
   storage_element_mode: string | null;
+  /** Every copy the catalogue knows of (issue 10). */
+  copies?: FileCopy[];
+}
+
+export interface FileUpdate {
+  description?: string | null;
+  version?: string | null;
+  tags?: string[];
+  custom?: Record<string, unknown>;
+}
+
+export interface FileCopy {
+  storage_element_id: string;
+  state: 'active' | 'expected' | 'deleted' | string;
+  last_verified_at: string | null;
 }
 
 export interface SearchHit extends FileMeta {
@@ -147,6 +162,19 @@ export class FilesApi {
       responseType: 'blob',
       observe: 'response',
     });
+  }
+  /** Several files as one ZIP, streamed by the query module (each member checked against its
+   * SHA-256 there); the browser holds the answer as a Blob before saving it. */
+  archive(ids: string[]): Observable<HttpResponse<Blob>> {
+    return this.http.post('/api/v1/files/archive', { file_ids: ids }, { responseType: 'blob', observe: 'response' });
+  }
+  /** Changes metadata on every copy (admin module); absent fields stay as they are. */
+  update(id: string, changes: FileUpdate): Observable<FileMeta> {
+    return this.http.patch<FileMeta>(`/api/v1/files/${id}`, changes);
+  }
+  /** Deletes every copy (files on edit storage elements only). */
+  remove(id: string): Observable<void> {
+    return this.http.delete<void>(`/api/v1/files/${id}`);
   }
   finalize(id: string): Observable<{ id: string; state: string }> {
     return this.http.post<{ id: string; state: string }>(`/api/v1/files/${id}/finalize`, {});

@@ -16,8 +16,7 @@ import { MatSortModule, Sort } from '@angular/material/sort';
 import { MatTableModule } from '@angular/material/table';
 import { ActivatedRoute, Params, Router, RouterLink } from '@angular/router';
 import { Subscription, catchError, concatMap, from, map, of, toArray } from 'rxjs';
-import { HttpEventType, HttpResponse } from '@angular/common/http';
-import { saveBlob } from '../../shared/download';
+import { saveBlob, withJsonError } from '../../shared/download';
 import { Notifier } from '../../shared/notify';
 
 import { AuthService } from '../../core/auth/auth.service';
@@ -29,6 +28,7 @@ import { StatusChip } from '../../shared/status-chip';
 import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FacetValue, FilesApi, SearchHit, SearchMode, SearchRequest } from './files.api';
 import { UploadDialog } from './upload.dialog';
+import { BulkData, BulkDialog } from './bulk.dialog';
 import { SavedSearch, SavedSearches } from './saved-searches';
 
 const FACET_FIELDS = ['tags', 'content_type', 'retention_policy', 'storage_element_id'] as const;
@@ -133,6 +133,7 @@ export class FilesPage implements OnInit {
   private readonly i18n = inject(I18nService);
   private readonly destroyRef = inject(DestroyRef);
   readonly canWrite = () => this.auth.can('files:write');
+  readonly canDelete = () => this.auth.can('files:delete');
   readonly facetFields = FACET_FIELDS;
   readonly pageSizes = PAGE_SIZES;
   readonly columns = ['select', 'name', 'size', 'type', 'retention', 'uploaded_by', 'created'];
@@ -337,28 +338,76 @@ export class FilesPage implements OnInit {
       });
   }
 
-  /** Saves each ticked file (one download after another; there is no ZIP endpoint yet). */
+  /** Ticked files that can be read (not archived, not deleted). */
+  downloadable(): SearchHit[] {
+    return [...this.selection().values()].filter((f) => f.storage_element_mode !== 'ar' && f.status !== 'deleted');
+  }
+
+  /** The ticked files as one ZIP, streamed by the query module. */
   bulkDownload(): void {
-    const files = [...this.selection().values()].filter((f) => f.storage_element_mode !== 'ar' && f.status !== 'deleted');
+    const files = this.downloadable();
     if (!files.length) return;
     this.bulkBusy.set(true);
-    from(files)
-      .pipe(
-        concatMap((f) =>
-          this.api.download(f.file_id).pipe(
-            map((ev) => {
-              if (ev.type === HttpEventType.Response) saveBlob(ev as HttpResponse<Blob>, f.original_filename);
-              return ev.type === HttpEventType.Response;
-            }),
-            catchError((e) => {
-              this.notify.error(e);
-              return of(false);
-            }),
-          ),
-        ),
-        toArray(),
-      )
-      .subscribe(() => this.bulkBusy.set(false));
+    this.api.archive(files.map((f) => f.file_id)).subscribe({
+      next: (res) => {
+        saveBlob(res, 'artstore.zip');
+        this.bulkBusy.set(false);
+      },
+      error: (e) => {
+        this.bulkBusy.set(false);
+        void withJsonError(e).then((err) => this.notify.error(err));
+      },
+    });
+  }
+
+  /** Ticked files that may be deleted: active, on an edit SE (permanent ones leave by retention). */
+  deletable(): SearchHit[] {
+    return [...this.selection().values()].filter((f) => f.status === 'active' && f.storage_element_mode === 'edit' && !f.finalized_at);
+  }
+
+  taggable(): SearchHit[] {
+    return [...this.selection().values()].filter((f) => f.status === 'active' && ['edit', 'rw'].includes(f.storage_element_mode ?? ''));
+  }
+
+  bulkDelete(): void {
+    const files = this.deletable();
+    this.openBulk({
+      title: this.i18n.t('bulk.deleteTitle'),
+      message: this.i18n.t('bulk.deleteMessage', { n: files.length, skipped: this.selection().size - files.length }),
+      confirm: this.i18n.t('bulk.deleteConfirm', { n: files.length }),
+      danger: true,
+      files,
+      run: (f) => this.api.remove(f.file_id),
+    });
+  }
+
+  bulkTag(): void {
+    const files = this.taggable();
+    this.openBulk({
+      title: this.i18n.t('bulk.tagTitle'),
+      message: this.i18n.t('bulk.tagMessage', { n: files.length, skipped: this.selection().size - files.length }),
+      confirm: this.i18n.t('bulk.tagConfirm'),
+      askTags: true,
+      files,
+      run: (f, tags) => this.api.update(f.file_id, { tags: [...new Set([...f.tags, ...tags])] }),
+    });
+  }
+
+  /** After a bulk action the files that succeeded are unticked and the list is searched again
+   * (the catalogue follows the storage elements' events, so the change may show a moment later). */
+  private openBulk(data: BulkData): void {
+    this.dialog
+      .open<BulkDialog, BulkData, string[]>(BulkDialog, { data, width: '560px', maxWidth: '96vw', disableClose: true })
+      .afterClosed()
+      .subscribe((ok) => {
+        if (!ok?.length) return;
+        this.selection.update((m) => {
+          const next = new Map(m);
+          for (const id of ok) next.delete(id);
+          return next;
+        });
+        this.fetch();
+      });
   }
 
   clear(): void {
