@@ -67,6 +67,23 @@ def api(suite_env) -> Api:
                                        suite_env["ARTSTORE_CLIENT_SECRET"]))
 
 
+@pytest.fixture(scope="module")
+def env(request) -> dict[str, str]:
+    external = os.environ.get("ARTSTORE_UI_RUN_ENV")
+    if external:
+        pairs = (line.split("=", 1) for line in Path(external).read_text().splitlines()
+                 if "=" in line)
+        return {k.strip(): v.strip() for k, v in pairs}
+    return request.getfixturevalue("suite_env")
+
+
+@pytest.fixture(scope="module")
+def system(env) -> Api:
+    """The admin-service account (internal: may upload permanent files with their copy set)."""
+    return Api(env, client_token(env["ADMIN_URL"], env["ARTSTORE_CLIENT_ID"],
+                                 env["ARTSTORE_CLIENT_SECRET"]))
+
+
 @pytest.fixture(scope="session")
 def admin_token(suite_env) -> str:
     response = httpx.post(suite_env["ADMIN_URL"] + "/api/v1/auth/token", data={

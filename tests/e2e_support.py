@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,18 @@ def client_token(admin_url: str, client_id: str, client_secret: str) -> str:
         "client_secret": client_secret}, timeout=30.0)
     response.raise_for_status()
     return response.json()["access_token"]
+
+
+def new_account(api: Api, role: str = "USER", prefix: str = "test") -> dict:
+    """A fresh service account (its ``client_id``/``client_secret``) made by an admin's API."""
+    r = api.admin("POST", "/api/v1/service-accounts",
+                  json={"name": f"{prefix}-{uuid.uuid4().hex[:6]}", "role": role})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def token_of(env: dict[str, str], account: dict) -> str:
+    return client_token(env["ADMIN_URL"], account["client_id"], account["client_secret"])
 
 
 class Api:

@@ -20,22 +20,6 @@ from e2e_support import Api, assert_error, client_token, sha256, wait_for
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def env(request) -> dict[str, str]:
-    external = os.environ.get("ARTSTORE_UI_RUN_ENV")
-    if external:
-        pairs = (line.split("=", 1) for line in Path(external).read_text().splitlines()
-                 if "=" in line)
-        return {k.strip(): v.strip() for k, v in pairs}
-    return request.getfixturevalue("suite_env")
-
-
-@pytest.fixture(scope="module")
-def system(env) -> Api:
-    return Api(env, client_token(env["ADMIN_URL"], env["ARTSTORE_CLIENT_ID"],
-                                 env["ARTSTORE_CLIENT_SECRET"]))
-
-
 def upload(api: Api, name: str, body: bytes, policy: str = "temporary") -> str:
     r = api.upload(name, body, retention_policy=policy)
     assert r.status_code == 201, r.text

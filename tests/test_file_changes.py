@@ -7,41 +7,17 @@ Set ARTSTORE_UI_RUN_ENV=<run.env> to use a suite that is already running.
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import Api, assert_error, client_token, wait_for
+from e2e_support import Api, assert_error, new_account, token_of, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def env(request) -> dict[str, str]:
-    external = os.environ.get("ARTSTORE_UI_RUN_ENV")
-    if external:
-        pairs = (line.split("=", 1) for line in Path(external).read_text().splitlines()
-                 if "=" in line)
-        return {k.strip(): v.strip() for k, v in pairs}
-    return request.getfixturevalue("suite_env")
-
-
-@pytest.fixture(scope="module")
-def system(env) -> Api:
-    """The admin-service account (internal: may upload permanent files with their copy set)."""
-    return Api(env, client_token(env["ADMIN_URL"], env["ARTSTORE_CLIENT_ID"],
-                                 env["ARTSTORE_CLIENT_SECRET"]))
-
-
 def account(system: Api, role: str) -> Api:
-    r = system.admin("POST", "/api/v1/service-accounts",
-                     json={"name": f"i16-{uuid.uuid4().hex[:6]}", "role": role})
-    assert r.status_code == 201, r.text
-    body = r.json()
-    return Api(system.env, client_token(system.env["ADMIN_URL"], body["client_id"],
-                                        body["client_secret"]))
+    return Api(system.env, token_of(system.env, new_account(system, role, prefix="i16")))
 
 
 def upload(api: Api, policy: str = "temporary", **fields: str) -> dict:

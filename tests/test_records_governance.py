@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from e2e_support import Api, assert_error, client_token, wait_for
+from e2e_support import Api, assert_error, new_account, token_of, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -19,17 +19,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def admin_api(suite_env, admin_token) -> Api:
     return Api(suite_env, admin_token)
-
-
-def new_account(admin_api: Api, role: str = "USER") -> dict:
-    r = admin_api.admin("POST", "/api/v1/service-accounts",
-                        json={"name": f"h15-{uuid.uuid4().hex[:6]}", "role": role})
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def token_of(env: dict[str, str], account: dict) -> str:
-    return client_token(env["ADMIN_URL"], account["client_id"], account["client_secret"])
 
 
 def audit_entries(admin_api: Api, **params) -> list[dict]:

@@ -11,7 +11,7 @@ import uuid
 
 import httpx
 import pytest
-from e2e_support import Api, assert_error, client_token, wait_for
+from e2e_support import Api, assert_error, new_account, token_of, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -24,17 +24,6 @@ def admin_api(suite_env, admin_token) -> Api:
 def service_urls(env: dict[str, str]) -> dict[str, str]:
     return {"admin": env["ADMIN_URL"], "ingester": env["INGESTER_URL"],
             "query": env["QUERY_URL"], "storage-element": env["SE_URLS"].split(",")[0]}
-
-
-def new_account(admin_api: Api, role: str = "USER") -> dict:
-    r = admin_api.admin("POST", "/api/v1/service-accounts",
-                        json={"name": f"h14-{uuid.uuid4().hex[:6]}", "role": role})
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def token_of(env: dict[str, str], account: dict) -> str:
-    return client_token(env["ADMIN_URL"], account["client_id"], account["client_secret"])
 
 
 def se_for(admin_api: Api, se_id: str) -> str:
@@ -64,7 +53,7 @@ class TestRequestHeadLimits:
 
 class TestImmediateRevocation:
     def test_suspending_an_account_stops_its_token_on_every_service(self, suite_env, admin_api):
-        account = new_account(admin_api)
+        account = new_account(admin_api, prefix="h14")
         user = Api(suite_env, token_of(suite_env, account))
         stored = user.upload("revoked.txt", b"before suspension")
         assert stored.status_code == 201, stored.text
@@ -90,7 +79,7 @@ class TestImmediateRevocation:
         assert metric_sum(suite_env["QUERY_URL"], "artstore_auth_revocations") >= 1
 
     def test_an_admin_revokes_one_leaked_token(self, suite_env, admin_api):
-        account = new_account(admin_api)
+        account = new_account(admin_api, prefix="h14")
         leaked, fresh = token_of(suite_env, account), token_of(suite_env, account)
         claims = json.loads(base64.urlsafe_b64decode(leaked.split(".")[1] + "=="))
         r = admin_api.admin("POST", "/api/v1/auth/revocations", json={"jti": claims["jti"]})
@@ -108,7 +97,7 @@ class TestImmediateRevocation:
 
 class TestProvenanceAndOwnership:
     def test_uploader_is_the_caller_and_a_forged_one_is_refused(self, suite_env, admin_api):
-        account = new_account(admin_api)
+        account = new_account(admin_api, prefix="h14")
         user = Api(suite_env, token_of(suite_env, account))
         r = user.upload("mine.txt", b"provenance", retention_policy="temporary", ttl_days="2")
         assert r.status_code == 201, r.text
@@ -124,8 +113,8 @@ class TestProvenanceAndOwnership:
         assert_error(r, 403, "PROVENANCE_NOT_ALLOWED")
 
     def test_a_user_finalizes_and_edits_only_its_own_files(self, suite_env, admin_api):
-        owner = Api(suite_env, token_of(suite_env, new_account(admin_api)))
-        other = Api(suite_env, token_of(suite_env, new_account(admin_api)))
+        owner = Api(suite_env, token_of(suite_env, new_account(admin_api, prefix="h14")))
+        other = Api(suite_env, token_of(suite_env, new_account(admin_api, prefix="h14")))
         r = owner.upload("draft.txt", b"owned", retention_policy="temporary")
         assert r.status_code == 201, r.text
         file_id = r.json()["file_id"]
@@ -150,7 +139,7 @@ class TestProvenanceAndOwnership:
 class TestTruncatedBody:
     def test_a_body_shorter_than_its_content_length_is_never_stored(self, suite_env,
                                                                      admin_api):
-        token = token_of(suite_env, new_account(admin_api))
+        token = token_of(suite_env, new_account(admin_api, prefix="h14"))
         boundary = "h14boundary"
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
                 f"filename=\"short.txt\"\r\nContent-Type: text/plain\r\n\r\n"
@@ -197,7 +186,7 @@ class TestDiscoverIsNoPortProber:
 class TestLockoutIsPerSource:
     def test_wrong_secrets_from_another_address_do_not_block_the_client(self, suite_env,
                                                                         admin_api):
-        account = new_account(admin_api)
+        account = new_account(admin_api, prefix="h14")
         token_url = suite_env["ADMIN_URL"] + "/api/v1/auth/token"
         wrong = {"client_id": account["client_id"], "client_secret": "wrong-secret-value"}
         transport = httpx.HTTPTransport(local_address="127.0.0.2")

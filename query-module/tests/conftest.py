@@ -337,6 +337,38 @@ def se_stream() -> str:
     return f"test:{uuid.uuid4().hex[:12]}:se-file-events"
 
 
+@pytest.fixture()
+def se_query_settings(query_settings, se_stream, token_endpoint) -> Settings:
+    """The query module on the real SEs' event stream, with a service account for SE calls."""
+    return query_settings.model_copy(update={
+        "FILE_EVENTS_STREAM": se_stream,
+        "CONSUMER_GROUP": f"query-{uuid.uuid4().hex[:8]}",
+        "ADMIN_URL": token_endpoint,
+        "QUERY_CLIENT_ID": "query-test",
+        "QUERY_CLIENT_SECRET": "s3cret",
+    })
+
+
+@pytest.fixture(scope="module")
+def edit_se(start_se):
+    return start_se("edit")
+
+
+@pytest.fixture(scope="module")
+def rw_se(start_se):
+    return start_se("rw")
+
+
+@pytest.fixture()
+async def with_ses(harness, builders, edit_se, rw_se):
+    """The harness's discovery lists a real edit SE and a real rw SE."""
+    await harness.set_discovery(
+        builders.se("edit", api_url=edit_se.url, id=edit_se.id),
+        builders.se("rw", api_url=rw_se.url, id=rw_se.id),
+    )
+    return harness
+
+
 @pytest.fixture(scope="module")
 def start_se(tmp_path_factory, make_database, redis_url, token_factory, se_stream):
     """Start real SE processes (all relaying to ``se_stream``); stopped after the module."""

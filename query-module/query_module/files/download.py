@@ -19,7 +19,6 @@ from pathlib import Path
 from uuid import UUID
 
 import anyio
-import httpcore
 import httpx
 import structlog
 from starlette.background import BackgroundTask
@@ -44,11 +43,6 @@ from query_module.files.disposition import content_disposition
 
 log = structlog.get_logger(__name__)
 
-# httpcore reads a body 64 KiB at a time, and each read is a trip through httpcore, h11 and
-# anyio (which also splits the larger pieces the socket delivers, copying the rest). Reading up
-# to 1 MiB takes each piece whole: a 1 GiB download makes a few thousand trips, not 16,384.
-# A read returns what has arrived, so small answers are unaffected.
-httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = 1024 * 1024
 
 FORWARDED_REQUEST_HEADERS = ("range", "if-none-match", "if-range")
 RELAYED_RESPONSE_HEADERS = ("content-length", "content-range", "etag", "accept-ranges",

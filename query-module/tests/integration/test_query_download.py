@@ -15,34 +15,9 @@ from query_module.config import Settings
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def edit_se(start_se):
-    return start_se("edit")
-
-
-@pytest.fixture(scope="module")
-def rw_se(start_se):
-    return start_se("rw")
-
-
 @pytest.fixture()
-def query_settings(query_settings, se_stream, token_endpoint) -> Settings:
-    return query_settings.model_copy(update={
-        "FILE_EVENTS_STREAM": se_stream,
-        "CONSUMER_GROUP": f"query-{uuid.uuid4().hex[:8]}",
-        "ADMIN_URL": token_endpoint,
-        "QUERY_CLIENT_ID": "query-test",
-        "QUERY_CLIENT_SECRET": "s3cret",
-    })
-
-
-@pytest.fixture()
-async def with_ses(harness, builders, edit_se, rw_se):
-    await harness.set_discovery(
-        builders.se("edit", api_url=edit_se.url, id=edit_se.id),
-        builders.se("rw", api_url=rw_se.url, id=rw_se.id),
-    )
-    return harness
+def query_settings(se_query_settings) -> Settings:
+    return se_query_settings
 
 
 def sha(data: bytes) -> str:

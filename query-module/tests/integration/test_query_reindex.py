@@ -14,11 +14,6 @@ from query_module.config import Settings
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def edit_se(start_se):
-    return start_se("edit")
-
-
 @pytest.fixture()
 def query_settings(query_settings, token_endpoint) -> Settings:
     # The catalog learns nothing from the stream here: only the re-index fills it.

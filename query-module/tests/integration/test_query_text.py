@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import uuid
 import zipfile
 
 import pytest
@@ -30,19 +29,9 @@ ACT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def edit_se(start_se):
-    return start_se("edit")
-
-
 @pytest.fixture()
-def query_settings(query_settings, se_stream, token_endpoint) -> Settings:
-    return query_settings.model_copy(update={
-        "FILE_EVENTS_STREAM": se_stream,
-        "CONSUMER_GROUP": f"query-{uuid.uuid4().hex[:8]}",
-        "ADMIN_URL": token_endpoint,
-        "QUERY_CLIENT_ID": "query-test",
-        "QUERY_CLIENT_SECRET": "s3cret",
+def query_settings(se_query_settings) -> Settings:
+    return se_query_settings.model_copy(update={
         "TEXT_POLL_SECONDS": 0.2,
         "TEXT_CONCURRENCY": 2,
         "TEXT_TIMEOUT_SECONDS": 60.0,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import anyio
+import httpcore
 import httpx
 import pybreaker
 import structlog
@@ -227,6 +228,13 @@ def retrying(
         retry=retry_if_exception(retry_on),
         reraise=True,
     )
+
+
+# httpcore reads a body 64 KiB at a time, and each read is a trip through httpcore, h11 and
+# anyio (which also splits the larger pieces the socket delivers, copying the rest). Reading up
+# to 1 MiB takes each piece whole: a 1 GiB relay (query download, ingester SE → SE copy) makes a
+# few thousand trips, not 16,384. A read returns what has arrived, so small answers are unaffected.
+httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = 1024 * 1024
 
 
 def build_async_client(
