@@ -68,9 +68,14 @@ def stored_file(data_dir: Path, size: int) -> Path:
     return next(p for p in data_dir.rglob("*") if p.is_file() and p.stat().st_size == size)
 
 
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def run(sizes: list[int], state_dir: str) -> dict:
     """{"idle_rss": {...}, "sizes": [{size, mib_s, se_mib_s, nginx_mib_s, ratio_to_nginx,
-    peak_rss}]}"""
+    peak_rss, cpu_s_per_gib}]}"""
     env = load_stack().start(["postgres", "redis"], state_dir, fast=True)
     pg_dsn, redis_base = env["PG_DSN"], env["REDIS_URL"].rsplit("/", 1)[0]
     redis_url = f"{redis_base}/14"
@@ -117,10 +122,13 @@ def run(sizes: list[int], state_dir: str) -> dict:
                 raise RuntimeError("the file never reached the query module's catalog")
             direct, _ = curl_download(f"{se.url}/api/v1/files/{file_id}/content", headers)
             sampler = RssSampler(pids)
+            cpu_before = {n: cpu_seconds(p) for n, p in pids.items()}
             sampler.start()
             took, received = curl_download(f"{query.url}/api/v1/files/{file_id}/download",
                                            headers)
             peak = sampler.finish()
+            cpu = {n: (cpu_seconds(p) - cpu_before[n]) / (size / (1024 * MiB))
+                   for n, p in pids.items()}
             if received != size:
                 raise RuntimeError(f"query module sent {received} of {size} bytes")
             stored = stored_file(work / "se", size)
@@ -130,7 +138,9 @@ def run(sizes: list[int], state_dir: str) -> dict:
             result["sizes"].append({
                 "size": size, "sha256": expected, "seconds": took, "mib_s": size / MiB / took,
                 "se_mib_s": size / MiB / direct, "nginx_mib_s": size / MiB / plain,
-                "ratio_to_nginx": plain / took, "peak_rss": peak})
+                "ratio_to_nginx": plain / took, "peak_rss": peak,
+                # CPU seconds per GiB relayed: steady on a loaded machine, unlike MiB/s
+                "cpu_s_per_gib": cpu})
         return result
     finally:
         for proc in reversed(procs):
@@ -147,11 +157,12 @@ def main() -> None:
     result = run([parse_size(s) for s in args.sizes.split(",")], args.state_dir)
     print(f"query module idle RSS {result['idle_rss']['query'] / MiB:.1f} MiB")
     print(f"{'size':>8} {'query MiB/s':>12} {'SE MiB/s':>9} {'nginx MiB/s':>12} {'ratio':>6} "
-          f"{'peak query':>11} {'peak se':>9}")
+          f"{'peak query':>11} {'peak se':>9} {'CPU s/GiB query/se':>19}")
     for row in result["sizes"]:
         print(f"{row['size'] / MiB:>6.0f}Mi {row['mib_s']:>12.1f} {row['se_mib_s']:>9.1f} "
               f"{row['nginx_mib_s']:>12.1f} {row['ratio_to_nginx']:>6.2f} "
-              f"{row['peak_rss']['query'] / MiB:>8.1f}MiB {row['peak_rss']['se'] / MiB:>6.1f}MiB")
+              f"{row['peak_rss']['query'] / MiB:>8.1f}MiB {row['peak_rss']['se'] / MiB:>6.1f}MiB "
+              f"{row['cpu_s_per_gib']['query']:>10.2f} / {row['cpu_s_per_gib']['se']:.2f}")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,9 @@ def bench_large_download(p: dict) -> tuple[dict, list[dict]]:
                         s["mib_s"], "MiB/s", nginx, s["ratio_to_nginx"]))
         rows.append(row("large files", f"download {mib(s['size'])} straight from the SE",
                         s["se_mib_s"], "MiB/s", nginx, s["se_mib_s"] / s["nginx_mib_s"]))
+        rows.append(row("large files", "  CPU of the query module / the SE per GiB relayed",
+                        f"{s['cpu_s_per_gib']['query']:.2f} / {s['cpu_s_per_gib']['se']:.2f}",
+                        "s"))
     for s in r["sizes"]:
         for name in ("query", "se"):
             rows.append(row("memory", f"peak RSS {name} serving {mib(s['size'])}",
