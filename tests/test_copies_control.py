@@ -306,3 +306,45 @@ def test_declare_se_lost_re_replicates_its_copies_then_it_may_be_deleted(stack):
     deleted = stack.api("DELETE", f"/api/v1/storage-elements/{rw2}")
     assert deleted.status_code == 204, deleted.text
     assert stack.api("GET", f"/api/v1/storage-elements/{rw2}").status_code == 404
+
+
+def test_a_repair_run_for_one_se_repairs_only_the_files_of_that_se(stack):
+    """After the SE declared lost is gone: rw-1 and rw-3 remain, target 2 each."""
+    rw1, rw3 = stack.rw_row["id"], stack.rw3_row["id"]
+    mine = _put_copies(stack, [stack.rw3], b"scoped: on rw-3 " * 64, [rw3], permanent=True)
+    other = _put_copies(stack, [stack.rw], b"scoped: on rw-1 " * 64, [rw1], permanent=True)
+    # bad input, wrong scopes: refused with the error shape, no run started
+    for body in ({"storage_element_id": "not-a-uuid"}, {"storage_element_id": rw3, "x": 1},
+                 ["x"]):
+        bad = stack.api("POST", "/api/v1/copies/repair", json=body)
+        assert bad.status_code == 422, (body, bad.text)
+        assert bad.json()["error"]["code"]
+    unknown = stack.api("POST", "/api/v1/copies/repair",
+                        json={"storage_element_id": str(uuid.uuid4())})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "STORAGE_ELEMENT_NOT_FOUND"
+    for role in ("readonly", "USER", "SERVICE"):
+        denied = stack.api("POST", "/api/v1/copies/repair", role=role,
+                           json={"storage_element_id": rw3})
+        assert denied.status_code == 403, role
+    assert stack.api("POST", "/api/v1/copies/repair", role=None,
+                     json={"storage_element_id": rw3}).status_code == 401
+    assert _holders(stack, [stack.rw, stack.rw3], other) == {"cc-rw-1"}
+
+    started = stack.api("POST", "/api/v1/copies/repair", json={"storage_element_id": rw3})
+    assert started.status_code == 202, started.text
+    assert started.json()["payload"]["storage_element_id"] == rw3
+    saga = stack.wait_saga(started.json()["id"], timeout=180)
+    assert saga["state"] == "completed", saga
+    report = stack.api("GET", "/api/v1/copies/report", role="readonly").json()
+    assert report["saga_id"] == saga["id"] and report["storage_element_id"] == rw3
+    assert [r["file_id"] for r in report["repaired"]] == [mine]
+    # the other SE's under-replicated file is reported, but left alone
+    assert other in {e["file_id"] for e in report["under_replicated"]}
+    assert _holders(stack, [stack.rw, stack.rw3], mine) == {"cc-rw-1", "cc-rw-3"}
+    assert stack.se_content(stack.rw, uuid.UUID(mine)) == b"scoped: on rw-3 " * 64
+    assert _holders(stack, [stack.rw, stack.rw3], other) == {"cc-rw-1"}
+
+    report = _repair(stack)  # an unscoped run repairs the rest
+    assert report["storage_element_id"] is None
+    assert _holders(stack, [stack.rw, stack.rw3], other) == {"cc-rw-1", "cc-rw-3"}
