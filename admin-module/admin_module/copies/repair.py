@@ -32,8 +32,8 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, BackgroundTasks
 from prometheus_client import Counter as PromCounter
-from pydantic import BaseModel, ConfigDict
 from prometheus_client import Gauge
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
 from admin_module.audit import service as audit
@@ -321,7 +321,8 @@ async def report(principal: StorageRead, session: DbSession) -> dict[str, Any]:
                 "unseen_storage_elements": [], "lost_storage_elements": [],
                 "quarantined_count": 0, "quarantined_copies": [], "saga_id": None,
                 "storage_element_id": None}
-    keys = ("storage_element_id", "files_seen", "under_replicated_count", "lost_count", "under_replicated", "lost",
+    keys = ("storage_element_id", "files_seen", "under_replicated_count", "lost_count",
+            "under_replicated", "lost",
             "sole_copies", "unseen_storage_elements", "lost_storage_elements",
             "quarantined_count", "quarantined_copies", "repaired", "failed")
     return {"scanned_at": saga.created_at, "saga_id": saga.id, "saga_state": saga.state,
