@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from admin_control_stack import ControlStack  # noqa: E402
+from admin_control_stack import ControlStack, libpq, run_async  # noqa: E402
 from test_admin_sagas_control import discovery_doc, wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.e2e]
@@ -348,3 +348,37 @@ def test_a_repair_run_for_one_se_repairs_only_the_files_of_that_se(stack):
     report = _repair(stack)  # an unscoped run repairs the rest
     assert report["storage_element_id"] is None
     assert _holders(stack, [stack.rw, stack.rw3], other) == {"cc-rw-1", "cc-rw-3"}
+
+
+def test_a_run_for_another_se_that_is_waiting_makes_a_scoped_request_busy(stack):
+    """A run for rw-3 backing off (its next attempt in an hour): a request for rw-1, or for
+    every file, is refused; one for rw-3 is answered with that run."""
+    import asyncpg
+
+    rw1, rw3 = stack.rw_row["id"], stack.rw3_row["id"]
+    waiting = uuid.uuid4()
+
+    async def put_back(sql: str, *args) -> None:
+        conn = await asyncpg.connect(libpq(stack.admin_db))
+        try:
+            await conn.execute(sql, *args)
+        finally:
+            await conn.close()
+
+    run_async(lambda: put_back(
+        "INSERT INTO sagas (id, type, state, resource_id, payload, steps, attempts, "
+        "next_attempt_at, created_by, created_at, updated_at) VALUES ($1, 'copy_repair', "
+        "'running', 'copies', $2::jsonb, '[]'::jsonb, 1, now() + interval '1 hour', 'test', "
+        "now(), now())", waiting, json.dumps({"storage_element_id": rw3})))
+    try:
+        for body in ({"storage_element_id": rw1}, {}):
+            busy = stack.api("POST", "/api/v1/copies/repair", json=body)
+            assert busy.status_code == 409, (body, busy.text)
+            assert busy.json()["error"]["code"] == "COPY_REPAIR_BUSY"
+            assert busy.json()["error"]["details"]["storage_element_id"] == rw3
+        same = stack.api("POST", "/api/v1/copies/repair", json={"storage_element_id": rw3})
+        assert same.status_code == 202 and same.json()["id"] == str(waiting), same.text
+    finally:
+        run_async(lambda: put_back("UPDATE sagas SET next_attempt_at = now() WHERE id = $1",
+                                   waiting))
+    assert stack.wait_saga(str(waiting), timeout=180)["state"] == "completed"
