@@ -145,7 +145,7 @@ class ControlStack:
             self.admin.stop()
 
     def start_se(self, name: str, mode: str, *, priority: int = 10,
-                 capacity: int = 1024**3) -> SEProcess:
+                 capacity: int = 1024**3, **extra_env: str) -> SEProcess:
         data_dir = self.workdir / f"se-{name}"
         env = {
             "SE_ID": str(uuid.uuid4()), "SE_NAME": name, "SE_MODE": mode,
@@ -155,7 +155,7 @@ class ControlStack:
             "JWKS_URL": f"http://127.0.0.1:{self.admin_port}/api/v1/auth/jwks",
             "JWKS_MIN_REFETCH_SECONDS": "0.5",
             "SE_FIXITY_INTERVAL_SECONDS": "0", "SE_RECONCILE_INTERVAL_SECONDS": "0",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "WARNING", **extra_env,
         }
         se = SEProcess(name, mode, env, data_dir, str(self.workdir / f"se-{name}.log")).start()
         self.ses.append(se)

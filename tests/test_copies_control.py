@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from admin_control_stack import ControlStack  # noqa: E402
+from admin_control_stack import ControlStack, libpq, run_async  # noqa: E402
 from test_admin_sagas_control import discovery_doc, wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.e2e]
@@ -306,3 +306,79 @@ def test_declare_se_lost_re_replicates_its_copies_then_it_may_be_deleted(stack):
     deleted = stack.api("DELETE", f"/api/v1/storage-elements/{rw2}")
     assert deleted.status_code == 204, deleted.text
     assert stack.api("GET", f"/api/v1/storage-elements/{rw2}").status_code == 404
+
+
+def test_a_repair_run_for_one_se_repairs_only_the_files_of_that_se(stack):
+    """After the SE declared lost is gone: rw-1 and rw-3 remain, target 2 each."""
+    rw1, rw3 = stack.rw_row["id"], stack.rw3_row["id"]
+    mine = _put_copies(stack, [stack.rw3], b"scoped: on rw-3 " * 64, [rw3], permanent=True)
+    other = _put_copies(stack, [stack.rw], b"scoped: on rw-1 " * 64, [rw1], permanent=True)
+    # bad input, wrong scopes: refused with the error shape, no run started
+    for body in ({"storage_element_id": "not-a-uuid"}, {"storage_element_id": rw3, "x": 1},
+                 ["x"]):
+        bad = stack.api("POST", "/api/v1/copies/repair", json=body)
+        assert bad.status_code == 422, (body, bad.text)
+        assert bad.json()["error"]["code"]
+    unknown = stack.api("POST", "/api/v1/copies/repair",
+                        json={"storage_element_id": str(uuid.uuid4())})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "STORAGE_ELEMENT_NOT_FOUND"
+    for role in ("readonly", "USER", "SERVICE"):
+        denied = stack.api("POST", "/api/v1/copies/repair", role=role,
+                           json={"storage_element_id": rw3})
+        assert denied.status_code == 403, role
+    assert stack.api("POST", "/api/v1/copies/repair", role=None,
+                     json={"storage_element_id": rw3}).status_code == 401
+    assert _holders(stack, [stack.rw, stack.rw3], other) == {"cc-rw-1"}
+
+    started = stack.api("POST", "/api/v1/copies/repair", json={"storage_element_id": rw3})
+    assert started.status_code == 202, started.text
+    assert started.json()["payload"]["storage_element_id"] == rw3
+    saga = stack.wait_saga(started.json()["id"], timeout=180)
+    assert saga["state"] == "completed", saga
+    report = stack.api("GET", "/api/v1/copies/report", role="readonly").json()
+    assert report["saga_id"] == saga["id"] and report["storage_element_id"] == rw3
+    assert [r["file_id"] for r in report["repaired"]] == [mine]
+    # the other SE's under-replicated file is reported, but left alone
+    assert other in {e["file_id"] for e in report["under_replicated"]}
+    assert _holders(stack, [stack.rw, stack.rw3], mine) == {"cc-rw-1", "cc-rw-3"}
+    assert stack.se_content(stack.rw, uuid.UUID(mine)) == b"scoped: on rw-3 " * 64
+    assert _holders(stack, [stack.rw, stack.rw3], other) == {"cc-rw-1"}
+
+    report = _repair(stack)  # an unscoped run repairs the rest
+    assert report["storage_element_id"] is None
+    assert _holders(stack, [stack.rw, stack.rw3], other) == {"cc-rw-1", "cc-rw-3"}
+
+
+def test_a_run_for_another_se_that_is_waiting_makes_a_scoped_request_busy(stack):
+    """A run for rw-3 backing off (its next attempt in an hour): a request for rw-1, or for
+    every file, is refused; one for rw-3 is answered with that run."""
+    import asyncpg
+
+    rw1, rw3 = stack.rw_row["id"], stack.rw3_row["id"]
+    waiting = uuid.uuid4()
+
+    async def put_back(sql: str, *args) -> None:
+        conn = await asyncpg.connect(libpq(stack.admin_db))
+        try:
+            await conn.execute(sql, *args)
+        finally:
+            await conn.close()
+
+    run_async(lambda: put_back(
+        "INSERT INTO sagas (id, type, state, resource_id, payload, steps, attempts, "
+        "next_attempt_at, created_by, created_at, updated_at) VALUES ($1, 'copy_repair', "
+        "'running', 'copies', $2::jsonb, '[]'::jsonb, 1, now() + interval '1 hour', 'test', "
+        "now(), now())", waiting, json.dumps({"storage_element_id": rw3})))
+    try:
+        for body in ({"storage_element_id": rw1}, {}):
+            busy = stack.api("POST", "/api/v1/copies/repair", json=body)
+            assert busy.status_code == 409, (body, busy.text)
+            assert busy.json()["error"]["code"] == "COPY_REPAIR_BUSY"
+            assert busy.json()["error"]["details"]["storage_element_id"] == rw3
+        same = stack.api("POST", "/api/v1/copies/repair", json={"storage_element_id": rw3})
+        assert same.status_code == 202 and same.json()["id"] == str(waiting), same.text
+    finally:
+        run_async(lambda: put_back("UPDATE sagas SET next_attempt_at = now() WHERE id = $1",
+                                   waiting))
+    assert stack.wait_saga(str(waiting), timeout=180)["state"] == "completed"

@@ -34,6 +34,7 @@ from test_ui_admin import (  # noqa: E402,F401  (fixtures are found by name)
     login,
     page,
     shot,
+    spare_se,
     ui_build,
     ui_url,
 )
@@ -187,6 +188,123 @@ class TestCopiesPanel:
         panel = page.get_by_test_id("copies-panel")
         expect(panel.get_by_test_id("copies-seen")).to_be_visible()
         expect(panel.get_by_test_id("copies-repair")).to_have_count(0)
+
+
+def _repair_saga(env, token: str, saga_id: str) -> dict:
+    """The finished run (it must not block the runs other tests start)."""
+    def done():
+        s = httpx.get(f"{env['ADMIN_URL']}/api/v1/sagas/{saga_id}", headers=_headers(token))
+        return s.json() if s.json()["state"] in ("completed", "failed", "compensated") else None
+    return wait_for(done, f"repair run {saga_id}", timeout=300)
+
+
+def _settled(page: Page) -> None:
+    """No CSS animation running (a dialog's fade-in), so the picture shows the end state."""
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running')")
+
+
+@pytest.fixture
+def registered_spare(env, api_token, spare_se) -> dict:
+    """An empty rw SE of its own, registered: this test may declare it lost (the fixture
+    deletes it afterwards), which no SE of the shared suite may suffer."""
+    r = httpx.post(env["ADMIN_URL"] + "/api/v1/storage-elements", headers=_headers(api_token),
+                   json={"api_url": spare_se.url})
+    assert r.status_code == 201, r.text
+    yield r.json()
+    wait_for(lambda: _no_repair_running(env, api_token), "no repair running", timeout=300)
+
+
+class TestRepairOneSe:
+    def test_repair_now_and_declare_lost_on_the_se_page(
+        self, admin_page: Page, env, api_token, registered_spare
+    ):
+        se = registered_spare
+        page = admin_page
+        # A run already going would be answered instead of one for this SE.
+        wait_for(lambda: _no_repair_running(env, api_token), "no repair running", timeout=300)
+        page.goto(f"/storage-elements/{se['id']}")
+        expect(page.get_by_test_id("se-lost-at")).to_have_count(0)
+        page.get_by_test_id("se-repair").click()
+        started = page.get_by_test_id("se-repair-started")
+        expect(started).to_contain_text(f"Repair of the files on {se['name']} started")
+        saga_id = started.get_by_role("link").get_attribute("href").rsplit("id=", 1)[1]
+        saga = _repair_saga(env, api_token, saga_id)
+        assert saga["type"] == "copy_repair" and saga["state"] == "completed", saga
+        assert saga["payload"]["storage_element_id"] == se["id"]
+        shot(page, "i10-se-repair-en-desktop")
+
+        page.get_by_test_id("se-declare-lost").click()
+        dialog = page.locator("mat-dialog-container")
+        expect(dialog).to_contain_text(f"Declare {se['name']} lost?")
+        expect(page.get_by_test_id("confirm-ok")).to_be_disabled()  # a reason is required
+        page.get_by_test_id("confirm-reason").fill("disk array burnt (e2e)")
+        _settled(page)
+        shot(page, "i10-se-declare-lost-en-desktop")
+        page.get_by_test_id("confirm-ok").click()
+        expect(page.get_by_test_id("se-lost-reason")).to_have_text("disk array burnt (e2e)")
+        expect(page.get_by_test_id("se-lost-at")).not_to_be_empty()
+        expect(page.get_by_test_id("se-declare-lost")).to_have_count(0)
+        row = httpx.get(f"{env['ADMIN_URL']}/api/v1/storage-elements/{se['id']}",
+                        headers=_headers(api_token)).json()
+        assert row["lost_at"] and row["lost_reason"] == "disk array burnt (e2e)"
+        assert row["draining"] is True
+        shot(page, "i10-se-lost-en-desktop")
+
+    @pytest.mark.parametrize("lang", ["en", "ru"])
+    def test_se_page_actions_fit_a_phone(self, admin_page: Page, registered_spare, lang):
+        se = registered_spare
+        page = admin_page
+        page.set_viewport_size(PHONE)
+        page.get_by_test_id(f"lang-{lang}").click()
+        try:
+            page.goto(f"/storage-elements/{se['id']}")
+            expect(page.get_by_test_id("se-repair")).to_have_text(
+                "Repair now" if lang == "en" else "Восстановить сейчас")
+            expect(page.get_by_test_id("se-declare-lost")).to_have_text(
+                "Declare lost…" if lang == "en" else "Объявить потерянным…")
+            page.wait_for_load_state("networkidle")
+            _no_sideways_scroll(page)
+            shot(page, f"i10-se-actions-{lang}-phone")
+            page.get_by_test_id("se-declare-lost").click()
+            dialog = page.locator("mat-dialog-container")
+            expect(dialog).to_contain_text("cannot be undone" if lang == "en"
+                                           else "Отменить нельзя")
+            assert dialog.bounding_box()["width"] <= PHONE["width"]
+            _settled(page)
+            shot(page, f"i10-se-declare-lost-{lang}-phone")
+            page.get_by_test_id("confirm-cancel").click()
+            expect(page.get_by_test_id("se-lost-at")).to_have_count(0)  # nothing declared
+        finally:
+            page.get_by_test_id("lang-en").click()
+
+    def test_a_sole_copy_row_repairs_that_se_only(self, admin_page: Page, env, api_token):
+        # A temporary file (target 1) has its only healthy copy on one edit SE.
+        file_id = _upload(env, api_token, f"sole-{uuid.uuid4().hex[:6]}.txt")
+        holder = next(iter(_active_copies(env, api_token, file_id)), None) or wait_for(
+            lambda: next(iter(_active_copies(env, api_token, file_id)), None), "indexed")
+        ses = {se["id"]: se["name"] for se in httpx.get(
+            env["ADMIN_URL"] + "/api/v1/storage-elements", params={"limit": 100},
+            headers=_headers(api_token)).json()["items"]}
+        wait_for(lambda: _no_repair_running(env, api_token), "no repair running", timeout=300)
+        started = httpx.post(env["ADMIN_URL"] + "/api/v1/copies/repair", json={},
+                             headers=_headers(api_token))
+        assert started.status_code == 202, started.text
+        _repair_saga(env, api_token, started.json()["id"])  # a scan that sees the new file
+        name = ses[holder]
+        page = admin_page
+        page.goto("/dashboard")
+        panel = page.get_by_test_id("copies-panel")
+        expect(panel.get_by_test_id(f"sole-{name}")).to_be_visible()
+        panel.get_by_test_id(f"sole-repair-{name}").click()
+        expect(page.get_by_test_id("copies-running")).to_be_visible()
+        expect(panel.get_by_test_id(f"sole-repair-{name}")).to_be_disabled()
+        expect(page.get_by_test_id("copies-running")).to_have_count(0, timeout=300_000)
+        expect(panel.get_by_test_id("copies-scope")).to_have_text(f"for {name} only")
+        report = httpx.get(env["ADMIN_URL"] + "/api/v1/copies/report",
+                           headers=_headers(api_token)).json()
+        assert report["storage_element_id"] == holder
+        shot(page, "i10-copies-sole-repair-en-desktop")
 
 
 # --- issue 16: file-page actions and bulk actions ---------------------------------------------

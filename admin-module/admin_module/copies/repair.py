@@ -16,6 +16,10 @@ started every ``REPAIR_INTERVAL_SECONDS`` (at most one at a time, across instanc
    before it keeps anything, and the source's bytes are hashed too. A copy already on the
    target with the right checksum counts as done, so a resumed run never copies twice.
    Each copy is audited with both SEs and the hash.
+
+A run started for one SE (``POST /copies/repair`` with ``storage_element_id``) scans and
+reports everything as usual but repairs only the files that have, or should have, a copy on
+that SE — an operator's "fix this SE first" after a disk swap or a ``lost`` declaration.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import structlog
 from fastapi import APIRouter, BackgroundTasks
 from prometheus_client import Counter as PromCounter
 from prometheus_client import Gauge
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
 from admin_module.audit import service as audit
@@ -48,8 +53,13 @@ from admin_module.storage_elements.schemas import LostDeclaration, StorageElemen
 from admin_module.storage_elements.service import UNREACHABLE
 from artstore_common.auth import StorageAdmin, StorageRead
 from artstore_common.contracts import FileAttributes, copy_attributes
+from artstore_common.errors import Conflict
 
 log = structlog.get_logger(__name__)
+
+
+class CopyRepairBusy(Conflict):
+    code, message = "COPY_REPAIR_BUSY", "A repair run for another storage element is running"
 
 RESOURCE = "copies"
 REPORT_LIMIT = 1000
@@ -150,6 +160,9 @@ async def scan(ctx: StepContext) -> Done:
     for se_id, n in sole.items():
         SOLE_COPIES.labels(by_id[se_id].name).set(n)
     limit = ctx.settings.REPAIR_MAX_COPIES_PER_RUN
+    if scope := ctx.payload.get("storage_element_id"):
+        tasks = [t for t in tasks if scope in {*t["healthy"], *t["quarantined"], *t["missing"],
+                                               *t["sources"]}]
     ctx.payload.update(
         files_seen=len(holdings), under_replicated_count=len(under), lost_count=len(lost),
         under_replicated=under[:REPORT_LIMIT], lost=lost[:REPORT_LIMIT],
@@ -255,14 +268,16 @@ COPY_REPAIR = SagaType("copy_repair", [
 ])
 
 
-async def schedule(plane: ControlPlane, actor: str = "system") -> Saga | None:
+async def schedule(plane: ControlPlane, actor: str = "system",
+                   storage_element_id: uuid.UUID | None = None) -> Saga | None:
     """Start a repair run unless one is active (across instances: advisory lock)."""
     async with plane.sessionmaker() as session:
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
                               {"k": "copy-repair-schedule"})
         if await saga_repo.active(session, "copy_repair", RESOURCE) is not None:
             return None
-        saga = new_saga("copy_repair", RESOURCE, {}, actor)
+        scope = {"storage_element_id": str(storage_element_id)} if storage_element_id else {}
+        saga = new_saga("copy_repair", RESOURCE, scope, actor)
         session.add(saga)
         await session.commit()
     plane.wake()
@@ -304,24 +319,40 @@ async def report(principal: StorageRead, session: DbSession) -> dict[str, Any]:
         return {"scanned_at": None, "files_seen": 0, "under_replicated_count": 0,
                 "lost_count": 0, "under_replicated": [], "lost": [], "sole_copies": {},
                 "unseen_storage_elements": [], "lost_storage_elements": [],
-                "quarantined_count": 0, "quarantined_copies": [], "saga_id": None}
-    keys = ("files_seen", "under_replicated_count", "lost_count", "under_replicated", "lost",
+                "quarantined_count": 0, "quarantined_copies": [], "saga_id": None,
+                "storage_element_id": None}
+    keys = ("storage_element_id", "files_seen", "under_replicated_count", "lost_count",
+            "under_replicated", "lost",
             "sole_copies", "unseen_storage_elements", "lost_storage_elements",
             "quarantined_count", "quarantined_copies", "repaired", "failed")
     return {"scanned_at": saga.created_at, "saga_id": saga.id, "saga_state": saga.state,
             **{k: saga.payload.get(k) for k in keys}}
 
 
+class RepairRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    storage_element_id: uuid.UUID | None = None
+
+
 @router.post("/repair", response_model=SagaRead, status_code=202)
-async def repair_now(principal: StorageAdmin, plane: Plane,
-                     background: BackgroundTasks) -> SagaRead:
-    """Start a repair run now (or answer the one already running)."""
+async def repair_now(principal: StorageAdmin, plane: Plane, session: DbSession,
+                     background: BackgroundTasks,
+                     body: RepairRequest | None = None) -> SagaRead:
+    """Start a repair run now, of every file or of one SE's (or answer the one running)."""
+    se_id = body.storage_element_id if body else None
+    if se_id is not None:
+        await se_service.get_or_404(session, se_id)
     saga = None
     while saga is None:
-        saga = await schedule(plane, principal.name or principal.subject)
+        saga = await schedule(plane, principal.name or principal.subject, se_id)
         if saga is None:
-            async with plane.sessionmaker() as session:
-                saga = await saga_repo.active(session, "copy_repair", RESOURCE)
+            async with plane.sessionmaker() as s:
+                saga = await saga_repo.active(s, "copy_repair", RESOURCE)
+            scope = saga.payload.get("storage_element_id") if saga else None
+            if saga is not None and scope is not None and scope != str(se_id or ""):
+                # A run for another SE is busy: it would not repair what was asked.
+                raise CopyRepairBusy(details={"saga_id": str(saga.id),
+                                              "storage_element_id": scope})
         # None again: the active run finished in between, so schedule a new one.
     background.add_task(plane.wake)
     return SagaRead.of(saga)

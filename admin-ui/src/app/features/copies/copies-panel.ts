@@ -51,6 +51,7 @@ const TERMINAL = ['completed', 'compensated', 'failed'];
           @if (r.scanned_at) {
             {{ 'copies.scannedAt' | t: { at: (r.scanned_at | dt) } }}
             @if (r.saga_state) { <app-status [value]="r.saga_state" /> }
+            @if (r.storage_element_id) { <span class="scope" data-testid="copies-scope">{{ 'copies.scopedTo' | t: { name: name(r.storage_element_id) } }}</span> }
             @if (r.saga_id) { <a [routerLink]="['/sagas']" [queryParams]="{ id: r.saga_id }">{{ 'files.openSaga' | t }}</a> }
           } @else { {{ 'copies.neverScanned' | t }} }
         </p>
@@ -62,7 +63,11 @@ const TERMINAL = ['completed', 'compensated', 'failed'];
         @if (sole().length) {
           <table class="list" data-testid="copies-sole">
             @for (s of sole(); track s.name) {
-              <tr [attr.data-testid]="'sole-' + s.name"><td>{{ s.name }}</td><td class="num">{{ s.count | num }}</td></tr>
+              <tr [attr.data-testid]="'sole-' + s.name"><td>{{ s.name }}</td><td class="num">{{ s.count | num }}</td>
+                @if (auth.can('storage:admin') && s.id) {
+                  <td><button mat-button (click)="repair(s.id)" [disabled]="running() !== null" [attr.data-testid]="'sole-repair-' + s.name"
+                              [attr.aria-label]="'copies.repairSe' | t: { name: s.name }">{{ 'copies.repairNow' | t }}</button></td>
+                }</tr>
             }
           </table>
         } @else { <p class="muted" data-testid="copies-sole-none">{{ 'copies.soleNone' | t }}</p> }
@@ -110,11 +115,12 @@ const TERMINAL = ['completed', 'compensated', 'failed'];
     .count { display: flex; flex-direction: column; }
     .count .n { font-size: 26px; font-weight: 600; color: #1f3a5f; }
     .count.warn .n { color: #7a5300; } .count.bad .n { color: #b3261e; }
+    .scope { margin-right: 6px; }
     .warn-text { color: #7a5300; } .files .warn-text, .files .error-text { font-size: 12px; }
     .running { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-bottom: 8px; }
     .running mat-progress-bar { flex-basis: 100%; }
     .list { border-collapse: collapse; min-width: 240px; }
-    .list td { padding: 4px 8px; border-bottom: 1px solid #f0f1f3; }
+    .list td { padding: 2px 8px; border-bottom: 1px solid #f0f1f3; }
     .num { text-align: right; font-variant-numeric: tabular-nums; }
     .files { list-style: none; padding: 0; margin: 0; max-height: 264px; overflow: auto; }
     .files li { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: baseline; padding: 4px 0; border-bottom: 1px solid #f0f1f3; min-width: 0; }
@@ -137,7 +143,7 @@ export class CopiesPanel implements OnInit {
 
   readonly sole = computed(() =>
     Object.entries(this.report()?.sole_copies ?? {})
-      .map(([name, count]) => ({ name, count }))
+      .map(([name, count]) => ({ name, count, id: this.ses()?.find((s) => s.name === name)?.id }))
       .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name)),
   );
 
@@ -167,8 +173,9 @@ export class CopiesPanel implements OnInit {
     return ids.map((id) => this.name(id)).join(', ');
   }
 
-  repair(): void {
-    this.api.repair().subscribe({
+  /** A run over every file, or (with an SE id) over only the files of that SE. */
+  repair(storageElementId?: string): void {
+    this.api.repair(storageElementId).subscribe({
       next: (saga) => {
         this.running.set(saga.id);
         this.notify.ok('copies.started');

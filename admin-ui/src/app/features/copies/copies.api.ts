@@ -25,6 +25,8 @@ export interface CopiesReport {
   scanned_at: string | null;
   saga_id: string | null;
   saga_state?: string;
+  /** The SE a run was started for (it repaired only that SE's files); null: every file. */
+  storage_element_id?: string | null;
   files_seen: number;
   under_replicated_count: number;
   lost_count: number;
@@ -44,8 +46,10 @@ export class CopiesApi {
   report(): Observable<CopiesReport> {
     return this.http.get<CopiesReport>('/api/v1/copies/report');
   }
-  /** Starts a repair run (or answers the one already running) → its saga. */
-  repair(): Observable<{ id: string; state: string }> {
-    return this.http.post<{ id: string; state: string }>('/api/v1/copies/repair', {});
+  /** Starts a repair run, of every file or only of one SE's (or answers the one already
+   * running) → its saga. */
+  repair(storageElementId?: string): Observable<{ id: string; state: string }> {
+    const body = storageElementId ? { storage_element_id: storageElementId } : {};
+    return this.http.post<{ id: string; state: string }>('/api/v1/copies/repair', body);
   }
 }

@@ -42,6 +42,21 @@ export class SeActions {
     );
   }
 
+  declareLost(se: StorageElement): Observable<StorageElement> {
+    return confirm(this.dialog, {
+      title: this.i18n.t('se.lostTitle', { name: se.name }),
+      message: this.i18n.t('se.lostMessage'),
+      confirm: this.i18n.t('se.lostConfirm'),
+      danger: true,
+      reasonLabel: this.i18n.t('se.reason'),
+      reasonRequired: true,
+    }).pipe(
+      filter((r): r is string => typeof r === 'string' && r.length > 0),
+      switchMap((reason) => this.api.declareLost(se.id, reason)),
+      tap({ next: () => this.notify.ok('se.lostDone', { name: se.name }), error: (e) => this.notify.error(e) }),
+    );
+  }
+
   remove(se: StorageElement): Observable<unknown> {
     return confirm(this.dialog, {
       title: this.i18n.t('se.deleteTitle', { name: se.name }),

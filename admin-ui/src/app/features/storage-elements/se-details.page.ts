@@ -13,6 +13,7 @@ import { I18nService } from '../../core/i18n/i18n.service';
 import { StatusChip } from '../../shared/status-chip';
 import { UsageBar } from '../../shared/usage-bar';
 import { SagasApi, Saga } from '../sagas/sagas.api';
+import { CopiesApi } from '../copies/copies.api';
 import { RetentionCountdown } from './retention-countdown';
 import { SeActions } from './se-actions';
 import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './storage-elements.api';
@@ -27,15 +28,23 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
         <h1 class="page-title grow">{{ s.name }} <app-status [value]="s.mode" prefix="mode" /> <app-status [value]="s.status" /></h1>
         @if (canAdmin()) {
           <button mat-stroked-button (click)="sync(s)">{{ 'se.sync' | t }}</button>
+          <button mat-stroked-button (click)="repair(s)" [disabled]="repairing()" data-testid="se-repair">{{ 'se.repairNow' | t }}</button>
           @if (next(s); as target) {
             <button mat-flat-button class="danger" (click)="changeMode(s)">{{ 'se.switchTo' | t: { to: ('mode.' + target | t) } }}</button>
           }
           <button mat-stroked-button (click)="remove(s)" [disabled]="s.file_count > 0" data-testid="se-delete"
                   [attr.aria-describedby]="s.file_count > 0 ? 'se-delete-why' : null">{{ 'common.delete' | t }}</button>
+          @if (!s.lost_at) {
+            <button mat-stroked-button class="danger-text" (click)="declareLost(s)" data-testid="se-declare-lost">{{ 'se.declareLost' | t }}</button>
+          }
         }
       </div>
       @if (canAdmin() && s.file_count > 0) {
         <p class="hint why" id="se-delete-why" data-testid="se-delete-why">{{ 'se.deleteWhy' | t: { n: (s.file_count | num) } }}</p>
+      }
+      @if (repairSaga(); as id) {
+        <p class="hint" data-testid="se-repair-started">{{ 'se.repairStarted' | t: { name: s.name } }} ·
+          <a [routerLink]="['/sagas']" [queryParams]="{ id }">{{ 'files.openSaga' | t }}</a></p>
       }
       <div class="grid">
         <div class="panel">
@@ -46,6 +55,10 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
             <dt>{{ 'se.usage' | t }}</dt><dd><app-usage-bar [percent]="pct(s)" />{{ s.used_bytes | bytes }} / {{ s.capacity_bytes | bytes }}</dd>
             <dt>{{ 'se.fileCount' | t }}</dt><dd>{{ s.file_count | num }}</dd>
             <dt>{{ 'se.retention' | t }}</dt><dd><app-retention [se]="s" /></dd>
+            @if (s.lost_at) {
+              <dt>{{ 'se.lostAt' | t }}</dt><dd class="error-text" data-testid="se-lost-at">{{ s.lost_at | dt }}</dd>
+              <dt>{{ 'se.lostReason' | t }}</dt><dd data-testid="se-lost-reason">{{ s.lost_reason }}</dd>
+            }
             <dt>{{ 'se.draining' | t }}</dt><dd>{{ (s.draining ? 'common.yes' : 'common.no') | t }}</dd>
             <dt>{{ 'se.lastSeen' | t }}</dt><dd>{{ s.last_seen_at | dt }}</dd>
             <dt>{{ 'se.lastChecked' | t }}</dt><dd>{{ s.last_checked_at | dt }}</dd>
@@ -81,12 +94,16 @@ import { NEXT_MODE, StorageElement, StorageElementsApi, usagePercent } from './s
   `,
   styles: `.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; } .why { margin: -8px 0 12px; text-align: right; }
            .url { overflow-wrap: anywhere; } @media (max-width: 959px) { .grid { grid-template-columns: minmax(0, 1fr); } .why { text-align: left; } } .col { display: flex; flex-direction: column; }
-           h3 { margin-top: 0; font-size: 16px; } .saga { padding: 4px 0; }`,
+           h3 { margin-top: 0; font-size: 16px; } .danger-text:not(:disabled) { color: #b3261e; } .saga { padding: 4px 0; }`,
 })
 export class SeDetailsPage implements OnInit {
   readonly id = input.required<string>();
   private readonly api = inject(StorageElementsApi);
   private readonly sagasApi = inject(SagasApi);
+  private readonly copiesApi = inject(CopiesApi);
+  /** A repair run for this SE was asked for and is being started. */
+  readonly repairing = signal(false);
+  readonly repairSaga = signal<string | null>(null);
   private readonly actions = inject(SeActions);
   private readonly notify = inject(Notifier);
   private readonly router = inject(Router);
@@ -141,6 +158,23 @@ export class SeDetailsPage implements OnInit {
 
   changeMode(s: StorageElement): void {
     this.actions.changeMode(s).subscribe({ next: () => this.load(), error: () => undefined });
+  }
+
+  /** A copy_repair run over only the files that have (or should have) a copy on this SE. */
+  repair(s: StorageElement): void {
+    this.repairing.set(true);
+    this.copiesApi.repair(s.id).subscribe({
+      next: (saga) => {
+        this.repairing.set(false);
+        this.notify.ok('se.repairStarted', { name: s.name });
+        this.repairSaga.set(saga.id);
+      },
+      error: (e) => { this.repairing.set(false); this.notify.error(e); },
+    });
+  }
+
+  declareLost(s: StorageElement): void {
+    this.actions.declareLost(s).subscribe({ next: (u) => this.se.set(u), error: () => undefined });
   }
 
   remove(s: StorageElement): void {

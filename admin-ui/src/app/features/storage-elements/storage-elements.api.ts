@@ -30,6 +30,10 @@ export interface StorageElement {
   last_seen_at?: string | null;
   last_checked_at?: string | null;
   last_error?: string | null;
+  failure_domain?: string;
+  /** Set once an operator declared the SE lost (it will not come back). */
+  lost_at?: string | null;
+  lost_reason?: string | null;
   created_at?: string;
   updated_at?: string;
 }
@@ -107,6 +111,9 @@ export class StorageElementsApi {
   }
   syncAll(): Observable<unknown> {
     return this.http.post(`${this.base}/sync`, {});
+  }
+  declareLost(id: string, reason: string): Observable<StorageElement> {
+    return this.http.post<StorageElement>(`${this.base}/${id}/lost`, { reason });
   }
   changeMode(id: string, target_mode: SeMode, reason: string): Observable<{ id: string; type: string; state: string }> {
     return this.http.post<{ id: string; type: string; state: string }>(`${this.base}/${id}/mode`, { target_mode, reason });
