@@ -657,6 +657,11 @@ class TestRoles:
                              json={"username": username, "password": password,
                                    "role": "readonly"})
         assert created.status_code == 201, created.text
+        uploaded = httpx.post(env["INGESTER_URL"] + "/api/v1/files",  # a files table to look at
+                              headers={"Authorization": f"Bearer {token}"},
+                              files={"file": ("viewer.txt", b"for the read-only view")},
+                              data={"retention_policy": "temporary"}, timeout=60)
+        assert uploaded.status_code == 201, uploaded.text
 
         login(page, username, password)
         expect(page.get_by_test_id("user-menu")).to_contain_text("read-only")
