@@ -13,6 +13,7 @@ late as possible in a request to keep that lock short.
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,24 @@ from admin_module.models.base import utcnow
 log = structlog.get_logger(__name__)
 
 OUTCOMES = ("success", "failure", "denied")
+# The client address of the request being served: a file's entries say from where.
+_source: ContextVar[str | None] = ContextVar("audit_source", default=None)
+
+
+class SourceAddress:
+    """ASGI middleware: remembers the caller's address for ``record``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        token = _source.set((scope.get("client") or (None,))[0])
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _source.reset(token)
 SECRET_INFO_KEY = "audit_hmac_secret"
 
 
@@ -67,6 +86,8 @@ async def record(
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}")
     request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if resource_type == "file" and (source := _source.get()) is not None:
+        details = {"source": source, **(details or {})}
     head = await lock_head(session)
     event = AuditEvent(
         id=uuid.uuid4(),
@@ -92,9 +113,10 @@ async def record(
 
 
 async def list_events(
-    session: AsyncSession, f: repository.AuditFilter, limit: int, offset: int
+    session: AsyncSession, f: repository.AuditFilter, limit: int, offset: int,
+    oldest_first: bool = False,
 ) -> tuple[list[AuditEvent], int]:
-    return await repository.list_events(session, f, limit, offset)
+    return await repository.list_events(session, f, limit, offset, oldest_first)
 
 
 async def verify_chain(session: AsyncSession) -> VerifyResult:
