@@ -45,7 +45,7 @@ async def _record_batch(sessionmaker: async_sessionmaker[AsyncSession],
     async with sessionmaker() as session, session.begin():
         for entry_id, event in entries:
             await audit.record(
-                session, action=event.action, actor=event.name or event.subject,
+                session, action=event.action, actor=(event.name or event.subject)[:256],
                 resource_type="file", resource_id=str(event.file_id), outcome=event.outcome,
                 details={**event.details, "subject": event.subject, "source": event.source,
                          "service": event.service,
