@@ -43,13 +43,12 @@ def _parse(entry_id: str, fields: dict) -> AccessEvent | None:
 async def _record_batch(sessionmaker: async_sessionmaker[AsyncSession],
                         entries: list[tuple[str, AccessEvent]]) -> None:
     async with sessionmaker() as session, session.begin():
-        for entry_id, event in entries:
-            await audit.record(
-                session, action=event.action, actor=(event.name or event.subject)[:256],
-                resource_type="file", resource_id=str(event.file_id), outcome=event.outcome,
-                details={**event.details, "subject": event.subject, "source": event.source,
-                         "service": event.service,
-                         "occurred_at": event.occurred_at.isoformat(), "event_id": entry_id})
+        await audit.record_many(session, [audit.Entry(
+            action=event.action, actor=(event.name or event.subject)[:256],
+            resource_type="file", resource_id=str(event.file_id), outcome=event.outcome,
+            details={**event.details, "subject": event.subject, "source": event.source,
+                     "service": event.service, "occurred_at": event.occurred_at.isoformat(),
+                     "event_id": entry_id}) for entry_id, event in entries])
 
 
 async def drain(client: aioredis.Redis, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
