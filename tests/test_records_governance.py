@@ -141,6 +141,9 @@ class TestLegalHoldsEndToEnd:
         err = assert_error(admin_api.admin("DELETE", f"/api/v1/files/{held}"), 409,
                            "FILE_ON_HOLD")  # the console's delete, every copy checked first
         assert err["details"]["legal_holds"] == [hold["id"]]
+        refused = audit_entries(admin_api, action="file.change_refused", resource_id=held)
+        assert [(e["details"]["operation"], e["details"]["reason"]) for e in refused] == [
+            ("delete", "FILE_ON_HOLD")]
 
         # The SE index rebuilt from sidecars keeps the hold.
         r = httpx.post(f"{edit['api_url']}/api/v1/maintenance/rebuild", headers=admin,

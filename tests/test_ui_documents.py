@@ -350,6 +350,29 @@ class TestFileActions:
         assert _meta(env, api_token, file_id)["custom"] == {"договор": "№5"}
         expect(page.get_by_test_id("file-history")).to_contain_text("File metadata changed")
 
+    def test_the_history_shows_who_uploaded_and_downloaded_it_from_where(
+        self, admin_page: Page, env, api_token
+    ):
+        file_id = _upload(env, api_token, f"журнал-{uuid.uuid4().hex[:6]}.txt")
+        r = httpx.get(f"{env['QUERY_URL']}/api/v1/files/{file_id}/download",
+                      headers=_headers(api_token), timeout=60)
+        assert r.status_code == 200, r.text
+
+        def downloaded() -> bool:
+            r = httpx.get(f"{env['ADMIN_URL']}/api/v1/files/{file_id}/history",
+                          headers=_headers(api_token), timeout=30)
+            assert r.status_code == 200, r.text
+            return any(e["action"] == "file.downloaded" for e in r.json()["items"])
+
+        wait_for(downloaded, "the download in the file's history")
+        page = admin_page
+        page.goto(f"/files/{file_id}")  # through the UI's proxy to the admin module
+        history = page.get_by_test_id("file-history")
+        expect(history).to_contain_text("File downloaded")
+        expect(history).to_contain_text("from 127.0.0.1")
+        expect(page.get_by_test_id("file-history-entry").first).to_contain_text("File uploaded")
+        shot(page, "i15-file-history-en-desktop")
+
     def test_a_temporary_file_is_deleted_after_a_confirmation(
         self, admin_page: Page, env, api_token
     ):

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from admin_module.admin_users import repository as users_repo
 from admin_module.admin_users.auth_service import AdminAuth
-from admin_module.audit import refusals
+from admin_module.audit import access, refusals
 from admin_module.audit import service as audit
 from admin_module.auth.service import TokenIssuer
 from admin_module.background import periodic
@@ -67,10 +67,14 @@ async def audit_retention(app: FastAPI) -> AsyncIterator[None]:
     async def refusal_reports() -> None:
         await refusals.drain(app.state.redis, app.state.sessionmaker)
 
+    async def access_events() -> None:
+        await access.drain(app.state.redis, app.state.sessionmaker)
+
     async with (
         periodic("audit-retention", AUDIT_PRUNE_INTERVAL_SECONDS, prune, initial_delay=300),
         periodic("audit-verify", settings.AUDIT_VERIFY_INTERVAL_SECONDS, verify,
                  initial_delay=30),
         periodic("audit-refusal-reports", refusals.POLL_SECONDS, refusal_reports),
+        periodic("audit-access-trail", access.POLL_SECONDS, access_events),
     ):
         yield

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from admin_module import __version__
 from admin_module.api import include_routers
+from admin_module.audit.service import SourceAddress
 from admin_module.config import Settings
 from admin_module.lifespan import build_lifespan
 from admin_module.redis_client import redis_ping
@@ -47,4 +48,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     include_routers(app)
+    app.add_middleware(SourceAddress)
     return app

@@ -15,6 +15,7 @@ import anyio
 import structlog
 from fastapi import FastAPI
 
+from artstore_common.access import AccessTrail
 from artstore_common.app import create_base_app
 from artstore_common.auth import TokenVerifier
 from artstore_common.discovery import DiscoveryClient
@@ -79,10 +80,13 @@ def _lifespan(settings: Settings):
         app.state.service_tokens = tokens
         app.state.token_verifier = TokenVerifier.from_settings(settings, http_client=http)
         app.state.ingest_service = IngestService(settings, placer)
+        app.state.access_trail = trail = AccessTrail(settings.REDIS_URL, settings.SERVICE_NAME)
+        trail.start()
         log.info("ingester.started", port=settings.PORT, discovery_source=discovery.source)
         try:
             yield
         finally:
+            await trail.aclose()
             await anyio.to_thread.run_sync(discovery.stop)
             await session.close()
             await http.aclose()

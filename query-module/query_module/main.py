@@ -15,6 +15,7 @@ import structlog
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from artstore_common.access import AccessTrail
 from artstore_common.app import create_base_app
 from artstore_common.auth import TokenVerifier
 from artstore_common.discovery import DiscoveryClient
@@ -91,6 +92,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis, settings.FILE_EVENTS_STREAM, settings.CONSUMER_GROUP, reindexer)
     app.state.text_indexer = texts = TextIndexer(settings, sessionmaker, app.state.downloader,
                                                  on_changed=cache.invalidate)
+    app.state.access_trail = trail = AccessTrail(settings.REDIS_URL, settings.SERVICE_NAME)
+    trail.start()
     tasks = [asyncio.create_task(cache.follow_invalidations(), name="cache-invalidation")]
     if settings.CONSUMER_ENABLED:
         tasks.append(asyncio.create_task(consumer.run(), name="event-consumer"))
@@ -108,6 +111,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cache.stop()
         texts.stop()
         await reindexer.stop()
+        await trail.aclose()
         grace = settings.CONSUMER_BLOCK_MS / 1000 + 5.0
         _done, pending = await asyncio.wait(tasks, timeout=grace)
         for task in pending:

@@ -12,7 +12,7 @@ from admin_module.audit.schemas import AuditEventRead, AuditVerifyRead
 from admin_module.db import DbSession
 from admin_module.models.base import utcnow
 from artstore_common.auth import AuditRead as AuditReader
-from artstore_common.pagination import Page, Paging
+from artstore_common.pagination import Page, PageParams, Paging
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -38,11 +38,15 @@ Filters = Annotated[AuditFilter, Depends(_filters)]
 async def list_audit(
     principal: AuditReader, session: DbSession, paging: Paging, f: Filters
 ) -> Page[AuditEventRead]:
+    """Newest first. ``actor=`` an account's name as the entries give it (its subject when it
+    has none); ``resource_type=file&resource_id=<id>`` one file's entries."""
     rows, total = await service.list_events(session, f, paging.limit, paging.offset)
-    return Page(
-        items=[AuditEventRead.model_validate(r) for r in rows],
-        total=total, limit=paging.limit, offset=paging.offset,
-    )
+    return page_of(rows, total, paging)
+
+
+def page_of(rows: list, total: int, paging: PageParams) -> Page[AuditEventRead]:
+    return Page(items=[AuditEventRead.model_validate(r) for r in rows],
+                total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.get("/verify", response_model=AuditVerifyRead)

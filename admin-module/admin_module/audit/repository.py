@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import DateTime, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.models.audit import AuditChainHead, AuditEvent
@@ -22,6 +22,13 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     action_contains: str | None = None
+
+
+# When it happened: an access reported by another service reaches the chain a few seconds
+# later (and services report independently), so it carries its own time.
+happened_at = func.coalesce(
+    AuditEvent.details["occurred_at"].astext.cast(DateTime(timezone=True)),
+    AuditEvent.created_at)
 
 
 def _where(f: AuditFilter) -> list:
@@ -45,12 +52,14 @@ def _where(f: AuditFilter) -> list:
 
 
 async def list_events(
-    session: AsyncSession, f: AuditFilter, limit: int, offset: int
+    session: AsyncSession, f: AuditFilter, limit: int, offset: int, oldest_first: bool = False
 ) -> tuple[list[AuditEvent], int]:
     conditions = _where(f)
     total = await session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
+    order = (happened_at.asc(), AuditEvent.seq.asc()) if oldest_first else (
+        AuditEvent.seq.desc(),)
     rows = await session.scalars(
-        select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc())
+        select(AuditEvent).where(*conditions).order_by(*order)
         .limit(limit).offset(offset)
     )
     return list(rows), int(total or 0)

@@ -13,6 +13,8 @@ late as possible in a request to keep that lock short.
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +32,24 @@ from admin_module.models.base import utcnow
 log = structlog.get_logger(__name__)
 
 OUTCOMES = ("success", "failure", "denied")
+# The client address of the request being served: a file's entries say from where.
+_source: ContextVar[str | None] = ContextVar("audit_source", default=None)
+
+
+class SourceAddress:
+    """ASGI middleware: remembers the caller's address for ``record``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        token = _source.set((scope.get("client") or (None,))[0])
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _source.reset(token)
 SECRET_INFO_KEY = "audit_hmac_secret"
 
 
@@ -64,37 +84,65 @@ async def record(
     outcome: str = "success",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {OUTCOMES}")
+    return (await record_many(session, [Entry(action, actor, resource_type, resource_id,
+                                              outcome, details)]))[0]
+
+
+@dataclass
+class Entry:
+    action: str
+    actor: str | None
+    resource_type: str | None = None
+    resource_id: Any = None
+    outcome: str = "success"
+    details: dict[str, Any] | None = None
+
+
+async def record_many(session: AsyncSession, entries: list[Entry]) -> list[AuditEvent]:
+    """Append several entries under one head lock and one flush (the access trail's batches)."""
+    for e in entries:
+        if e.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}")
     request_id = structlog.contextvars.get_contextvars().get("request_id")
+    source = _source.get()
     head = await lock_head(session)
-    event = AuditEvent(
-        id=uuid.uuid4(),
-        seq=head.last_seq + 1,
-        created_at=utcnow(),
-        action=action,
-        actor=actor,
-        resource_type=resource_type,
-        resource_id=None if resource_id is None else str(resource_id),
-        outcome=outcome,
-        details=normalize_details(details),
-        request_id=request_id,
-        prev_mac=head.last_mac,
-        mac="",
-    )
-    event.mac = compute_mac(hmac_secret(session), event)
-    session.add(event)
-    head.last_seq, head.last_mac = event.seq, event.mac
+    secret = hmac_secret(session)
+    events = []
+    for e in entries:
+        details = e.details
+        if e.resource_type == "file" and source is not None:
+            details = {"source": source, **(details or {})}
+        event = AuditEvent(
+            id=uuid.uuid4(),
+            seq=head.last_seq + 1,
+            created_at=utcnow(),
+            action=e.action,
+            actor=e.actor,
+            resource_type=e.resource_type,
+            resource_id=None if e.resource_id is None else str(e.resource_id),
+            outcome=e.outcome,
+            details=normalize_details(details),
+            request_id=request_id,
+            prev_mac=head.last_mac,
+            mac="",
+        )
+        event.mac = compute_mac(secret, event)
+        head.last_seq, head.last_mac = event.seq, event.mac
+        events.append(event)
+    session.add_all(events)
     await session.flush()
-    log.info("audit.recorded", action=action, outcome=outcome, resource_type=resource_type,
-             resource_id=event.resource_id, seq=event.seq)
-    return event
+    for event in events:
+        log.info("audit.recorded", action=event.action, outcome=event.outcome,
+                 resource_type=event.resource_type, resource_id=event.resource_id,
+                 seq=event.seq)
+    return events
 
 
 async def list_events(
-    session: AsyncSession, f: repository.AuditFilter, limit: int, offset: int
+    session: AsyncSession, f: repository.AuditFilter, limit: int, offset: int,
+    oldest_first: bool = False,
 ) -> tuple[list[AuditEvent], int]:
-    return await repository.list_events(session, f, limit, offset)
+    return await repository.list_events(session, f, limit, offset, oldest_first)
 
 
 async def verify_chain(session: AsyncSession) -> VerifyResult:

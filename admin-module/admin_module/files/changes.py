@@ -77,11 +77,7 @@ async def _copies(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID
         raise FileNotFound(details={"file_id": key})
     attrs = located.found[0][1]
     if not may_change_file(principal.scopes, principal.subject, attrs.uploaded_by.id):
-        async with plane.sessionmaker() as own, own.begin():  # kept although the request fails
-            await audit.record(own, action="file.change_refused",
-                               actor=principal.name or principal.subject, resource_type="file",
-                               resource_id=key, outcome="denied",
-                               details={"operation": operation, "reason": "not_owner"})
+        await _audit_refusal(plane, principal, key, operation, "not_owner")
         raise Forbidden(f"Only the uploading account or an administrator may {operation} this file",
                         code="NOT_FILE_OWNER", details={"file_id": key})
     # A copy on an SE that does not answer would be left behind: change nothing then.
@@ -95,6 +91,15 @@ async def _copies(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID
         raise FileNotChangeable("The file is being finalized; try again when the saga ends",
                                 details={"file_id": key, "reason": "finalizing"})
     return located.found
+
+
+async def _audit_refusal(plane: ControlPlane, principal: Principal, key: str, operation: str,
+                         reason: str) -> None:
+    async with plane.sessionmaker() as own, own.begin():  # kept although the request fails
+        await audit.record(own, action="file.change_refused",
+                           actor=principal.name or principal.subject, resource_type="file",
+                           resource_id=key, outcome="denied",
+                           details={"operation": operation, "reason": reason})
 
 
 def _refuse_governed(found: Found, file_id: uuid.UUID) -> None:
@@ -145,7 +150,11 @@ async def delete(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
     found = await _copies(session, plane, file_id, principal, "delete")
     _refuse_modes(found, DELETABLE_MODES, "Only files on edit storage elements can be deleted; "
                   "permanent files leave by retention disposition", file_id)
-    _refuse_governed(found, file_id)
+    try:
+        _refuse_governed(found, file_id)
+    except ArtStoreError as exc:  # a deletion refused by a hold or retention is on record
+        await _audit_refusal(plane, principal, str(file_id), "delete", exc.code)
+        raise
     for se, _ in found:
         try:
             await plane.client.delete_file(se, file_id)

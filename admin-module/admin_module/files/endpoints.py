@@ -1,6 +1,7 @@
 """File actions of the control plane: ``POST /api/v1/files/{file_id}/finalize`` → 202 with the
 saga; ``PATCH /api/v1/files/{file_id}`` (metadata, every copy) and ``DELETE`` (edit SEs only).
-``files:write`` / ``files:delete``; the uploader's own files, or any file with ``storage:admin``."""
+``files:write`` / ``files:delete``; the uploader's own files, or any file with ``storage:admin``.
+``GET /api/v1/files/{file_id}/history`` (``audit:read``): the file's audit entries, oldest first."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Response
 
+from admin_module.audit import service as audit
+from admin_module.audit.endpoints import page_of
+from admin_module.audit.repository import AuditFilter
+from admin_module.audit.schemas import AuditEventRead
 from admin_module.db import DbSession
 from admin_module.files import changes
 from admin_module.files.service import start_finalize
 from admin_module.sagas.schemas import SagaRead
 from admin_module.storage_elements.context import Plane
-from artstore_common.auth import FilesDelete, FilesWrite
+from artstore_common.auth import AuditRead, FilesDelete, FilesWrite
+from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/files", tags=["files"])
 
@@ -45,3 +51,16 @@ async def delete_file(
 ) -> Response:
     await changes.delete(session, plane, file_id, principal)
     return Response(status_code=204)
+
+
+@router.get("/{file_id}/history", response_model=Page[AuditEventRead])
+async def file_history(
+    file_id: uuid.UUID, principal: AuditRead, session: DbSession, paging: Paging,
+) -> Page[AuditEventRead]:
+    """Every audit entry about this file (uploads, reads, downloads, changes, holds,
+    retention, deletion), oldest first; who is ``actor`` (``details.subject``), from where
+    ``details.source``."""
+    rows, total = await audit.list_events(
+        session, AuditFilter(resource_type="file", resource_id=str(file_id)),
+        paging.limit, paging.offset, oldest_first=True)
+    return page_of(rows, total, paging)

@@ -84,6 +84,7 @@ ENDPOINTS = [
     Endpoint("GET", "/audit", AUDIT_READ),
     Endpoint("GET", "/audit/verify", AUDIT_READ),
     Endpoint("GET", "/audit/export", AUDIT_READ),
+    Endpoint("GET", "/files/{n_uuid}/history", AUDIT_READ),
     Endpoint("GET", "/legal-holds", RECORDS_READ),
     Endpoint("POST", "/legal-holds", RECORDS_WRITE, 201, {"name": "h-{n}", "reason": "case"}),
     Endpoint("GET", "/legal-holds/{hold}", RECORDS_READ),

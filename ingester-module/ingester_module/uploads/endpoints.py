@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
+from artstore_common.access import client_address
 from artstore_common.auth import FilesWrite, Principal, bearer_token
 from artstore_common.errors import BadRequest
 from ingester_module.errors import FileTooLarge
@@ -85,10 +86,12 @@ async def upload_file(request: Request, response: Response, principal: FilesWrit
     if upload.content_length is not None and upload.content_length > limit + _ENVELOPE_BYTES:
         raise FileTooLarge(limit)
     try:
-        return await _service(request).upload_one(upload)
+        stored = await _service(request).upload_one(upload)
     except ClientDisconnect as exc:
         raise BadRequest("The client went away before the upload ended",
                          code="CLIENT_DISCONNECTED") from exc
+    _note_uploaded(request, principal, stored)
+    return stored
 
 
 @router.post("/batch", status_code=207, response_model=BatchRead, openapi_extra=_BODY_DOC)
@@ -99,8 +102,18 @@ async def upload_batch(request: Request, principal: FilesWrite) -> JSONResponse:
     except ClientDisconnect as exc:
         raise BadRequest("The client went away before the upload ended",
                          code="CLIENT_DISCONNECTED") from exc
+    for result in results:
+        if result["status"] == 201:
+            _note_uploaded(request, principal, FileRead.model_validate(result["file"]))
     return JSONResponse({"results": results}, status_code=207,
                         headers={SEARCH_LAG_HEADER: _search_lag(request)})
+
+
+def _note_uploaded(request: Request, principal: Principal, stored: FileRead) -> None:
+    request.app.state.access_trail.note(
+        "file.uploaded", stored.file_id, principal, client_address(request),
+        {"size": stored.size, "sha256": stored.sha256,
+         "storage_element_ids": [str(i) for i in stored.copies or [stored.storage_element_id]]})
 
 
 def _search_lag(request: Request) -> str:

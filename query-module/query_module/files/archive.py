@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 from stream_zip import ZIP_64, async_stream_zip
 
+from artstore_common.access import client_address
 from artstore_common.auth import Principal, require_scopes
 from artstore_common.errors import ArtStoreError, ValidationFailed
 from query_module.catalog.schemas import FileRead
@@ -108,6 +109,9 @@ async def archive(
         raise ArchiveTooLarge(details={"limit_bytes": settings.ARCHIVE_MAX_BYTES,
                                        "total_bytes": total})
     chunk = settings.DOWNLOAD_CHUNK_BYTES
+    for f in files:
+        state.access_trail.note("file.downloaded", f.file_id, principal, client_address(request),
+                                {"archive": True})
 
     async def members():
         for f, name in zip(files, member_names(files), strict=True):

@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from artstore_common.access import client_address
 from artstore_common.auth import FilesRead
 from query_module.catalog.schemas import FileRead
 from query_module.files.service import load_file, with_mode
@@ -19,6 +20,7 @@ async def get_file(file_id: UUID, principal: FilesRead, request: Request) -> Fil
     state = request.app.state
     value = await load_file(file_id, state.metadata_cache, state.sessionmaker,
                             state.catalog_lookup)
+    state.access_trail.note("file.metadata_read", file_id, principal, client_address(request))
     return with_mode(value, state.discovery)
 
 
@@ -28,4 +30,9 @@ async def download_file(file_id: UUID, principal: FilesRead, request: Request) -
     state = request.app.state
     value = await load_file(file_id, state.metadata_cache, state.sessionmaker,
                             state.catalog_lookup)
-    return await state.downloader.respond(value, request)
+    response = await state.downloader.respond(value, request)
+    if request.method == "GET":
+        details = {"range": request.headers["range"][:100]} if "range" in request.headers else {}
+        state.access_trail.note("file.downloaded", file_id, principal, client_address(request),
+                                details)
+    return response

@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'storage_element.mode_change_requested', 'storage_element.mode_changed', 'storage_element.mode_change_failed',
   'storage_element.status_changed',
   'file.finalize_requested', 'file.finalized', 'file.finalize_failed', 'file.source_deleted', 'file.expired_deleted',
+  'file.uploaded', 'file.metadata_read', 'file.downloaded',
   'file.updated', 'file.deleted', 'file.change_refused', 'file.copy_rewritten', 'file.copy_repaired', 'copy_policy.updated',
   'jwt_key.rotated', 'audit.pruned',
 ] as const;

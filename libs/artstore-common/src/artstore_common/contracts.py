@@ -26,6 +26,11 @@ REVOCATIONS_KEY = "artstore:revocations"
 # ``RefusalReport`` (JSON in field ``data``) per (status, code, operation, source, subject); the
 # admin module writes each into its audit chain.
 REFUSALS_STREAM = "artstore:refusals"
+# The access trail: one ``AccessEvent`` (JSON in field ``data``) per upload, metadata read and
+# download, published by the ingester and the query module; the admin module writes each into
+# its audit chain. Capped (``MAXLEN ~``) so a long admin outage cannot fill Redis.
+ACCESS_EVENTS_STREAM = "artstore:access-events"
+ACCESS_EVENTS_MAXLEN = 100_000
 
 
 def stream_overtaken_key(stream: str) -> str:
@@ -183,6 +188,21 @@ class RefusalReport(BaseModel):
     count: int
     first_at: datetime
     last_at: datetime
+
+
+class AccessEvent(BaseModel):
+    """One entry of ``ACCESS_EVENTS_STREAM``: who did what to which file, from where."""
+
+    model_config = ConfigDict(extra="ignore")
+    action: Literal["file.uploaded", "file.metadata_read", "file.downloaded"]
+    file_id: UUID
+    subject: str
+    name: str | None = None
+    source: str | None = None  # the client address the service saw
+    service: str
+    outcome: Literal["success", "failure", "denied"] = "success"
+    occurred_at: datetime
+    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class StorageElementInfo(BaseModel):

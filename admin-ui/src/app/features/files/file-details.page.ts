@@ -21,10 +21,11 @@ import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FileMeta, FilesApi } from './files.api';
 import { FilePreview } from './preview';
 import { FileEditDialog } from './file-edit.dialog';
-import { AuditApi, AuditEvent } from '../audit/audit.api';
+import { AuditEvent } from '../audit/audit.api';
 import { ActionPipe } from '../../shared/audit-action';
 
 const POLL_MS = 3000;
+const HISTORY_LIMIT = 100;
 
 @Component({
   selector: 'app-file-details',
@@ -114,8 +115,13 @@ const POLL_MS = 3000;
           <app-load-state [loading]="history() === null && !historyError()" [error]="historyError()" [empty]="!!history() && !history()!.length"
                           emptyText="files.historyEmpty" (retry)="loadHistory()" />
           @for (e of history() ?? []; track e.id) {
-            <div class="event"><span class="muted">{{ e.created_at | dt }}</span> <span [title]="e.action">{{ e.action | action }}</span>
-              <span class="muted">{{ e.actor ?? '' }}</span> <app-status [value]="e.outcome" /></div>
+            <div class="event" data-testid="file-history-entry"><span class="muted">{{ happenedAt(e) | dt }}</span> <span [title]="e.action">{{ e.action | action }}</span>
+              <span class="muted">{{ e.actor ?? '' }}</span>
+              @if (sourceOf(e); as source) { <span class="muted">{{ 'files.historyFrom' | t: { source } }}</span> }
+              <app-status [value]="e.outcome" /></div>
+          }
+          @if (history() && historyTotal() > history()!.length) {
+            <p class="muted" data-testid="file-history-more">{{ 'files.historyMore' | t: { shown: history()!.length, total: historyTotal() } }}</p>
           }
         </div>
       }
@@ -153,11 +159,11 @@ export class FileDetailsPage implements OnInit {
   readonly notFound = signal(false);
   /** SE id → name, from the registry (ids are shown while it loads or without storage:read). */
   readonly seNames = signal<Record<string, string | undefined>>({});
-  private readonly auditApi = inject(AuditApi);
   readonly canAudit = () => this.auth.can('audit:read');
-  /** The file's own audit trail (finalization, deletion, …). */
+  /** The file's own audit trail, oldest first (uploads, reads, downloads, changes, …). */
   readonly history = signal<AuditEvent[] | null>(null);
   readonly historyError = signal<string | null>(null);
+  readonly historyTotal = signal(0);
   /** The latest finalize saga of this file, when there is one. */
   readonly saga = signal<Saga | null>(null);
   /** null when idle, -1 while the size is unknown, else a percentage. */
@@ -202,10 +208,22 @@ export class FileDetailsPage implements OnInit {
   loadHistory(): void {
     this.historyError.set(null);
     this.history.set(null);
-    this.auditApi.list({ resource_type: 'file', resource_id: this.id(), limit: 50 }).subscribe({
-      next: (p) => this.history.set(p.items),
+    this.api.history(this.id(), HISTORY_LIMIT).subscribe({
+      next: (p) => {
+        this.history.set(p.items);
+        this.historyTotal.set(p.total);
+      },
       error: (e) => this.historyError.set(this.i18n.error(e)),
     });
+  }
+
+  /** Accesses reported by the ingester and the query module carry their own time. */
+  happenedAt(e: AuditEvent): string {
+    return typeof e.details['occurred_at'] === 'string' ? e.details['occurred_at'] : e.created_at;
+  }
+
+  sourceOf(e: AuditEvent): string | null {
+    return typeof e.details['source'] === 'string' ? e.details['source'] : null;
   }
 
   private refresh(): void {

@@ -3,6 +3,7 @@ import { Injectable, inject } from '@angular/core';
 import { Observable } from 'rxjs';
 
 import { Page, cleanParams } from '../../core/api/models';
+import { AuditEvent } from '../audit/audit.api';
 
 export interface FileMeta {
   file_id: string;
@@ -175,6 +176,11 @@ export class FilesApi {
   /** Deletes every copy (files on edit storage elements only). */
   remove(id: string): Observable<void> {
     return this.http.delete<void>(`/api/v1/files/${id}`);
+  }
+  /** The file's audit entries (admin module, audit:read), oldest first: uploads, reads,
+   * downloads, changes, holds, deletion — each with the account and the client address. */
+  history(id: string, limit = 100, offset = 0): Observable<Page<AuditEvent>> {
+    return this.http.get<Page<AuditEvent>>(`/api/v1/files/${id}/history`, { params: { limit, offset } });
   }
   finalize(id: string): Observable<{ id: string; state: string }> {
     return this.http.post<{ id: string; state: string }>(`/api/v1/files/${id}/finalize`, {});

@@ -1,0 +1,78 @@
+"""The access trail: uploads, metadata reads and downloads the ingester and the query module
+report (``contracts.ACCESS_EVENTS_STREAM``) become one audit entry each.
+
+Same shape as ``refusals``: a consumer group shared by the admin instances; each batch of
+entries is written in one transaction (the chain head is locked once per batch) and
+acknowledged after it commits; entries another instance left for a minute are claimed again.
+"""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aioredis
+import structlog
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from admin_module.audit import service as audit
+from admin_module.audit.refusals import BATCH, CLAIM_IDLE_MS, CONSUMER, GROUP
+from artstore_common.contracts import ACCESS_EVENTS_STREAM, AccessEvent
+
+log = structlog.get_logger(__name__)
+
+POLL_SECONDS = 2.0
+
+
+async def _ensure_group(client: aioredis.Redis) -> None:
+    try:
+        await client.xgroup_create(ACCESS_EVENTS_STREAM, GROUP, id="0", mkstream=True)
+    except aioredis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _parse(entry_id: str, fields: dict) -> AccessEvent | None:
+    try:
+        return AccessEvent.model_validate(json.loads(fields.get(b"data") or b"{}"))
+    except (ValueError, ValidationError):
+        log.warning("audit.access_event_invalid", entry_id=entry_id)
+        return None
+
+
+async def _record_batch(sessionmaker: async_sessionmaker[AsyncSession],
+                        entries: list[tuple[str, AccessEvent]]) -> None:
+    async with sessionmaker() as session, session.begin():
+        await audit.record_many(session, [audit.Entry(
+            action=event.action, actor=(event.name or event.subject)[:256],
+            resource_type="file", resource_id=str(event.file_id), outcome=event.outcome,
+            details={**event.details, "subject": event.subject, "source": event.source,
+                     "service": event.service, "occurred_at": event.occurred_at.isoformat(),
+                     "event_id": entry_id}) for entry_id, event in entries])
+
+
+async def drain(client: aioredis.Redis, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Audit every waiting access event; returns how many were written."""
+    await _ensure_group(client)
+    written = 0
+    _, batch, *_ = await client.xautoclaim(ACCESS_EVENTS_STREAM, GROUP, CONSUMER,
+                                           min_idle_time=CLAIM_IDLE_MS, count=BATCH)
+    while True:
+        ids, entries = [], []
+        for entry_id, fields in batch:
+            if fields is None:
+                continue
+            eid = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            ids.append(eid)
+            if (event := _parse(eid, fields)) is not None:
+                entries.append((eid, event))
+        if entries:
+            await _record_batch(sessionmaker, entries)
+        if ids:
+            await client.xack(ACCESS_EVENTS_STREAM, GROUP, *ids)
+        written += len(entries)
+        answer = await client.xreadgroup(GROUP, CONSUMER, {ACCESS_EVENTS_STREAM: ">"},
+                                         count=BATCH)
+        if not answer:
+            return written
+        batch = answer[0][1]

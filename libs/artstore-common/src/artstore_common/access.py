@@ -1,0 +1,95 @@
+"""The access trail's sending side: a service notes each file access; a background task sends
+them to ``contracts.ACCESS_EVENTS_STREAM`` for the admin module's audit chain.
+
+``note`` only appends to memory, so a request never waits for Redis and never fails because of
+it. Events that cannot be sent are kept (at most ``max_pending``) and sent later; beyond that the
+oldest are dropped, logged and counted in ``artstore_access_events_dropped_total``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+from prometheus_client import Counter
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from artstore_common.auth import Principal
+from artstore_common.contracts import ACCESS_EVENTS_MAXLEN, ACCESS_EVENTS_STREAM, AccessEvent
+
+log = structlog.get_logger(__name__)
+
+DROPPED = Counter("artstore_access_events_dropped_total",
+                  "Access-trail events lost before they reached Redis (buffer full)")
+
+
+class AccessTrail:
+    def __init__(self, redis_url: str, service: str, *, interval: float = 1.0,
+                 max_pending: int = 10_000, batch: int = 500) -> None:
+        self._redis = Redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self.service, self.interval, self.batch = service, interval, batch
+        self._pending: deque[str] = deque()
+        self._max_pending = max_pending
+        self._task: asyncio.Task | None = None
+
+    def note(self, action: str, file_id: UUID | str, principal: Principal,
+             source: str | None, details: dict[str, Any] | None = None) -> None:
+        event = AccessEvent(action=action, file_id=file_id, subject=principal.subject,
+                            name=principal.name or principal.client_id, source=source,
+                            service=self.service, occurred_at=datetime.now(UTC),
+                            details=details or {})
+        self._pending.append(event.model_dump_json())
+        if len(self._pending) > self._max_pending:
+            self._pending.popleft()
+            DROPPED.inc()
+            log.warning("access.event_dropped", pending=len(self._pending))
+
+    async def flush(self) -> int:
+        """Send what is waiting; on a Redis error keep it for the next round."""
+        sent = 0
+        while self._pending:
+            chunk = [self._pending.popleft()
+                     for _ in range(min(self.batch, len(self._pending)))]
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for data in chunk:
+                        pipe.xadd(ACCESS_EVENTS_STREAM, {"data": data},
+                                  maxlen=ACCESS_EVENTS_MAXLEN, approximate=True)
+                    await pipe.execute()
+            except (RedisError, OSError) as exc:
+                self._pending.extendleft(reversed(chunk))
+                while len(self._pending) > self._max_pending:
+                    self._pending.popleft()
+                    DROPPED.inc()
+                log.warning("access.events_not_sent", pending=len(self._pending),
+                            error=str(exc)[:200])
+                return sent
+            sent += len(chunk)
+        return sent
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.flush()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="access-trail")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self.flush(), timeout=5.0)
+        except TimeoutError:
+            log.warning("access.events_not_sent_at_exit", pending=len(self._pending))
+        await self._redis.aclose()
+
+
+def client_address(request: Any) -> str | None:
+    return request.client.host if request.client else None
