@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator, Callable
 from ingester_module.errors import ClientStalled
 from ingester_module.storage.body import FileBody
 
-QUEUE_CHUNKS = 8  # per SE; chunks are network-sized (≤ 256 KiB)
+# Network-sized chunks are joined into pieces of about PIECE bytes before they go to the
+# SEs: per-piece costs (queues, HTTP chunk framing, deadlines) are paid twice, on a busy CPU.
+PIECE = 512 * 1024
+QUEUE_CHUNKS = 4  # pieces per SE
 
 
 class Branch:
@@ -61,8 +64,9 @@ class Branch:
 
 async def pump(body: FileBody, branches: list[Branch], tasks: list[asyncio.Task],
                stall: float) -> None:
-    """Reads the body once and hands each chunk to every live branch. Starts reading only
-    when an SE asked for the body, so two refusals up front leave it replayable."""
+    """Reads the body once and hands each piece, then the end (None), to every live branch.
+    Starts reading only when an SE asked for the body, so two refusals up front leave it
+    replayable."""
     wake = branches[0]._wake
     while not any(b.started for b in branches):
         if all(b.done for b in branches):
@@ -71,14 +75,22 @@ async def pump(body: FileBody, branches: list[Branch], tasks: list[asyncio.Task]
         wake.clear()
     chunks = body.stream()
     try:
+        ended = False
         while any(not b.done for b in branches):
-            try:
-                async with asyncio.timeout(stall):
-                    chunk: bytes | None = await anext(chunks)
-            except StopAsyncIteration:
-                chunk = None
-            except TimeoutError:
-                raise ClientStalled() from None
+            piece: list[bytes] = []
+            size = 0
+            while size < PIECE and not ended:
+                try:
+                    async with asyncio.timeout(stall):
+                        part = await anext(chunks)
+                except StopAsyncIteration:
+                    ended = True
+                    break
+                except TimeoutError:
+                    raise ClientStalled() from None
+                piece.append(part)
+                size += len(part)
+            chunk: bytes | None = b"".join(piece) if piece else None
             for branch, task in zip(branches, tasks, strict=True):
                 if branch.done:
                     continue
