@@ -3,9 +3,9 @@
     .venv/bin/python bench/copies_1gib.py [--size 1G] [--rounds 1]
 
 Starts the whole local suite (scripts/suite.py, fast mode) under a temporary root, sets the
-permanent copy policy to 1 copy, uploads, then to 2 copies (write quorum 2: the answer waits for
-the second, SE → SE copy) and uploads again. Prints MiB/s of each and their ratio; asserts
-nothing (figures go to README-PROJECT.md).
+permanent copy policy to 1 copy, uploads, then to 2 copies (write quorum 2: the ingester streams
+the upload to both SEs at once and answers when both are durable) and uploads again. Prints
+MiB/s of each and their ratio; asserts nothing (figures go to README-PROJECT.md).
 """
 
 from __future__ import annotations

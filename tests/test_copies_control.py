@@ -101,18 +101,52 @@ def test_failure_domain_and_redundant_backend_are_published(stack):
 
 
 def _put(stack, role: str, copies: list[str] | None,
-         voucher: str | None = None) -> httpx.Response:
+         voucher: str | None = None, caller: str | None = None,
+         **provenance) -> httpx.Response:
     data = b"copy provenance " + uuid.uuid4().bytes
-    attrs = {"original_filename": "c.txt", "retention_policy": "permanent"}
+    attrs = {"original_filename": "c.txt", "retention_policy": "permanent", **provenance}
     if copies is not None:
         attrs["copies"] = copies
     encoded = base64.urlsafe_b64encode(json.dumps(attrs).encode()).decode().rstrip("=")
     vouched = ({"X-ArtStore-Copy-Set-Voucher": stack.headers(voucher)["Authorization"]}
                if voucher else {})
     return httpx.put(f"{stack.rw.url}/api/v1/files/{uuid.uuid4()}", content=data, timeout=60,
-                     headers={**stack.headers(role), **vouched, "X-ArtStore-Attributes": encoded,
+                     headers={**({"Authorization": f"Bearer {caller}"} if caller
+                                 else stack.headers(role)),
+                              **vouched, "X-ArtStore-Attributes": encoded,
                               "X-ArtStore-Declared-Size": str(len(data)),
                               "X-ArtStore-Expected-SHA256": hashlib.sha256(data).hexdigest()})
+
+
+def test_a_voucher_lets_an_upload_state_its_own_uploader_and_time_only(stack):
+    """The ingester tees one upload to two SEs with the caller's token: both copies must carry
+    the same created_at/uploaded_by, which a files:replicate voucher may state — as the caller."""
+    copies = [stack.rw_row["id"], stack.rw2_row["id"]]
+    user = stack.token("USER")
+    me = _put(stack, "USER", None, caller=user).json()["uploaded_by"]
+    created = (datetime.now(UTC) - timedelta(seconds=3)).isoformat()
+    mine = {"created_at": created, "uploaded_by": me}
+    vouched = _put(stack, "USER", copies, "SERVICE", user, **mine)
+    assert vouched.status_code == 201, vouched.text
+    body = vouched.json()
+    assert body["uploaded_by"] == me and body["copies"] == copies
+    assert datetime.fromisoformat(body["created_at"]) == datetime.fromisoformat(created)
+    someone_else = {"created_at": created, "uploaded_by": {"id": "other", "name": me["name"]}}
+    for voucher in ("SERVICE", "USER", None):  # as someone else: never
+        refused = _put(stack, "USER", copies if voucher == "SERVICE" else None, voucher, user,
+                       **someone_else)
+        assert refused.status_code == 403, (voucher, refused.text)
+        assert refused.json()["error"]["code"] == "PROVENANCE_NOT_ALLOWED"
+    for voucher in ("USER", None):  # a voucher without files:replicate vouches for nothing
+        refused = _put(stack, "USER", None, voucher, user, **mine)
+        assert refused.status_code == 403, (voucher, refused.text)
+        assert refused.json()["error"]["code"] == "PROVENANCE_NOT_ALLOWED"
+    other_fields = _put(stack, "USER", copies, "SERVICE", user, **mine,
+                        retain_until=(datetime.now(UTC) + timedelta(days=1)).isoformat())
+    assert other_fields.status_code == 403  # the caller's own rights apply to the rest
+    future = _put(stack, "USER", copies, "SERVICE", user, uploaded_by=me,
+                  created_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
+    assert future.status_code == 422, future.text
 
 
 def test_only_internal_services_state_a_copy_set(stack):

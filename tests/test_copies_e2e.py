@@ -68,6 +68,7 @@ def test_permanent_upload_has_two_verified_copies_each_with_its_sidecar(api, rw_
         holders = wait_for(lambda fid=file_id: len(active_copies(api, fid)) == 2
                            and active_copies(api, fid), "both copies in the catalog")
         assert holders <= set(rw_ses)
+        provenance = []
         for se_id in holders:
             found = stored_copy(rw_ses[se_id], file_id)
             assert found is not None, f"no copy of {file_id} on {rw_ses[se_id]['name']}"
@@ -75,6 +76,9 @@ def test_permanent_upload_has_two_verified_copies_each_with_its_sidecar(api, rw_
             assert sidecar["sha256"] == sha256(body) and sidecar["file_id"] == file_id
             assert set(sidecar["copies"]) == holders
             assert data.read_bytes() == body  # stored plain: no compression asked
+            provenance.append({k: sidecar[k] for k in (
+                "created_at", "uploaded_by", "storage_filename", "copies")})
+        assert provenance[0] == provenance[1]  # both copies were written from one stream
 
 
 def test_an_ordinary_users_permanent_upload_gets_every_copy(api, rw_ses):

@@ -27,6 +27,11 @@ COPIES_WRITTEN = Histogram(
     "artstore_ingest_copies_written", "Durable copies of a file when its upload was answered",
     buckets=(1, 2, 3, 4, 6, 8),
 )
+COPIES_MADE = Counter(
+    "artstore_ingest_copies_made_total",
+    "Copies made during uploads: streamed from the upload (tee) or copied SE to SE",
+    ["how"],
+)
 _SIZE_BUCKETS = ((1 << 20, "lt_1mib"), (10 << 20, "lt_10mib"), (100 << 20, "lt_100mib"))
 
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from artstore_common.auth import Principal
-from artstore_common.auth.scopes import RECORDS_WRITE, may_change_file
+from artstore_common.auth.scopes import FILES_REPLICATE, RECORDS_WRITE, may_change_file
 from artstore_common.contracts import (
     REFUSALS_STREAM,
     TTL_DAYS_MAX,
@@ -33,6 +33,7 @@ log = structlog.get_logger(__name__)
 PROVENANCE_FIELDS = ("uploaded_by", "created_at", "expires_at", "legal_holds", "retain_until",
                      "retention_class")
 RECORDS_FIELDS = ("retain_until", "retention_class")  # also for records:write holders
+VOUCHED_FIELDS = ("created_at", "uploaded_by")  # also with a files:replicate voucher
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -44,9 +45,24 @@ def _refuse(error: Exception, principal: Principal, operation: str, reason: str,
     return error
 
 
-def check_provenance(attrs: UploadAttributes, principal: Principal, now: datetime) -> None:
+def vouched_fields(attrs: UploadAttributes, principal: Principal,
+                   voucher: Principal | None) -> tuple[str, ...]:
+    """A replicating service that tees one upload to several SEs states the same
+    ``created_at``/``uploaded_by`` to each, but only as the caller: ``uploaded_by.id`` must be
+    the subject of the caller's own (verified) token."""
+    if voucher is None or not voucher.has(FILES_REPLICATE):
+        return ()
+    if attrs.uploaded_by is not None and attrs.uploaded_by.id != principal.subject:
+        return ()
+    return VOUCHED_FIELDS
+
+
+def check_provenance(attrs: UploadAttributes, principal: Principal, now: datetime,
+                     voucher: Principal | None = None) -> None:
+    vouched = vouched_fields(attrs, principal, voucher)
     claimed = [name for name in PROVENANCE_FIELDS if getattr(attrs, name) is not None
-               and not (name in RECORDS_FIELDS and principal.has(RECORDS_WRITE))]
+               and not (name in RECORDS_FIELDS and principal.has(RECORDS_WRITE))
+               and name not in vouched]
     if claimed and not principal.internal:
         raise _refuse(ProvenanceNotAllowed(details={"fields": claimed}), principal, "upload",
                       "provenance", fields_claimed=claimed)

@@ -29,6 +29,7 @@ from artstore_common.resilience import BreakerRegistry, CircuitOpenError, Upstre
 from artstore_common.service_token import ServiceTokenProvider
 from ingester_module.errors import ClientStalled, StorageFailed
 from ingester_module.storage.body import FileBody
+from ingester_module.storage.tee import Branch, pump
 
 log = structlog.get_logger(__name__)
 
@@ -100,7 +101,7 @@ class StorageClient:
         se: DiscoveredStorageElement,
         file_id: UUID,
         attrs: UploadAttributes,
-        body: FileBody,
+        body: FileBody | Branch,
         declared_size: int,
         token: str,
     ) -> FileAttributes | Skipped:
@@ -121,8 +122,58 @@ class StorageClient:
             return response
         return self._outcome(se, response, body)
 
+    async def put_pair(
+        self,
+        ses: list[DiscoveredStorageElement],
+        file_id: UUID,
+        attrs: UploadAttributes,
+        body: FileBody,
+        declared_size: int,
+        token: str,
+    ) -> list[FileAttributes | Skipped | StorageFailed]:
+        """The same body to each of ``ses`` at once (each PUT as ``put``). An SE that refuses
+        or fails does not stop the others; the client's errors end them all and are raised."""
+        wake = asyncio.Event()
+        branches = [Branch(wake) for _ in ses]
+
+        async def one(se: DiscoveredStorageElement, branch: Branch):
+            try:
+                return await self.put(se, file_id, attrs, branch, declared_size, token)
+            except StorageFailed as exc:
+                return exc
+            finally:
+                branch.close()
+
+        tasks = [asyncio.create_task(one(se, b)) for se, b in zip(ses, branches, strict=True)]
+        feeder = asyncio.create_task(pump(body, branches, tasks, self.timeouts.write))
+        try:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            await feeder  # the client's error, if the body broke
+        finally:
+            for task in (*tasks, feeder):
+                task.cancel()
+            await asyncio.gather(*tasks, feeder, return_exceptions=True)
+        outcomes: list[FileAttributes | Skipped | StorageFailed] = []
+        for se, result in zip(ses, results, strict=True):
+            if isinstance(result, asyncio.CancelledError):  # stopped taking bytes
+                result = StorageFailed("The storage element stalled while receiving the file",
+                                       details={"storage_element_id": str(se.id)})
+            outcomes.append(result)
+        for result in outcomes:
+            if isinstance(result, BaseException) and not isinstance(result, StorageFailed):
+                await self._remove_stored(ses, outcomes, file_id)
+                raise result
+        return outcomes
+
+    async def _remove_stored(self, ses: list[DiscoveredStorageElement], outcomes: list,
+                             file_id: UUID) -> None:
+        for se, outcome in zip(ses, outcomes, strict=True):
+            if isinstance(outcome, FileAttributes):
+                await self.delete(se, file_id)
+
     async def _send(
-        self, se: DiscoveredStorageElement, url: str, headers: dict[str, str], body: FileBody
+        self, se: DiscoveredStorageElement, url: str, headers: dict[str, str],
+        body: FileBody | Branch,
     ) -> Response | Skipped:
         target = str(se.id)
         try:
@@ -159,7 +210,8 @@ class StorageClient:
                 details={"storage_element_id": target, "reason": type(exc).__name__},
             ) from exc
 
-    async def _exchange(self, url: str, headers: dict[str, str], body: FileBody) -> Response:
+    async def _exchange(self, url: str, headers: dict[str, str],
+                        body: FileBody | Branch) -> Response:
         """PUT with ``Expect: 100-continue``: the SE checks the headers (auth, mode, room)
         before asking for the body, so a refusal costs no file bytes and the file can go to
         the next SE. The deadline moves with progress: a stalled SE times out, a long
@@ -168,8 +220,9 @@ class StorageClient:
         t = self.timeouts
         async with asyncio.timeout(loop.time() + t.connect + t.read) as deadline:
 
-            def progressed(complete: bool) -> None:
-                deadline.reschedule(loop.time() + (t.read if complete else t.write))
+            def progressed(complete: bool | None) -> None:
+                deadline.reschedule(None if complete is None
+                                    else loop.time() + (t.read if complete else t.write))
 
             body.on_progress = progressed
             try:
@@ -188,7 +241,7 @@ class StorageClient:
 
     @staticmethod
     def _outcome(
-        se: DiscoveredStorageElement, response: Response, body: FileBody | None
+        se: DiscoveredStorageElement, response: Response, body: FileBody | Branch | None
     ) -> FileAttributes | Skipped:
         status = response.status
         if status in (200, 201):

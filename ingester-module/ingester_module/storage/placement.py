@@ -1,14 +1,16 @@
 """Sequential fill: try writable SEs of the required mode, lowest priority number first.
 
-A file whose copy policy asks for more than one copy is streamed to the first SE that takes
-it, then copied SE → SE (SHA-256 checked by the target) onto SEs of other failure domains
-until ``write_quorum`` copies are durable; only then is the upload acknowledged. Copies above
-the quorum are left to the repairer.
+A file whose copy policy asks for more than one copy is streamed to the first two SEs of its
+copy plan at once (a tee), with the same provenance; if only one of them took it, it is copied
+SE → SE (SHA-256 checked by the target) onto SEs of other failure domains until
+``write_quorum`` copies are durable; only then is the upload acknowledged. Copies above the
+quorum are left to the repairer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 import structlog
@@ -19,12 +21,13 @@ from artstore_common.contracts import (
     DiscoveredStorageElement,
     FileAttributes,
     UploadAttributes,
+    Uploader,
     copy_attributes,
 )
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.resilience import BreakerRegistry
 from ingester_module import metrics
-from ingester_module.errors import ChecksumMismatch, NoStorageAvailable
+from ingester_module.errors import ChecksumMismatch, NoStorageAvailable, StorageFailed
 from ingester_module.storage.body import FileBody
 from ingester_module.storage.client import Skipped, StorageClient
 
@@ -120,7 +123,10 @@ class Placer:
         mode: str,
         declared_size: int,
         size_known: bool,
+        uploader: Uploader | None = None,
     ) -> Placed:
+        """``uploader`` (from the caller's verified token) lets a multi-copy upload be teed:
+        both SEs then get the same ``created_at``/``uploaded_by``, vouched for by us."""
         elements = candidates(
             self.discovery.writable(mode),  # type: ignore[arg-type]
             self.breakers,
@@ -136,6 +142,12 @@ class Placer:
             plan = copy_plan(se, elements, policy)
             if len(plan) > 1:
                 attrs = attrs.model_copy(update={"copies": [s.id for s in plan]})
+            if len(plan) > 1 and uploader is not None:
+                placed = await self._tee(plan, elements, file_id, attrs, body, token,
+                                         declared_size, policy, uploader, tried)
+                if placed is not None:
+                    return placed
+                continue
             outcome = await self.client.put(se, file_id, attrs, body, declared_size, token)
             if isinstance(outcome, Skipped):
                 metrics.PLACEMENT_FAILURES.labels(outcome.reason).inc()
@@ -144,23 +156,62 @@ class Placer:
                 tried.append({"storage_element_id": str(se.id), "reason": outcome.reason})
                 continue
             await self._verify(se, file_id, body, outcome)
-            copies = await self._replicate(se, plan, elements, file_id, outcome, policy)
+            copies = await self._replicate([se], plan, elements, file_id, outcome, policy)
             return Placed(se, outcome, copies)
         raise self._unavailable(mode, tried)
 
+    async def _tee(
+        self, plan: list[DiscoveredStorageElement], elements: list[DiscoveredStorageElement],
+        file_id: UUID, attrs: UploadAttributes, body: FileBody, token: str,
+        declared_size: int, policy: CopyPolicy, uploader: Uploader, tried: list[dict],
+    ) -> Placed | None:
+        """The body to ``plan[0]`` and ``plan[1]`` at once; None if neither took it."""
+        pair = plan[:2]
+        attrs = attrs.model_copy(update={"created_at": datetime.now(UTC),
+                                         "uploaded_by": uploader})
+        outcomes = await self.client.put_pair(pair, file_id, attrs, body, declared_size, token)
+        made: list[tuple[DiscoveredStorageElement, FileAttributes]] = []
+        for se, outcome in zip(pair, outcomes, strict=True):
+            if isinstance(outcome, FileAttributes):
+                made.append((se, outcome))
+                continue
+            reason = outcome.reason if isinstance(outcome, Skipped) else "failed_mid_upload"
+            metrics.PLACEMENT_FAILURES.labels(reason).inc()
+            log.info("placement.skipped", se=se.name, reason=reason, tee=True)
+            tried.append({"storage_element_id": str(se.id), "reason": reason})
+        for se, stored in made:
+            if stored.sha256 != body.sha256 or stored.size != body.size:
+                for other, _ in made:
+                    if other is not se:
+                        await self.client.delete(other, file_id)
+                await self._verify(se, file_id, body, stored)  # deletes it and raises
+        metrics.COPIES_MADE.labels("stream").inc(len(made))
+        if not made:
+            failed = [o for o in outcomes if isinstance(o, StorageFailed)]
+            if failed and (body.finished or not body.replayable):
+                raise failed[0]  # as a single PUT that failed past the replay window
+            return None
+        first, stored = made[0]
+        copies = await self._replicate([se for se, _ in made], plan, elements, file_id,
+                                       stored, policy)
+        return Placed(first, stored, copies)
+
     async def _replicate(
-        self, first: DiscoveredStorageElement, plan: list[DiscoveredStorageElement],
+        self, made: list[DiscoveredStorageElement], plan: list[DiscoveredStorageElement],
         elements: list[DiscoveredStorageElement], file_id: UUID, stored: FileAttributes,
         policy: CopyPolicy,
     ) -> tuple[DiscoveredStorageElement, ...]:
-        """Copies until the write quorum is durable (bounded by the SEs there are)."""
+        """Copies from ``made[0]`` until the write quorum is durable (bounded by the SEs
+        there are)."""
         quorum = min(policy.write_quorum, sum(weight(se, policy) for se in elements))
-        made = [first]
-        durable = weight(first, policy)
+        first = made[0]
+        durable = sum(weight(se, policy) for se in made)
         attrs = copy_attributes(stored, [se.id for se in plan])
-        for target in [*plan[1:], *spread(elements, plan)]:
+        for target in [*plan, *spread(elements, plan)]:
             if durable >= quorum:
                 break
+            if target.id in {se.id for se in made}:
+                continue
             outcome = await self.client.replicate(first, target, file_id, attrs, stored)
             if isinstance(outcome, Skipped) or outcome.sha256 != stored.sha256:
                 metrics.PLACEMENT_FAILURES.labels("copy_failed").inc()
@@ -168,6 +219,7 @@ class Placer:
                             reason=getattr(outcome, "reason", "checksum"))
                 continue
             made.append(target)
+            metrics.COPIES_MADE.labels("se_copy").inc()
             durable += weight(target, policy)
         if durable < quorum:
             removed = [se.name for se in made if await self.client.delete(se, file_id)]

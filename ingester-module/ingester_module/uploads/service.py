@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from artstore_common.auth import Principal
 from artstore_common.auth.scopes import RECORDS_WRITE
-from artstore_common.contracts import ATTR_MAX_BYTES, UploadAttributes
+from artstore_common.contracts import ATTR_MAX_BYTES, UploadAttributes, Uploader
 from artstore_common.errors import ArtStoreError, Forbidden
 from ingester_module import metrics
 from ingester_module.config import Settings
@@ -214,9 +214,13 @@ class IngestService:
         attrs = self._attributes(filename, info.content_type, options, compression)
         file_id = uuid.uuid4()
         declared, known = self._declared_size(request)
+        caller = request.principal
+        uploader = Uploader(id=caller.subject,
+                            name=caller.name or caller.client_id or caller.subject)
         placed = await self.placer.store(file_id, attrs, body, token=request.token,
                                          mode=options.required_mode,
-                                         declared_size=declared, size_known=known)
+                                         declared_size=declared, size_known=known,
+                                         uploader=uploader)
         stored = placed.attributes
         log.info("ingest.stored", file_id=str(file_id), se=placed.storage_element.name,
                  copies=len(placed.copies),

@@ -110,10 +110,11 @@ def _int_header(headers: Any, name: str) -> int | None:
 
 
 def build_sidecar(
-    ctx: SEContext, file_id: uuid.UUID, attrs: UploadAttributes, principal: Principal
+    ctx: SEContext, file_id: uuid.UUID, attrs: UploadAttributes, principal: Principal,
+    voucher: Principal | None = None,
 ) -> dict[str, Any]:
     now = naming.now_utc()
-    check_provenance(attrs, principal, now)
+    check_provenance(attrs, principal, now, voucher)
     created = attrs.created_at or now
     uploader = attrs.uploaded_by or Uploader(
         id=principal.subject, name=principal.name or principal.client_id or principal.subject)
@@ -160,7 +161,7 @@ async def upload(
     if expected is not None and not _SHA_RE.match(expected):
         raise InvalidAttributes(f"{HEADER_EXPECTED_SHA256} must be 64 hex characters")
 
-    meta = build_sidecar(ctx, file_id, attrs, principal)
+    meta = build_sidecar(ctx, file_id, attrs, principal, voucher)
     probe = dict(meta, size=limit, compression=(
         {"algorithm": attrs.compression, "stored_size": limit, "stored_sha256": "0" * 64}
         if attrs.compression else None))
