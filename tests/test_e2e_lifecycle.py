@@ -113,9 +113,12 @@ def test_document_lifecycle(lifecycle_suite, suite_module, api):
     saga = api.wait_saga(accepted.json()["id"], until=lambda s: s["state"] == "completed" or (
         s["current_step"] == "wait_safety_margin"))
     assert saga["state"] in ("running", "completed"), saga
-    moved = wait_for(lambda: (m := api.in_catalog(file_id)) and
-                     m["storage_element_id"] == rw_se["id"] and m,
-                     "the catalog to follow the file to the rw SE")
+    rw_ids = {rw_se["id"], api.storage_element("se-rw-2")["id"]}
+    moved = wait_for(lambda: (m := api.in_catalog(file_id)) and m["storage_element_id"] in rw_ids
+                     and {c["storage_element_id"] for c in m["copies"]
+                          if c["state"] == "active"} >= rw_ids and m,
+                     "the catalog to follow the file to both rw SEs (finalize's copy set)")
+    home = moved["storage_element_id"]
     assert moved["retention_policy"] == "permanent"
     again = api.download(file_id)
     assert again.status_code == 200 and sha256(again.content) == record["sha256"]
@@ -147,7 +150,7 @@ def test_document_lifecycle(lifecycle_suite, suite_module, api):
     assert placed["storage_element_id"] == new_se_id
 
     # ro → ar: metadata stays searchable, content answers 409 FILE_ARCHIVED
-    switch_mode(api, rw_se["id"], "ar")
+    switch_mode(api, home, "ar")
     wait_for(lambda: (m := api.in_catalog(file_id)) and m.get(
         "storage_element_mode") == "ar", "the catalog to see the ar mode", timeout=90)
     # The finalize source on the edit SE is kept for the safety margin and is a verified copy:
@@ -155,7 +158,7 @@ def test_document_lifecycle(lifecycle_suite, suite_module, api):
     served = api.download(file_id)
     assert served.status_code == 200 and sha256(served.content) == record["sha256"]
     copies = {c["storage_element_id"]: c["state"] for c in api.in_catalog(file_id)["copies"]}
-    assert copies.get(rw_se["id"]) == "active" and copies.get(edit_se["id"]) == "active"
+    assert copies.get(home) == "active" and copies.get(edit_se["id"]) == "active"
     hits = api.search(q="договор", tags=marker)["items"]
     assert [item["file_id"] for item in hits] == [file_id]
 

@@ -69,7 +69,7 @@ class TestIssue:
         resp = await admin.client.post(TOKEN, json={"client_id": acc["client_id"],
                                                     "client_secret": acc["client_secret"]})
         assert resp.status_code == 200, resp.text
-        assert resp.json()["scope"] == "audit:read files:read"
+        assert resp.json()["scope"] == "audit:read files:read records:read"
 
     async def test_requested_scope_narrows_the_token(self, admin):
         acc = await create_account(admin, role="USER")
