@@ -16,20 +16,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin_module.audit import service as audit
-from admin_module.audit.refusals import BATCH, CLAIM_IDLE_MS, CONSUMER, GROUP
+from admin_module.audit.refusals import BATCH, CLAIM_IDLE_MS, CONSUMER, GROUP, ensure_group
 from artstore_common.contracts import ACCESS_EVENTS_STREAM, AccessEvent
 
 log = structlog.get_logger(__name__)
 
 POLL_SECONDS = 2.0
-
-
-async def _ensure_group(client: aioredis.Redis) -> None:
-    try:
-        await client.xgroup_create(ACCESS_EVENTS_STREAM, GROUP, id="0", mkstream=True)
-    except aioredis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
 
 
 def _parse(entry_id: str, fields: dict) -> AccessEvent | None:
@@ -53,7 +45,7 @@ async def _record_batch(sessionmaker: async_sessionmaker[AsyncSession],
 
 async def drain(client: aioredis.Redis, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     """Audit every waiting access event; returns how many were written."""
-    await _ensure_group(client)
+    await ensure_group(client, ACCESS_EVENTS_STREAM)
     written = 0
     _, batch, *_ = await client.xautoclaim(ACCESS_EVENTS_STREAM, GROUP, CONSUMER,
                                            min_idle_time=CLAIM_IDLE_MS, count=BATCH)

@@ -31,9 +31,10 @@ CLAIM_IDLE_MS = 60_000
 POLL_SECONDS = 5.0
 
 
-async def _ensure_group(client: aioredis.Redis) -> None:
+async def ensure_group(client: aioredis.Redis, stream: str) -> None:
+    """The admin module's consumer group on a stream the other services report to."""
     try:
-        await client.xgroup_create(REFUSALS_STREAM, GROUP, id="0", mkstream=True)
+        await client.xgroup_create(stream, GROUP, id="0", mkstream=True)
     except aioredis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
@@ -58,7 +59,7 @@ async def _record(sessionmaker: async_sessionmaker[AsyncSession], entry_id: str,
 
 async def drain(client: aioredis.Redis, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     """Audit every waiting report; returns how many were written."""
-    await _ensure_group(client)
+    await ensure_group(client, REFUSALS_STREAM)
     written = 0
     _, claimed, *_ = await client.xautoclaim(REFUSALS_STREAM, GROUP, CONSUMER,
                                              min_idle_time=CLAIM_IDLE_MS, count=BATCH)
