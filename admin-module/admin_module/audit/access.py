@@ -43,6 +43,19 @@ async def _record_batch(sessionmaker: async_sessionmaker[AsyncSession],
                      "event_id": entry_id}) for entry_id, event in entries])
 
 
+async def _trim_acknowledged(client: aioredis.Redis, last_id: str) -> None:
+    """What the group acknowledged is in the audit chain: drop it, so the stream holds only the
+    backlog (every upload and read adds an entry; MAXLEN alone would keep 100,000 of them)."""
+    pending = await client.xpending(ACCESS_EVENTS_STREAM, GROUP)
+    if pending["pending"]:
+        oldest = pending["min"]
+        minid = oldest.decode() if isinstance(oldest, bytes) else str(oldest)
+    else:
+        ms, _, seq = last_id.partition("-")
+        minid = f"{ms}-{int(seq or 0) + 1}"
+    await client.xtrim(ACCESS_EVENTS_STREAM, minid=minid, approximate=False)
+
+
 async def drain(client: aioredis.Redis, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     """Audit every waiting access event; returns how many were written."""
     await ensure_group(client, ACCESS_EVENTS_STREAM)
@@ -62,6 +75,7 @@ async def drain(client: aioredis.Redis, sessionmaker: async_sessionmaker[AsyncSe
             await _record_batch(sessionmaker, entries)
         if ids:
             await client.xack(ACCESS_EVENTS_STREAM, GROUP, *ids)
+            await _trim_acknowledged(client, ids[-1])
         written += len(entries)
         answer = await client.xreadgroup(GROUP, CONSUMER, {ACCESS_EVENTS_STREAM: ">"},
                                          count=BATCH)
