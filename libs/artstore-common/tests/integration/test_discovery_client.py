@@ -71,7 +71,8 @@ class TestFollowing:
             saved_raw = (tmp_path / "discovery.json").read_bytes()
             saved = DiscoveryDocument.model_validate_json(saved_raw)
             assert saved.version == 2
-            assert seen == [1, 2]
+            # on_change runs on the discovery thread just after waiters are woken.
+            assert wait_until(lambda: seen == [1, 2]), seen
         finally:
             client.stop()
 
