@@ -25,7 +25,7 @@ from support import (
     ROOT,
     MiB,
     RssSampler,
-    create_db,
+    admin_and_se_databases,
     dd_fsync_seconds,
     drop_dbs,
     load_stack,
@@ -49,14 +49,10 @@ def run(sizes: list[int], state_dir: str) -> dict:
     work = work_dir("ingest-")
     tokens = TokenFactory()
     (work / "jwt.pem").write_bytes(tokens.public_pem)
-    db_names = [f"bench_admin_{uuid.uuid4().hex[:8]}", f"bench_se_{uuid.uuid4().hex[:8]}"]
+    db_names: list[str] = []
     procs: list[ServiceProcess] = []
     try:
-        admin_db = asyncio.run(create_db(pg_dsn, db_names[0]))
-        se_db = asyncio.run(create_db(pg_dsn, db_names[1]))
-        from storage_element.db import upgrade_database
-
-        upgrade_database(se_db)
+        db_names, admin_db, se_db = admin_and_se_databases(pg_dsn)
         admin = start_admin(admin_db, f"{redis_base}/11", "bench-ingester", SECRET,
                             work / "admin.log")
         procs.append(admin)

@@ -33,12 +33,13 @@ import psutil
 from support import (
     ROOT,
     MiB,
-    create_db,
+    admin_and_se_databases,
     drop_dbs,
     load_stack,
     parse_size,
     publish_discovery,
     start_admin,
+    start_se,
 )
 
 from artstore_common.testing import ServiceProcess, TokenFactory, free_port
@@ -156,30 +157,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="artstore-bench-small-"))
     tokens = TokenFactory()
     (work / "jwt.pem").write_bytes(tokens.public_pem)
-    db_names = [f"bench_admin_{uuid.uuid4().hex[:8]}", f"bench_se_{uuid.uuid4().hex[:8]}"]
+    db_names: list[str] = []
     procs: list[ServiceProcess] = []
     bare: subprocess.Popen | None = None
     say = (lambda *a: None) if args.json else print
     try:
-        admin_db = asyncio.run(create_db(pg_dsn, db_names[0]))
-        se_db = asyncio.run(create_db(pg_dsn, db_names[1]))
-        from storage_element.db import upgrade_database
-
-        upgrade_database(se_db)
+        db_names, admin_db, se_db = admin_and_se_databases(pg_dsn)
         admin = start_admin(admin_db, f"{redis_base}/11", "bench-ingester", SECRET,
                             work / "admin.log")
         procs.append(admin)
         se_id = uuid.uuid4()
         capacity = 64 * 1024 * MiB
-        se = ServiceProcess("storage_element.main:create_app", {
-            "SE_ID": str(se_id), "SE_NAME": "bench-se", "SE_MODE": "edit",
-            "SE_CAPACITY_BYTES": str(capacity), "SE_DATA_DIR": str(work / "se"),
-            "DATABASE_URL": se_db, "SE_RUN_MIGRATIONS": "false",
-            "REDIS_URL": f"{redis_base}/12", "JWT_PUBLIC_KEY_FILE": str(work / "jwt.pem"),
-            "JWKS_URL": admin.url + "/api/v1/auth/jwks",
-            "SE_FIXITY_INTERVAL_SECONDS": "0", "SE_RECONCILE_INTERVAL_SECONDS": "0",
-            "LOG_LEVEL": "WARNING",
-        }, log_path=str(work / "se.log"), name="se").start(300)
+        se = start_se(work, database_url=se_db, redis_url=f"{redis_base}/12", mode="edit",
+                      capacity=capacity, max_file_size=max(size, MiB), se_id=se_id,
+                      jwks_url=admin.url + "/api/v1/auth/jwks", SE_RUN_MIGRATIONS="false")
         procs.append(se)
         discovery = f"{redis_base}/13"
         publish_discovery(discovery, se_id, se.url, "edit", capacity)

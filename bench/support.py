@@ -3,6 +3,7 @@ generated bodies, the raw-disk and nginx references, timed downloads."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import importlib.util
@@ -73,6 +74,17 @@ async def drop_dbs(pg_dsn: str, names: list[str]) -> None:
     await admin_sql(pg_dsn, *(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names))
 
 
+def admin_and_se_databases(pg_dsn: str) -> tuple[list[str], str, str]:
+    """Two fresh databases for the admin module and one SE, the SE's migrated (the admin
+    migrates its own at start): (names to drop afterwards, admin URL, SE URL)."""
+    from storage_element.db import upgrade_database
+
+    names = [f"bench_admin_{uuid.uuid4().hex[:8]}", f"bench_se_{uuid.uuid4().hex[:8]}"]
+    admin_db, se_db = (asyncio.run(create_db(pg_dsn, name)) for name in names)
+    upgrade_database(se_db)
+    return names, admin_db, se_db
+
+
 def start_admin(admin_db: str, redis_url: str, client_id: str, secret: str,
                 log_path: Path) -> ServiceProcess:
     """The admin module as the service-account token issuer for one bench client."""
@@ -101,7 +113,7 @@ def start_se(work: Path, *, database_url: str, redis_url: str, mode: str, capaci
     if se_id:
         env["SE_ID"] = str(se_id)
     return ServiceProcess("storage_element.main:create_app", env, log_path=str(work / "se.log"),
-                          name="se").start(120)
+                          name="se").start(300)
 
 
 def publish_discovery(redis_url: str, se_id: uuid.UUID, se_url: str, mode: str,
