@@ -14,8 +14,6 @@ Flat memory means the 1 GiB peak is about the same as the 100 MiB peak.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import shutil
 import time
 import uuid
 
@@ -25,60 +23,20 @@ from support import (
     ROOT,
     MiB,
     RssSampler,
-    admin_and_se_databases,
     dd_fsync_seconds,
-    drop_dbs,
-    load_stack,
+    ingest_pipeline,
     multipart_stream,
     parse_size,
-    publish_discovery,
-    start_admin,
-    start_se,
-    work_dir,
 )
-
-from artstore_common.testing import ServiceProcess, TokenFactory
-
-SECRET = "bench-ingester-secret-0123456789abcdef"
 
 
 def run(sizes: list[int], state_dir: str) -> dict:
     """{"idle_rss": {...}, "sizes": [{size, seconds, mib_s, dd_mib_s, ratio_to_dd, peak_rss}]}"""
-    env = load_stack().start(["postgres", "redis"], state_dir, fast=True)
-    pg_dsn, redis_base = env["PG_DSN"], env["REDIS_URL"].rsplit("/", 1)[0]
-    work = work_dir("ingest-")
-    tokens = TokenFactory()
-    (work / "jwt.pem").write_bytes(tokens.public_pem)
-    db_names: list[str] = []
-    procs: list[ServiceProcess] = []
-    try:
-        db_names, admin_db, se_db = admin_and_se_databases(pg_dsn)
-        admin = start_admin(admin_db, f"{redis_base}/11", "bench-ingester", SECRET,
-                            work / "admin.log")
-        procs.append(admin)
-        se_id = uuid.uuid4()
-        capacity = 2 * max(sizes) + 1024 * MiB
-        se = start_se(work, database_url=se_db, redis_url=f"{redis_base}/12", mode="edit",
-                      capacity=capacity, max_file_size=max(sizes) + MiB, se_id=se_id,
-                      jwks_url=admin.url + "/api/v1/auth/jwks", SE_RUN_MIGRATIONS="false")
-        procs.append(se)
-        discovery = f"{redis_base}/13"
-        publish_discovery(discovery, se_id, se.url, "edit", capacity)
-        ingester = ServiceProcess("ingester_module.main:create_app", {
-            "ADMIN_URL": admin.url, "INGESTER_CLIENT_ID": "bench-ingester",
-            "INGESTER_CLIENT_SECRET": SECRET, "REDIS_URL": discovery,
-            "DISCOVERY_FALLBACK_FILE": str(work / "discovery.json"),
-            "JWKS_URL": admin.url + "/api/v1/auth/jwks",
-            "JWT_PUBLIC_KEY_FILE": str(work / "jwt.pem"),
-            "MAX_FILE_SIZE": str(max(sizes) + MiB), "LOG_LEVEL": "WARNING",
-        }, log_path=str(work / "ingester.log"), name="ingester").start(60)
-        procs.append(ingester)
-        for _ in range(100):
-            ready = httpx.get(ingester.url + "/health/ready").json()
-            if ready["checks"]["discovery"]["status"] != "fail":
-                break
-            time.sleep(0.2)
-        headers = tokens.headers("USER", ttl=7200)
+    capacity = 2 * max(sizes) + 1024 * MiB
+    with ingest_pipeline(state_dir, "ingest-", capacity=capacity,
+                         max_file_size=max(sizes) + MiB) as pipeline:
+        work, ingester, se = pipeline.work, pipeline.ingester, pipeline.se
+        headers = pipeline.tokens.headers("USER", ttl=7200)
         pids = {"ingester": ingester.proc.pid, "se": se.proc.pid}
         result: dict = {"idle_rss": {n: psutil.Process(p).memory_info().rss
                                      for n, p in pids.items()}, "sizes": []}
@@ -107,11 +65,6 @@ def run(sizes: list[int], state_dir: str) -> dict:
                 "dd_seconds": dd, "dd_mib_s": size / MiB / dd, "ratio_to_dd": dd / took,
                 "peak_rss": peak})
         return result
-    finally:
-        for proc in reversed(procs):
-            proc.stop()
-        asyncio.run(drop_dbs(pg_dsn, db_names))
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:

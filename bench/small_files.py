@@ -16,15 +16,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -33,16 +33,11 @@ import psutil
 from support import (
     ROOT,
     MiB,
-    admin_and_se_databases,
-    drop_dbs,
-    load_stack,
+    ingest_pipeline,
     parse_size,
-    publish_discovery,
-    start_admin,
-    start_se,
 )
 
-from artstore_common.testing import ServiceProcess, TokenFactory, free_port
+from artstore_common.testing import free_port
 
 SECRET = "bench-ingester-secret-0123456789abcdef"
 
@@ -119,7 +114,9 @@ async def _run(target: str, url: str, headers: dict[str, str], size: int, count:
                for name, spent in cpu.items()}}
 
 
-def _start_bare(directory: Path, log: Path) -> tuple[subprocess.Popen, str]:
+@contextlib.contextmanager
+def _bare_endpoint(directory: Path, log: Path) -> Iterator[tuple[int, str]]:
+    """(pid, url) of the bare fsync endpoint, stopped afterwards."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "bare_fsync_app:app", "--app-dir", str(ROOT / "bench"),
@@ -128,14 +125,19 @@ def _start_bare(directory: Path, log: Path) -> tuple[subprocess.Popen, str]:
         env={**os.environ, "BARE_DIR": str(directory)}, stdout=log.open("ab"),
         stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.put(url, content=b"x", timeout=1.0)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"the bare endpoint did not start: {log.read_text()[-2000:]}")
+    try:
+        for _ in range(300):
+            try:
+                httpx.put(url, content=b"x", timeout=1.0)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit(f"the bare endpoint did not start: {log.read_text()[-2000:]}")
+        yield proc.pid, url
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def main() -> None:
@@ -151,49 +153,18 @@ def main() -> None:
     args = parser.parse_args()
     size, targets = parse_size(args.size), args.targets.split(",")
 
-    stack = load_stack()
-    env = stack.start(["postgres", "redis"], args.state_dir, fast=True)
-    pg_dsn, redis_base = env["PG_DSN"], env["REDIS_URL"].rsplit("/", 1)[0]
-    work = Path(tempfile.mkdtemp(prefix="artstore-bench-small-"))
-    tokens = TokenFactory()
-    (work / "jwt.pem").write_bytes(tokens.public_pem)
-    db_names: list[str] = []
-    procs: list[ServiceProcess] = []
-    bare: subprocess.Popen | None = None
     say = (lambda *a: None) if args.json else print
-    try:
-        db_names, admin_db, se_db = admin_and_se_databases(pg_dsn)
-        admin = start_admin(admin_db, f"{redis_base}/11", "bench-ingester", SECRET,
-                            work / "admin.log")
-        procs.append(admin)
-        se_id = uuid.uuid4()
-        capacity = 64 * 1024 * MiB
-        se = start_se(work, database_url=se_db, redis_url=f"{redis_base}/12", mode="edit",
-                      capacity=capacity, max_file_size=max(size, MiB), se_id=se_id,
-                      jwks_url=admin.url + "/api/v1/auth/jwks", SE_RUN_MIGRATIONS="false")
-        procs.append(se)
-        discovery = f"{redis_base}/13"
-        publish_discovery(discovery, se_id, se.url, "edit", capacity)
-        ingester = ServiceProcess("ingester_module.main:create_app", {
-            "ADMIN_URL": admin.url, "INGESTER_CLIENT_ID": "bench-ingester",
-            "INGESTER_CLIENT_SECRET": SECRET, "REDIS_URL": discovery,
-            "DISCOVERY_FALLBACK_FILE": str(work / "discovery.json"),
-            "JWKS_URL": admin.url + "/api/v1/auth/jwks",
-            "JWT_PUBLIC_KEY_FILE": str(work / "jwt.pem"), "LOG_LEVEL": "WARNING",
-        }, log_path=str(work / "ingester.log"), name="ingester").start(300)
-        procs.append(ingester)
-        for _ in range(100):
-            ready = httpx.get(ingester.url + "/health/ready").json()
-            if ready["checks"]["discovery"]["status"] != "fail":
-                break
-            time.sleep(0.2)
-        bare, bare_url = _start_bare(work / "bare", work / "bare.log")
+    with (ingest_pipeline(args.state_dir, "small-", capacity=64 * 1024 * MiB,
+                          max_file_size=max(size, MiB)) as pipeline,
+          _bare_endpoint(pipeline.work / "bare", pipeline.work / "bare.log") as (bare_pid,
+                                                                                bare_url)):
+        se, ingester, tokens = pipeline.se, pipeline.ingester, pipeline.tokens
         if args.keep:
-            print(f"pids: se {se.proc.pid}, ingester {ingester.proc.pid}, bare {bare.pid}; "
+            print(f"pids: se {se.proc.pid}, ingester {ingester.proc.pid}, bare {bare_pid}; "
                   "press Enter to run", flush=True)
             sys.stdin.readline()
         urls = {"bare": bare_url, "se": se.url, "ingester": ingester.url}
-        pids = {"bare": {"bare": bare.pid}, "se": {"se": se.proc.pid},
+        pids = {"bare": {"bare": bare_pid}, "se": {"se": se.proc.pid},
                 "ingester": {"ingester": ingester.proc.pid, "se": se.proc.pid}}
         headers = tokens.headers("USER")
         results: dict[str, dict[str, float]] = {}
@@ -215,14 +186,6 @@ def main() -> None:
             print(json.dumps({"size_bytes": size, "count": args.count,
                               "concurrency": args.concurrency, "cpu_count": os.cpu_count(),
                               **results}))
-    finally:
-        if bare is not None:
-            bare.terminate()
-            bare.wait()
-        for proc in reversed(procs):
-            proc.stop()
-        asyncio.run(drop_dbs(pg_dsn, db_names))
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import httpx
 import psutil
 import redis
 from cryptography.fernet import Fernet
@@ -32,7 +34,7 @@ from artstore_common.contracts import (
     DiscoveredStorageElement,
     DiscoveryDocument,
 )
-from artstore_common.testing import ServiceProcess
+from artstore_common.testing import ServiceProcess, TokenFactory
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".artstore" / "bench-work"  # the repo's disk: where a deployment keeps its data
@@ -129,6 +131,62 @@ def publish_discovery(redis_url: str, se_id: uuid.UUID, se_url: str, mode: str,
         client.publish(DISCOVERY_CHANNEL, json.dumps({"version": 1}))
     finally:
         client.close()
+
+
+@dataclass
+class IngestPipeline:
+    work: Path
+    tokens: TokenFactory  # signs end-user tokens the SE and the ingester accept
+    admin: ServiceProcess
+    se: ServiceProcess
+    ingester: ServiceProcess
+
+
+@contextlib.contextmanager
+def ingest_pipeline(state_dir: str, prefix: str, *, capacity: int,
+                    max_file_size: int) -> Iterator[IngestPipeline]:
+    """The admin module (token issuer for the ingester), one `edit` SE and the ingester as
+    processes on a fresh stack's PostgreSQL/Redis; all stopped and dropped afterwards."""
+    env = load_stack().start(["postgres", "redis"], state_dir, fast=True)
+    pg_dsn, redis_base = env["PG_DSN"], env["REDIS_URL"].rsplit("/", 1)[0]
+    work = work_dir(prefix)
+    tokens = TokenFactory()
+    (work / "jwt.pem").write_bytes(tokens.public_pem)
+    secret = "bench-ingester-secret-0123456789abcdef"
+    db_names: list[str] = []
+    procs: list[ServiceProcess] = []
+    try:
+        db_names, admin_db, se_db = admin_and_se_databases(pg_dsn)
+        admin = start_admin(admin_db, f"{redis_base}/11", "bench-ingester", secret,
+                            work / "admin.log")
+        procs.append(admin)
+        jwks_url = admin.url + "/api/v1/auth/jwks"
+        se_id = uuid.uuid4()
+        se = start_se(work, database_url=se_db, redis_url=f"{redis_base}/12", mode="edit",
+                      capacity=capacity, max_file_size=max_file_size, se_id=se_id,
+                      jwks_url=jwks_url, SE_RUN_MIGRATIONS="false")
+        procs.append(se)
+        discovery = f"{redis_base}/13"
+        publish_discovery(discovery, se_id, se.url, "edit", capacity)
+        ingester = ServiceProcess("ingester_module.main:create_app", {
+            "ADMIN_URL": admin.url, "INGESTER_CLIENT_ID": "bench-ingester",
+            "INGESTER_CLIENT_SECRET": secret, "REDIS_URL": discovery,
+            "DISCOVERY_FALLBACK_FILE": str(work / "discovery.json"), "JWKS_URL": jwks_url,
+            "JWT_PUBLIC_KEY_FILE": str(work / "jwt.pem"),
+            "MAX_FILE_SIZE": str(max_file_size), "LOG_LEVEL": "WARNING",
+        }, log_path=str(work / "ingester.log"), name="ingester").start(300)
+        procs.append(ingester)
+        for _ in range(100):
+            ready = httpx.get(ingester.url + "/health/ready").json()
+            if ready["checks"]["discovery"]["status"] != "fail":
+                break
+            time.sleep(0.2)
+        yield IngestPipeline(work, tokens, admin, se, ingester)
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+        asyncio.run(drop_dbs(pg_dsn, db_names))
+        shutil.rmtree(work, ignore_errors=True)
 
 
 class RssSampler(threading.Thread):
