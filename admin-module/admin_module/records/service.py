@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import service as audit
+from admin_module.disposition.repository import note_retention
 from admin_module.files.locate import locate
 from admin_module.models.base import utcnow
 from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
@@ -235,6 +236,11 @@ async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: 
             failed.append({"storage_element_id": str(se.id), "error": exc.code})
         except UNREACHABLE as exc:
             failed.append({"storage_element_id": str(se.id), "error": str(exc)[:200]})
+    first = located.found[0][1]
+    await note_retention(session, file_id, value,
+                         retention_class or next((a.retention_class for _, a in located.found
+                                                  if a.retention_class), None),
+                         first.original_filename, first.size)
     await audit.record(session, action="file.retain_until_set", actor=actor,
                        resource_type="file", resource_id=file_id,
                        details={"from": current.isoformat() if current else None,
