@@ -99,7 +99,3 @@ class NotFileOwner(Forbidden):
     code = "NOT_FILE_OWNER"
     message = "Only the uploading account or an administrator may change this file"
 
-
-class DispositionNotAllowed(Forbidden):
-    code = "DISPOSITION_NOT_ALLOWED"
-    message = "Only the admin module executes an approved disposition batch"

@@ -15,8 +15,14 @@ from pydantic import BaseModel, ConfigDict
 
 from artstore_common.errors import ValidationFailed
 from storage_element import repository as repo
-from storage_element.deps import Ctx, FilesDelete, FilesRead, FilesWrite, RecordsWrite
-from storage_element.errors import DispositionNotAllowed
+from storage_element.deps import (
+    Ctx,
+    FilesDelete,
+    FilesRead,
+    FilesWrite,
+    RecordsDispose,
+    RecordsWrite,
+)
 from storage_element.files import content, records, service, upload
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
@@ -69,12 +75,10 @@ class Disposition(BaseModel):
 
 
 @router.post("/{file_id}/dispose", status_code=204)
-async def dispose_file(file_id: uuid.UUID, body: Disposition, ctx: Ctx, principal: RecordsWrite
-                       ) -> Response:
+async def dispose_file(file_id: uuid.UUID, body: Disposition, ctx: Ctx,
+                       principal: RecordsDispose) -> Response:
     """Destroy this copy under an approved disposition batch (issue 15). Only the admin
     module's own token (records:write and internal) may: four eyes are checked there."""
-    if not principal.internal:
-        raise DispositionNotAllowed(details={"file_id": str(file_id)})
     await service.delete(ctx, file_id, principal, disposition=body.batch_id)
     return Response(status_code=204)
 
