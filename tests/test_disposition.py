@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pypdfium2
@@ -249,11 +250,68 @@ class TestDispositionWithFourEyes:
         file_id = due_file(admin_api, proposer, destroy_class, "direct.txt", b"direct")
         se_id, _ = next(iter(copies_on_ses(admin_api, file_id).items()))
         se = next(s for s in admin_api.storage_elements() if s["id"] == se_id)
-        # records:write alone (a records manager's token) cannot skip the four eyes at the SE.
+        # records:write alone (a records manager's token) cannot skip the four eyes at the SE:
+        # dispose also needs the internal scope only the admin module's own token has.
         assert_error(httpx.post(f"{se['api_url']}/api/v1/files/{file_id}/dispose",
                                 json={"batch_id": str(uuid.uuid4())}, headers=proposer.headers,
-                                timeout=30), 403, "DISPOSITION_NOT_ALLOWED")
+                                timeout=30), 403, "INSUFFICIENT_SCOPE")
         # An rw SE refuses the ordinary delete, whoever asks.
         assert_error(httpx.delete(f"{se['api_url']}/api/v1/files/{file_id}",
                                   headers=admin_api.headers, timeout=30), 409)
         assert len(copies_on_ses(admin_api, file_id)) == 2
+
+
+class TestEventTrigger:
+    def test_an_event_class_counts_from_the_recorded_event(self, suite_env, admin_api,
+                                                           managers, destroy_class):
+        rm = managers[0]
+        name = f"contract-end-{uuid.uuid4().hex[:6]}"
+        r = rm.admin("POST", "/api/v1/retention-schedules", json={
+            "name": name, "period_days": 10, "trigger": "event", "action": "review"})
+        assert r.status_code == 201, r.text
+        assert_error(rm.admin("POST", "/api/v1/retention-schedules", json={
+            "name": f"x-{name}", "period_days": 10, "trigger": "event",
+            "date_field": "contract_end", "action": "review"}), 422)
+        stored = admin_api.upload("contract.txt", b"a contract", retention_policy="permanent")
+        assert stored.status_code == 201, stored.text
+        file_id = stored.json()["file_id"]
+        event = f"/api/v1/files/{file_id}/retention-event"
+        # No class yet, then the class alone: no date until the event is recorded.
+        assert_error(rm.admin("POST", event, json={"date": "2015-06-30"}), 409,
+                     "RETENTION_TRIGGER_NOT_EVENT")
+        r = rm.admin("PUT", f"/api/v1/files/{file_id}/retention-class", json={"schedule": name})
+        assert r.status_code == 200 and r.json()["retain_until"] is None, r.text
+        copies = copies_on_ses(admin_api, file_id).values()
+        assert all(c["retention_class"] == name and c["retain_until"] is None for c in copies)
+        assert file_id not in candidate_ids(rm)
+
+        auditor = Api(suite_env, token_of(suite_env, new_account(admin_api, "AUDITOR")))
+        assert_error(auditor.admin("POST", event, json={"date": "2015-06-30"}), 403,
+                     "INSUFFICIENT_SCOPE")
+        for body in ({"date": "2015-06-30T00:00:00"}, {"date": "someday"}, {},
+                     {"date": "2015-06-30", "extra": 1}):
+            assert_error(rm.admin("POST", event, json=body), 422)
+        assert all(c["retain_until"] is None for c in copies_on_ses(admin_api, file_id).values())
+
+        r = rm.admin("POST", event, json={"date": "2015-06-30"})
+        assert r.status_code == 200, r.text
+        assert r.json()["retain_until"].startswith("2015-07-10T23:59:59")
+        assert r.json()["action"] == "review"
+        for copy in copies_on_ses(admin_api, file_id).values():
+            assert copy["retain_until"].startswith("2015-07-10T23:59:59")
+        assert file_id in candidate_ids(rm)
+        # An earlier event cannot shorten it; a later one moves it on.
+        assert_error(rm.admin("POST", event, json={"date": "2015-01-01"}), 409,
+                     "RETAIN_UNTIL_EARLIER")
+        r = rm.admin("POST", event, json={"date": "2016-01-01T12:00:00+03:00"})
+        assert r.status_code == 200, r.text
+        assert datetime.fromisoformat(r.json()["retain_until"]) == datetime(
+            2016, 1, 11, 9, 0, tzinfo=UTC)
+        trail = audit_entries(admin_api, action="file.retention_event_recorded",
+                              resource_id=file_id)
+        assert [e["details"]["date"] for e in trail] == ["2016-01-01T12:00:00+03:00",
+                                                        "2015-06-30"]
+        # A class counting from something else takes no event.
+        other = due_file(admin_api, rm, destroy_class, "ledger.txt", b"ledger")
+        assert_error(rm.admin("POST", f"/api/v1/files/{other}/retention-event",
+                              json={"date": "2015-06-30"}), 409, "RETENTION_TRIGGER_NOT_EVENT")

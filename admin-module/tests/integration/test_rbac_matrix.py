@@ -99,6 +99,8 @@ ENDPOINTS = [
              {"name": "s-{n}", "period_days": 10, "trigger": "upload", "action": "review"}),
     Endpoint("PUT", "/files/{n_uuid}/retention-class", RECORDS_WRITE, 404,
              {"schedule": "none-{n}"}),
+    Endpoint("POST", "/files/{n_uuid}/retention-event", RECORDS_WRITE, 404,
+             {"date": "2015-06-30"}),
     Endpoint("GET", "/disposition/candidates", RECORDS_READ),
     Endpoint("GET", "/disposition/candidates/count", RECORDS_READ),
     Endpoint("GET", "/disposition/batches", RECORDS_READ),
