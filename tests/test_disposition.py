@@ -184,8 +184,7 @@ class TestDispositionWithFourEyes:
         pdf = auditor.admin("GET", f"{url}/certificate", params={"format": "pdf"})
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         text = pypdfium2.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
-        assert "Отчёт за 2015 год.txt" in text and sha256(contents["ledger-2015-b.txt"])[:40] in (
-            text.replace("\r", "").replace("\n", ""))
+        assert "Отчёт за 2015 год.txt" in text and sha256(contents["ledger-2015-b.txt"]) in text
 
         # Both documents are permanent files in ArtStore, tagged, with the same bytes.
         for file_id, body in ((done["certificate_file_id"], r.content),
