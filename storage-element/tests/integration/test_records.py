@@ -159,7 +159,7 @@ class TestDisposition:
         admin = auth("ADMIN", subject=str(uuid.uuid4()))
         r = await put(rw.client, admin, retention_policy="permanent")
         assert r.status_code == 201, r.text
-        file_id, url = r.json()["file_id"], f"/api/v1/files/{r.json()['file_id']}"
+        url = f"/api/v1/files/{r.json()['file_id']}"
         body = {"batch_id": str(uuid.uuid4())}
         internal = auth("ADMIN", scopes=["records:write", "files:replicate"])
         for role in ("RECORDS_MANAGER", "ADMIN", "USER"):
