@@ -21,6 +21,7 @@ from admin_module.copies import policy as copy_policy
 from admin_module.copies import repair
 from admin_module.db import create_engine, create_sessionmaker
 from admin_module.discovery.publisher import DiscoveryPublisher
+from admin_module.disposition import saga as disposition
 from admin_module.files import finalize
 from admin_module.identity import audit_retention, identity_services
 from admin_module.keys.service import KeyManager
@@ -49,6 +50,7 @@ SAGA_TYPES = (
     finalize.FINALIZE,
     retention.RETENTION_CLEANUP,
     repair.COPY_REPAIR,
+    disposition.DISPOSITION,
 )
 
 

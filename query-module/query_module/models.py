@@ -46,6 +46,7 @@ class CatalogFile(Base):
     legal_holds: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(UUID(as_uuid=True)), nullable=False, default=list, server_default="{}")
     retain_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retention_class: Mapped[str | None] = mapped_column(String(200), index=True)
     schema_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # Ordering of applied changes: (updated_at, event_at) of the copy the row mirrors.
     event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

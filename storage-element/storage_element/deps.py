@@ -10,14 +10,15 @@ from artstore_common.auth import (
     FilesDelete,
     FilesRead,
     FilesWrite,
+    RecordsDispose,
     RecordsWrite,
     StorageAdmin,
     StorageRead,
 )
 from storage_element.context import SEContext
 
-__all__ = ["Ctx", "FilesDelete", "FilesRead", "FilesWrite", "RecordsWrite", "StorageAdmin",
-           "StorageRead"]
+__all__ = ["Ctx", "FilesDelete", "FilesRead", "FilesWrite", "RecordsDispose", "RecordsWrite",
+           "StorageAdmin", "StorageRead"]
 
 
 def get_ctx(request: Request) -> SEContext:

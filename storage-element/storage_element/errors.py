@@ -98,3 +98,4 @@ class ProvenanceNotAllowed(Forbidden):
 class NotFileOwner(Forbidden):
     code = "NOT_FILE_OWNER"
     message = "Only the uploading account or an administrator may change this file"
+

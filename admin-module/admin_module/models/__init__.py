@@ -6,6 +6,7 @@ Import every model module here so ``Base.metadata`` is complete for Alembic and 
 from admin_module.models.admin_user import AdminUser, PasswordHistory, RefreshToken
 from admin_module.models.audit import AuditChainHead, AuditEvent
 from admin_module.models.base import Base
+from admin_module.models.disposition import DispositionBatch, DispositionItem, FileRetention
 from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
 from admin_module.models.saga import Saga
 from admin_module.models.service_account import ServiceAccount, ServiceAccountSecret
@@ -19,6 +20,9 @@ __all__ = [
     "Base",
     "CopyPolicyRow",
     "DiscoveryVersion",
+    "DispositionBatch",
+    "DispositionItem",
+    "FileRetention",
     "LegalHold",
     "LegalHoldFile",
     "PasswordHistory",

@@ -20,6 +20,7 @@ from admin_module.records.schemas import (
     HoldRelease,
     PlacementResult,
     RetainUntilChange,
+    RetentionEvent,
     ScheduleCreate,
     ScheduleRead,
 )
@@ -116,5 +117,17 @@ async def assign_class(file_id: uuid.UUID, body: ClassAssignment, principal: Rec
     """Give the file a retention class: its retain_until becomes trigger date + period on
     every copy — only ever later (``409 RETAIN_UNTIL_EARLIER``). Audited."""
     schedule, value = await service.assign_class(session, plane, file_id, body.schedule,
+                                                 _actor(principal))
+    return ClassAssigned(schedule=schedule.name, action=schedule.action, retain_until=value)
+
+
+@retention_router.post("/files/{file_id}/retention-event", response_model=ClassAssigned)
+async def record_retention_event(file_id: uuid.UUID, body: RetentionEvent,
+                                 principal: RecordsWrite, session: DbSession, plane: Plane
+                                 ) -> ClassAssigned:
+    """The event the file's ``event`` class counts from happened on ``date``: retain_until
+    becomes that date + the period (only ever later). ``409 RETENTION_TRIGGER_NOT_EVENT``
+    when the file's class counts from something else. Audited."""
+    schedule, value = await service.record_event(session, plane, file_id, body.when,
                                                  _actor(principal))
     return ClassAssigned(schedule=schedule.name, action=schedule.action, retain_until=value)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from artstore_common.validation import SafeStr
 
@@ -73,7 +73,7 @@ class ScheduleCreate(BaseModel):
     name: SafeStr = Field(min_length=1, max_length=200)
     description: SafeStr | None = Field(default=None, max_length=2000)
     period_days: int = Field(ge=1, le=36_500, strict=True)
-    trigger: Literal["upload", "metadata_date"]
+    trigger: Literal["upload", "metadata_date", "event"]
     date_field: SafeStr | None = Field(default=None, min_length=1, max_length=128)
     action: Literal["review", "destroy"]
 
@@ -103,6 +103,26 @@ class ClassAssignment(BaseModel):
 
 
 class ClassAssigned(BaseModel):
+    """``retain_until`` is null for an ``event`` class until its event is recorded."""
+
     schedule: str
     action: str
-    retain_until: datetime
+    retain_until: datetime | None
+
+
+class RetentionEvent(BaseModel):
+    """The event an ``event`` class counts from (a plain date: the end of that day, UTC)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    when: date | AwareDatetime = Field(alias="date")
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _date_or_zoned(cls, value: Any) -> Any:
+        # A date-time must carry its zone; lax date parsing would take a naive midnight.
+        if isinstance(value, str) and len(value) > 10:
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise ValueError("a date-time needs a time zone (e.g. Z)")
+            return parsed
+        return value

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import service as audit
+from admin_module.disposition.repository import note_retention
 from admin_module.files.locate import locate
 from admin_module.models.base import utcnow
 from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
@@ -203,10 +204,12 @@ async def release(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID
 
 
 async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
-                           value: datetime | Callable[[FileAttributes], datetime],
-                           actor: str | None, retention_class: str | None = None) -> datetime:
+                           value: datetime | None | Callable[[FileAttributes], datetime | None],
+                           actor: str | None, retention_class: str | None = None
+                           ) -> datetime | None:
     """Move the file's retain_until later on every copy. Earlier than any copy's → 409 before
-    any copy changes; an SE that still refuses (a racing change) answers the same 409."""
+    any copy changes; an SE that still refuses (a racing change) answers the same 409.
+    ``None`` keeps the date and records only the class (an event class before its event)."""
     ses = await se_repo.all_elements(session)
     located = await locate(plane, ses, file_id)
     if located.unreachable:
@@ -219,7 +222,7 @@ async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: 
     if callable(value):  # computed from the file (a retention schedule)
         value = value(located.found[0][1])
     current = max((a.retain_until for _, a in located.found if a.retain_until), default=None)
-    if current is not None and value < current:
+    if current is not None and value is not None and value < current:
         raise RetainUntilEarlier(details={"file_id": str(file_id),
                                           "retain_until": current.isoformat(),
                                           "requested": value.isoformat()})
@@ -227,7 +230,8 @@ async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: 
     for se, _ in located.found:
         try:
             await plane.client.records_call(se, "PUT", f"{file_id}/retain-until", json={
-                "retain_until": value.isoformat(), "retention_class": retention_class})
+                "retain_until": value.isoformat() if value else None,
+                "retention_class": retention_class})
         except SERejected as exc:
             if exc.code == "RETAIN_UNTIL_EARLIER":
                 raise RetainUntilEarlier(details={"file_id": str(file_id),
@@ -235,10 +239,17 @@ async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: 
             failed.append({"storage_element_id": str(se.id), "error": exc.code})
         except UNREACHABLE as exc:
             failed.append({"storage_element_id": str(se.id), "error": str(exc)[:200]})
+    first = located.found[0][1]
+    if value or current:
+        await note_retention(session, file_id, value or current,  # type: ignore[arg-type]
+                             retention_class or next((a.retention_class for _, a in located.found
+                                                      if a.retention_class), None),
+                             first.original_filename, first.size)
     await audit.record(session, action="file.retain_until_set", actor=actor,
                        resource_type="file", resource_id=file_id,
                        details={"from": current.isoformat() if current else None,
-                                "to": value.isoformat(), "retention_class": retention_class,
+                                "to": value.isoformat() if value else None,
+                                "retention_class": retention_class,
                                 "failed": failed})
     if failed:
         raise StorageUnavailable("Some copies were not updated; set it again",
@@ -283,10 +294,19 @@ async def list_schedules(session: AsyncSession, limit: int, offset: int
     return list(rows), int(total or 0)
 
 
-def trigger_date(schedule: RetentionSchedule, attrs: FileAttributes) -> datetime:
-    """The date the period runs from: the upload, or an ISO date in the file's metadata."""
+def _end_of(day: date | datetime) -> datetime:
+    if isinstance(day, datetime):
+        return day
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def trigger_date(schedule: RetentionSchedule, attrs: FileAttributes) -> datetime | None:
+    """The date the period runs from: the upload, an ISO date in the file's metadata, or —
+    for an event class — the event recorded on the file (None until then)."""
     if schedule.trigger == "upload":
         return attrs.created_at
+    if schedule.trigger == "event":
+        return None
     raw = attrs.custom.get(schedule.date_field or "")
     try:
         parsed = datetime.fromisoformat(raw) if isinstance(raw, str) else None
@@ -300,14 +320,55 @@ def trigger_date(schedule: RetentionSchedule, attrs: FileAttributes) -> datetime
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def assign_class(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
-                       name: str, actor: str | None) -> tuple[RetentionSchedule, datetime]:
+async def _schedule(session: AsyncSession, name: str) -> RetentionSchedule:
     schedule = await session.scalar(select(RetentionSchedule)
                                     .where(RetentionSchedule.name == name))
     if schedule is None:
         raise ScheduleNotFound(details={"schedule": name})
-    value = await set_retain_until(
-        session, plane, file_id,
-        lambda attrs: trigger_date(schedule, attrs) + timedelta(days=schedule.period_days),
-        actor, retention_class=schedule.name)
+    return schedule
+
+
+async def assign_class(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
+                       name: str, actor: str | None
+                       ) -> tuple[RetentionSchedule, datetime | None]:
+    schedule = await _schedule(session, name)
+
+    def until(attrs: FileAttributes) -> datetime | None:
+        start = trigger_date(schedule, attrs)
+        return start + timedelta(days=schedule.period_days) if start else None
+
+    value = await set_retain_until(session, plane, file_id, until, actor,
+                                   retention_class=schedule.name)
+    return schedule, value
+
+
+class NotAnEventClass(Conflict):
+    code = "RETENTION_TRIGGER_NOT_EVENT"
+    message = "The file has no retention class that counts from an event"
+
+
+async def record_event(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
+                       when: date | datetime, actor: str | None
+                       ) -> tuple[RetentionSchedule, datetime]:
+    """The event of the file's ``event`` class happened: retain_until = event + period, on
+    every copy, only ever later. Audited ``file.retention_event_recorded``."""
+    ses = await se_repo.all_elements(session)
+    located = await locate(plane, ses, file_id)
+    if not located.found:
+        if located.unreachable:
+            raise StorageUnavailable("Some storage elements did not answer; try again later",
+                                     details={"file_id": str(file_id)},
+                                     headers={"Retry-After": "30"})
+        raise FileNotFound(details={"file_id": str(file_id)})
+    name = next((a.retention_class for _, a in located.found if a.retention_class), None)
+    schedule = await session.scalar(select(RetentionSchedule)
+                                    .where(RetentionSchedule.name == name)) if name else None
+    if schedule is None or schedule.trigger != "event":
+        raise NotAnEventClass(details={"file_id": str(file_id), "retention_class": name})
+    value = _end_of(when) + timedelta(days=schedule.period_days)
+    await set_retain_until(session, plane, file_id, value, actor, retention_class=schedule.name)
+    await audit.record(session, action="file.retention_event_recorded", actor=actor,
+                       resource_type="file", resource_id=file_id,
+                       details={"date": when.isoformat(), "retention_class": schedule.name,
+                                "retain_until": value.isoformat()})
     return schedule, value

@@ -133,6 +133,30 @@ class SEClient:
             raise _rejected(response)
         return True
 
+    async def dispose(self, se: SETarget, file_id: UUID, batch_id: UUID) -> bool:
+        """Destroy one copy under an approved disposition batch (edit and rw SEs; the SE still
+        refuses held or retained files). False when the copy was already gone."""
+        response = await self._call(se, "POST", f"/api/v1/files/{file_id}/dispose",
+                                    json={"batch_id": str(batch_id)})
+        if response.status_code == 404:
+            return False
+        if response.status_code not in (200, 204):
+            raise _rejected(response)
+        return True
+
+    async def put_bytes(self, se: SETarget, file_id: UUID, attrs: UploadAttributes,
+                        data: bytes) -> FileAttributes:
+        """Store a small document the admin module writes itself (a certificate)."""
+        encoded = base64.urlsafe_b64encode(attrs.model_dump_json().encode()).decode()
+        response = await self._call(se, "PUT", f"/api/v1/files/{file_id}", content=data,
+                                    headers={
+                                        HEADER_ATTRIBUTES: encoded.rstrip("="),
+                                        HEADER_EXPECTED_SHA256: hashlib.sha256(data).hexdigest(),
+                                        "Content-Type": "application/octet-stream"})
+        if response.status_code not in (200, 201):
+            raise _rejected(response)
+        return FileAttributes.model_validate(response.json())
+
     async def set_mode(self, se: SETarget, target_mode: str, reason: str | None) -> None:
         response = await self._call(
             se, "POST", "/api/v1/mode", json={"target_mode": target_mode, "reason": reason}

@@ -49,6 +49,7 @@ def row_values(attrs: FileAttributes, se_id: UUID, event_at: datetime) -> dict[s
         "last_verified_at": attrs.last_verified_at,
         "legal_holds": list(attrs.legal_holds),
         "retain_until": attrs.retain_until,
+        "retention_class": attrs.retention_class,
         "schema_version": attrs.schema_version,
         "event_at": event_at,
         "deleted_at": event_at if attrs.status == "deleted" else None,

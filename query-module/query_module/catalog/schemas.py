@@ -54,6 +54,7 @@ class FileRead(BaseModel):
     last_verified_at: datetime | None = None
     legal_holds: list[UUID] = []
     retain_until: datetime | None = None
+    retention_class: str | None = None
     storage_element_id: UUID
     storage_element_mode: Mode | None = None
     copies: list[CopyRead] = []
@@ -86,6 +87,7 @@ class FileRead(BaseModel):
             last_verified_at=row.last_verified_at,
             legal_holds=list(row.legal_holds or []),
             retain_until=row.retain_until,
+            retention_class=row.retention_class,
             storage_element_id=row.storage_element_id,
             copies=[CopyRead(storage_element_id=c.storage_element_id, state=c.state,
                              last_verified_at=c.last_verified_at) for c in copies or []],

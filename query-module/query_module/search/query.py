@@ -27,6 +27,7 @@ from query_module.search.schemas import SearchParams
 FACET_COLUMNS = {
     "content_type": F.content_type,
     "retention_policy": F.retention_policy,
+    "retention_class": F.retention_class,  # files without a class are not counted
     "storage_element_id": F.storage_element_id,
     "tags": F.tags,  # a file with three tags counts once under each of them
     # Files per UTC day (YYYY-MM-DD): a 14-day upload chart is one search, not fourteen.
@@ -166,6 +167,8 @@ def filter_conditions(
         conds.append(F.retain_until >= params.retain_until_from)
     if params.retain_until_to is not None:
         conds.append(F.retain_until <= params.retain_until_to)
+    if params.retention_class:
+        conds.append(F.retention_class.in_(params.retention_class))
     # Deleted rows are tombstones: visible only when asked for by status.
     conds.append(F.status.in_(params.status) if params.status else F.status != "deleted")
     if params.storage_element_id:

@@ -23,7 +23,8 @@ SearchMode = Literal["fulltext", "partial", "exact"]
 SortField = Literal["relevance", "created_at", "size", "name"]
 SortOrder = Literal["asc", "desc"]
 
-_LIST_FIELDS = ("content_type", "extension", "tags", "status", "storage_element_id", "se_mode")
+_LIST_FIELDS = ("content_type", "extension", "tags", "status", "storage_element_id", "se_mode",
+                "retention_class")
 _RANGES = (
     ("size_min", "size_max"),
     ("created_from", "created_to"),
@@ -52,6 +53,7 @@ class SearchParams(BaseModel):
     on_hold: bool | None = None
     retain_until_from: IsoDateTime | None = None
     retain_until_to: IsoDateTime | None = None
+    retention_class: list[SafeStr] = Field(default_factory=list, max_length=50)
     storage_element_id: list[UUID] = Field(default_factory=list, max_length=100)
     se_mode: list[Mode] = Field(default_factory=list)
     sort: SortField | None = None
@@ -77,7 +79,7 @@ class SearchParams(BaseModel):
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("content_type", "extension", "tags")
+    @field_validator("content_type", "extension", "tags", "retention_class")
     @classmethod
     def _bounded_strings(cls, values: list[str]) -> list[str]:
         for value in values:

@@ -86,7 +86,7 @@ async def search(
             for name, value in zip(query.FACET_COLUMNS, row, strict=True):
                 if name == "tags":
                     counters[name].update(value or ())
-                else:
+                elif value is not None:
                     counters[name][str(value)] += 1
         facets = {name: [FacetValue(value=value, count=n) for value, n in
                          _facet_order(name, counter)[:query.FACET_LIMIT]]

@@ -170,7 +170,8 @@ class TestRecordsGovernance:
                                                                 edit_se):
         hold = str(uuid.uuid4())
         held = edit_se.upload(b"held record", internal=True, original_filename="held.txt",
-                              legal_holds=[hold], retain_until="2031-03-01T00:00:00+00:00")
+                              legal_holds=[hold], retain_until="2031-03-01T00:00:00+00:00",
+                              retention_class="ledger-5y")
         free = edit_se.upload(b"free record", original_filename="free.txt")
         await harness.set_discovery(builders.se("edit", api_url=edit_se.url, id=edit_se.id))
         summary = await run_reindex(harness)
@@ -180,6 +181,14 @@ class TestRecordsGovernance:
                                          headers=harness.headers())).json()
         assert meta["legal_holds"] == [hold]
         assert meta["retain_until"].startswith("2031-03-01T00:00:00")
+        assert meta["retention_class"] == "ledger-5y"
+        classed = (await harness.search(retention_class="ledger-5y", facets="true",
+                                        limit=100)).json()
+        assert [h["file_id"] for h in classed["items"]] == [held["file_id"]]
+        assert classed["facets"]["retention_class"] == [{"value": "ledger-5y", "count": 1}]
+        everything = (await harness.search(facets="true", limit=100)).json()
+        assert everything["facets"]["retention_class"] == [{"value": "ledger-5y", "count": 1}]
+        assert not (await harness.search(retention_class="other", limit=100)).json()["items"]
         on_hold = (await harness.search(on_hold="true", limit=100)).json()["items"]
         assert held["file_id"] in {h["file_id"] for h in on_hold}
         assert free["file_id"] not in {h["file_id"] for h in on_hold}

@@ -11,10 +11,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
 
 from artstore_common.errors import ValidationFailed
 from storage_element import repository as repo
-from storage_element.deps import Ctx, FilesDelete, FilesRead, FilesWrite, RecordsWrite
+from storage_element.deps import (
+    Ctx,
+    FilesDelete,
+    FilesRead,
+    FilesWrite,
+    RecordsDispose,
+    RecordsWrite,
+)
 from storage_element.files import content, records, service, upload
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
@@ -58,6 +66,20 @@ async def patch_file(
 @router.delete("/{file_id}", status_code=204)
 async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDelete) -> Response:
     await service.delete(ctx, file_id, principal)
+    return Response(status_code=204)
+
+
+class Disposition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    batch_id: uuid.UUID
+
+
+@router.post("/{file_id}/dispose", status_code=204)
+async def dispose_file(file_id: uuid.UUID, body: Disposition, ctx: Ctx,
+                       principal: RecordsDispose) -> Response:
+    """Destroy this copy under an approved disposition batch (issue 15). Only the admin
+    module's own token (records:write and internal) may: four eyes are checked there."""
+    await service.delete(ctx, file_id, principal, disposition=body.batch_id)
     return Response(status_code=204)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from artstore_common.contracts import MAX_LEGAL_HOLDS
 from artstore_common.validation import SafeStr
@@ -25,9 +25,17 @@ log = structlog.get_logger(__name__)
 
 
 class RetainUntil(BaseModel):
+    """A class whose period runs from an event not yet recorded comes without a date."""
+
     model_config = ConfigDict(extra="forbid")
-    retain_until: AwareDatetime
+    retain_until: AwareDatetime | None = None
     retention_class: SafeStr | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def something(self) -> RetainUntil:
+        if self.retain_until is None and self.retention_class is None:
+            raise ValueError("give retain_until, retention_class or both")
+        return self
 
 
 async def _change(ctx: SEContext, file_id: uuid.UUID, what: str, change) -> dict[str, Any]:
@@ -70,13 +78,15 @@ async def release_hold(ctx: SEContext, file_id: uuid.UUID, hold_id: uuid.UUID
     return await _change(ctx, file_id, f"release {hold_id}", change)
 
 
-async def set_retain_until(ctx: SEContext, file_id: uuid.UUID, value: datetime,
+async def set_retain_until(ctx: SEContext, file_id: uuid.UUID, value: datetime | None,
                            retention_class: str | None = None) -> dict[str, Any]:
     def change(attrs: dict[str, Any]) -> bool:
         changed = False
         if retention_class is not None and attrs.get("retention_class") != retention_class:
             attrs["retention_class"] = retention_class
             changed = True
+        if value is None:
+            return changed
         current = attrs.get("retain_until")
         if current is not None:
             current_at = datetime.fromisoformat(current)

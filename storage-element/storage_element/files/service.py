@@ -138,17 +138,21 @@ async def _undo_patch(ctx: SEContext, wal_id: int, row: FileRow) -> None:
         log.error("file.patch_undo_failed", file_id=str(row.file_id), error=str(exc))
 
 
-async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal) -> None:
+async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal,
+                 disposition: uuid.UUID | None = None) -> None:
+    """``disposition``: the admin module destroying a copy under an approved batch — the only
+    way a file leaves an rw SE; holds and retain_until still refuse it."""
     mode = ctx.modes.mode
     if mode in ("ro", "ar"):
         raise StorageElementReadOnly(details={"mode": mode})
-    if mode != "edit":
+    if mode != "edit" and disposition is None:
         raise OperationNotAllowedInMode(
             "Files on an rw storage element are removed only by retention disposition",
             details={"mode": mode})
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
-        check_owner(principal, row.attrs, "delete")
+        if disposition is None:
+            check_owner(principal, row.attrs, "delete")
         check_deletable(row.attrs, naming.now_utc(), principal)
         async with ctx.sessionmaker() as session:
             wal_id = await repo.wal_begin(session, "delete", file_id, row.storage_path,
@@ -158,7 +162,8 @@ async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal) -> No
         with anyio.CancelScope(shield=True):
             await complete_delete(ctx, wal_id, file_id, row.storage_path, row.attrs)
     ctx.relay.notify()
-    log.info("file.deleted", file_id=str(file_id))
+    log.info("file.deleted", file_id=str(file_id),
+             disposition=str(disposition) if disposition else None)
 
 
 async def complete_delete(

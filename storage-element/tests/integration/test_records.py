@@ -145,3 +145,63 @@ class TestRetainUntil:
         internal = auth("ADMIN", scopes=["files:delete", "files:replicate"])
         r = await se.client.delete(f"/api/v1/files/{file_id}", headers=internal)
         assert r.status_code == 204, r.text
+
+
+class TestDisposition:
+    """``POST /files/{id}/dispose``: the admin module's destruction of a copy under an approved
+    batch — the only delete an rw SE takes; a hold or a later retain_until still refuses it."""
+
+    @pytest.fixture()
+    async def rw(self, make_se):
+        return await make_se(SE_MODE="rw")
+
+    async def test_only_the_internal_records_token_disposes_on_rw(self, rw, auth):
+        admin = auth("ADMIN", subject=str(uuid.uuid4()))
+        r = await put(rw.client, admin, retention_policy="permanent")
+        assert r.status_code == 201, r.text
+        url = f"/api/v1/files/{r.json()['file_id']}"
+        body = {"batch_id": str(uuid.uuid4())}
+        internal = auth("ADMIN", scopes=["records:write", "files:replicate"])
+        for role in ("RECORDS_MANAGER", "ADMIN", "USER"):
+            assert_error(await rw.client.post(f"{url}/dispose", json=body, headers=auth(role)),
+                         403, "INSUFFICIENT_SCOPE")
+        assert_error(await rw.client.delete(url, headers=admin), 409)  # rw: no plain delete
+        for bad in ({}, {"batch_id": "x"}, {**body, "extra": 1}):
+            assert_error(await rw.client.post(f"{url}/dispose", json=bad, headers=internal), 422)
+
+        hold = str(uuid.uuid4())
+        rm = auth("RECORDS_MANAGER")
+        await rw.client.put(f"{url}/holds/{hold}", headers=rm)
+        assert_error(await rw.client.post(f"{url}/dispose", json=body, headers=internal),
+                     409, "FILE_ON_HOLD")
+        await rw.client.delete(f"{url}/holds/{hold}", headers=rm)
+        later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        await rw.client.put(f"{url}/retain-until", headers=rm, json={"retain_until": later})
+        assert_error(await rw.client.post(f"{url}/dispose", json=body, headers=internal),
+                     409, "FILE_UNDER_RETENTION")
+        assert (await rw.client.get(url, headers=admin)).status_code == 200
+
+    async def test_a_due_copy_is_destroyed_once(self, rw, auth):
+        admin = auth("ADMIN", subject=str(uuid.uuid4()))
+        r = await put(rw.client, admin, retention_policy="permanent")
+        url = f"/api/v1/files/{r.json()['file_id']}"
+        rm = auth("RECORDS_MANAGER")
+        r = await rw.client.put(f"{url}/retain-until", headers=rm, json={
+            "retain_until": "2016-01-01T00:00:00Z", "retention_class": "ledger"})
+        assert r.status_code == 200, r.text
+        internal = auth("ADMIN", scopes=["records:write", "files:replicate"])
+        body = {"batch_id": str(uuid.uuid4())}
+        r = await rw.client.post(f"{url}/dispose", json=body, headers=internal)
+        assert r.status_code == 204, r.text
+        assert (await rw.client.get(url, headers=admin)).status_code == 404
+        assert_error(await rw.client.post(f"{url}/dispose", json=body, headers=internal),
+                     404, "FILE_NOT_FOUND")
+
+    async def test_a_class_alone_is_recorded_without_a_date(self, rw, auth):
+        admin = auth("ADMIN", subject=str(uuid.uuid4()))
+        r = await put(rw.client, admin, retention_policy="permanent")
+        url = f"/api/v1/files/{r.json()['file_id']}/retain-until"
+        r = await rw.client.put(url, headers=auth("RECORDS_MANAGER"),
+                                json={"retention_class": "contract-end"})
+        assert r.status_code == 200, r.text
+        assert r.json()["retention_class"] == "contract-end" and r.json()["retain_until"] is None

@@ -16,6 +16,7 @@ from artstore_common.auth.scopes import (
     AUDIT_READ,
     FILES_DELETE,
     FILES_READ,
+    FILES_REPLICATE,
     FILES_WRITE,
     KEYS_ADMIN,
     RECORDS_READ,
@@ -83,3 +84,5 @@ AuditRead = Annotated[Principal, Depends(require_scopes(AUDIT_READ))]
 KeysAdmin = Annotated[Principal, Depends(require_scopes(KEYS_ADMIN))]
 RecordsRead = Annotated[Principal, Depends(require_scopes(RECORDS_READ))]
 RecordsWrite = Annotated[Principal, Depends(require_scopes(RECORDS_WRITE))]
+# Destroying a copy under an approved disposition batch: only the admin module's own token.
+RecordsDispose = Annotated[Principal, Depends(require_scopes(RECORDS_WRITE, FILES_REPLICATE))]
