@@ -70,22 +70,25 @@ async def read_head(session: AsyncSession) -> AuditChainHead | None:
     return await session.get(AuditChainHead, 1)
 
 
+# Plain rows, no ORM identity map: a walk reads millions of them once.
+_CHAIN_COLUMNS = tuple(AuditEvent.__table__.c)
+
+
 async def iter_chain(
-    session: AsyncSession, max_seq: int, batch: int = 1000, after_seq: int = -1
-) -> AsyncIterator[AuditEvent]:
+    session: AsyncSession, max_seq: int, batch: int = 5000, after_seq: int = 0
+) -> AsyncIterator:
+    """Rows (seq, mac, ... as attributes) in (after_seq, max_seq], in ``seq`` order."""
     last = after_seq
     while True:
-        rows = list(await session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last, AuditEvent.seq <= max_seq)
+        rows = (await session.execute(
+            select(*_CHAIN_COLUMNS).where(AuditEvent.seq > last, AuditEvent.seq <= max_seq)
             .order_by(AuditEvent.seq).limit(batch)
-        ))
+        )).all()
         for row in rows:
             yield row
         if len(rows) < batch:
             return
         last = rows[-1].seq
-        for row in rows:  # keep memory flat on a long chain
-            session.expunge(row)
 
 
 async def last_row_before(session: AsyncSession, cutoff: datetime) -> AuditEvent | None:
