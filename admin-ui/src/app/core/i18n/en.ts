@@ -519,6 +519,12 @@ export const EN = {
   'copies.state.deleted': 'gone',
   'copies.state.quarantined': 'quarantined',
   // records management (issue 15)
+  'audit.act.legal_hold.created': 'Legal hold created',
+  'audit.act.legal_hold.released': 'Legal hold released',
+  'audit.act.file.hold_placed': 'Legal hold placed on the file',
+  'audit.act.file.hold_released': 'Legal hold released from the file',
+  'audit.act.file.retain_until_set': 'Retain until moved later',
+  'audit.act.retention_schedule.created': 'Retention schedule created',
   'nav.retentionSchedules': 'Retention schedules',
   'nav.legalHolds': 'Legal holds',
   'role.records_manager': 'records manager',

@@ -521,6 +521,12 @@ export const RU: Record<MessageKey, string> = {
   'copies.state.deleted': 'удалена',
   'copies.state.quarantined': 'в карантине',
   // records management (issue 15)
+  'audit.act.legal_hold.created': 'Юридическая блокировка создана',
+  'audit.act.legal_hold.released': 'Юридическая блокировка снята',
+  'audit.act.file.hold_placed': 'На файл наложена блокировка',
+  'audit.act.file.hold_released': 'С файла снята блокировка',
+  'audit.act.file.retain_until_set': 'Дата «хранить до» отодвинута',
+  'audit.act.retention_schedule.created': 'Создан срок хранения',
   'nav.retentionSchedules': 'Сроки хранения',
   'nav.legalHolds': 'Юридические блокировки',
   'role.records_manager': 'делопроизводитель',
