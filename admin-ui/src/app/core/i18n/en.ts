@@ -576,6 +576,7 @@ export const EN = {
   'holds.notFound': 'Not found: {ids}',
   'holds.failed': 'Not placed on a copy of {file}: {error}',
   'holds.filesTitle': 'Files under this hold',
+  'holds.filesCovered': 'Files the hold covered',
   'holds.noFiles': 'The hold is on no file yet',
   'holds.placedBy': 'placed {at} by {by}',
   'holds.release': 'Release…',

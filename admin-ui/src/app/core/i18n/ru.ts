@@ -578,6 +578,7 @@ export const RU: Record<MessageKey, string> = {
   'holds.notFound': 'Не найдены: {ids}',
   'holds.failed': 'Не наложена на копию {file}: {error}',
   'holds.filesTitle': 'Файлы под блокировкой',
+  'holds.filesCovered': 'Файлы, на которые действовала блокировка',
   'holds.noFiles': 'Блокировка пока не наложена ни на один файл',
   'holds.placedBy': 'наложена {at}, {by}',
   'holds.release': 'Снять…',

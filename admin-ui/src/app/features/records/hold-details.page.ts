@@ -85,7 +85,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
         </div>
       }
       <div class="panel" data-testid="hold-files">
-        <h3>{{ 'holds.filesTitle' | t }}</h3>
+        <h3>{{ (h.status === 'released' ? 'holds.filesCovered' : 'holds.filesTitle') | t }}</h3>
         <app-load-state [loading]="files() === null && !filesError()" [error]="filesError()" [empty]="!!files() && !files()!.length"
                         emptyText="holds.noFiles" (retry)="loadFiles()" />
         @for (f of files() ?? []; track f.file_id) {
