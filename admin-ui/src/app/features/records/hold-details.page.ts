@@ -55,13 +55,13 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
             <mat-button-toggle value="tag" data-testid="hold-by-tag">{{ 'holds.byTag' | t }}</mat-button-toggle>
           </mat-button-toggle-group>
           @if (by === 'ids') {
-            <mat-form-field class="full">
+            <mat-form-field class="full" subscriptSizing="dynamic">
               <mat-label>{{ 'holds.fileIds' | t }}</mat-label>
               <textarea matInput rows="3" [(ngModel)]="idsText" data-testid="hold-ids"></textarea>
               <mat-hint>{{ 'holds.fileIdsHint' | t: { n: ids().length } }}</mat-hint>
             </mat-form-field>
           } @else {
-            <mat-form-field class="full">
+            <mat-form-field class="full" subscriptSizing="dynamic">
               <mat-label>{{ 'holds.tag' | t }}</mat-label>
               <input matInput [(ngModel)]="tag" data-testid="hold-tag" />
               <mat-hint>{{ 'holds.tagHint' | t }}</mat-hint>
