@@ -73,6 +73,12 @@ def _person(env, token: str, role: str) -> tuple[str, str]:
     return username, password
 
 
+def settled(page: Page, first_field: str) -> None:
+    """A dialog moves the focus to its first field once it has opened: typing before that
+    (a loaded machine) would land in the wrong field."""
+    expect(page.get_by_test_id(first_field)).to_be_focused()
+
+
 @pytest.fixture(scope="module")
 def records(env, api_token) -> dict[str, str]:
     """A schedule, an active hold with one file, and a file with nothing on it yet."""
@@ -108,6 +114,7 @@ class TestHoldsAndSchedules:
         # A schedule counted from a metadata date needs its field.
         nav.get_by_test_id("nav-retention-schedules").click()
         page.get_by_test_id("schedule-add").click()
+        settled(page, "schedule-name")
         page.get_by_test_id("schedule-name").fill(f"Договоры {n}")
         page.get_by_test_id("schedule-period").fill("1095")
         page.get_by_test_id("schedule-trigger").click()
@@ -123,6 +130,7 @@ class TestHoldsAndSchedules:
         expect(row).to_contain_text("contract_end")
         # The same name again: the server's refusal is shown in the dialog.
         page.get_by_test_id("schedule-add").click()
+        settled(page, "schedule-name")
         page.get_by_test_id("schedule-name").fill(f"Договоры {n}")
         page.get_by_test_id("schedule-submit").click()
         expect(page.get_by_test_id("schedule-error")).to_contain_text(
@@ -133,6 +141,7 @@ class TestHoldsAndSchedules:
         # A hold: created, placed by id (one unknown id reported) and by tag.
         nav.get_by_test_id("nav-legal-holds").click()
         page.get_by_test_id("hold-add").click()
+        settled(page, "hold-name")
         page.get_by_test_id("hold-name").fill(f"Проверка ФНС {n}")
         page.get_by_test_id("hold-reason").fill("Требование о представлении документов")
         page.get_by_test_id("hold-submit").click()
@@ -322,3 +331,19 @@ def test_records_pages_fit_a_phone_in_both_languages(admin_page: Page, records, 
     finally:
         page.get_by_test_id("lang-en").click()
         page.set_viewport_size(DESKTOP)
+
+
+def test_the_audit_page_checks_from_the_newest_checkpoint(admin_page: Page):
+    """Opening the audit log walks only what follows the newest checkpoint (fast on a long
+    chain); the whole chain is one click away."""
+    page = admin_page
+    page.goto("/audit")
+    panel = page.get_by_test_id("audit-verify")
+    expect(panel).to_contain_text("Chain intact")
+    page.reload()  # the walk just made left a checkpoint at the head
+    expect(panel.get_by_test_id("audit-verify-since")).to_have_text(
+        re.compile(r"after the checkpoint at #\d+"))
+    page.get_by_test_id("audit-verify-full").click()
+    expect(panel.get_by_test_id("audit-verify-since")).to_have_count(0)
+    expect(panel).to_contain_text("Chain intact")
+    shot(page, "i15-audit-verify-en-desktop")

@@ -519,6 +519,8 @@ export const EN = {
   'copies.state.deleted': 'gone',
   'copies.state.quarantined': 'quarantined',
   // records management (issue 15)
+  'audit.sinceCheckpoint': 'after the checkpoint at #{seq}',
+  'audit.verifyFull': 'Verify the whole chain',
   'audit.act.legal_hold.created': 'Legal hold created',
   'audit.act.legal_hold.released': 'Legal hold released',
   'audit.act.file.hold_placed': 'Legal hold placed on the file',

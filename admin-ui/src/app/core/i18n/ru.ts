@@ -521,6 +521,8 @@ export const RU: Record<MessageKey, string> = {
   'copies.state.deleted': 'удалена',
   'copies.state.quarantined': 'в карантине',
   // records management (issue 15)
+  'audit.sinceCheckpoint': 'после контрольной точки #{seq}',
+  'audit.verifyFull': 'Проверить всю цепочку',
   'audit.act.legal_hold.created': 'Юридическая блокировка создана',
   'audit.act.legal_hold.released': 'Юридическая блокировка снята',
   'audit.act.file.hold_placed': 'На файл наложена блокировка',
