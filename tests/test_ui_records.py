@@ -7,6 +7,7 @@ manager, auditor, read-only administrator). Screenshots: .artstore/screenshots/i
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,6 @@ from playwright.sync_api import Page, expect  # noqa: E402
 from test_ui_admin import (  # noqa: E402,F401  (fixtures are found by name)
     DESKTOP,
     PHONE,
-    _api_failure,
     _no_sideways_scroll,
     _wait_indexed,
     admin_page,
@@ -195,19 +195,33 @@ class TestHoldsAndSchedules:
         expect(page.get_by_test_id(f"hold-row-Проверка ФНС {n}")).to_contain_text("released")
 
     def test_a_failed_list_says_so_and_retry_recovers(self, admin_page: Page, records):
-        page, kind = admin_page, "503"
+        page = admin_page
         for path, text in (("legal-holds", "Could not load the legal holds"),
                            ("retention-schedules", "Could not load the retention schedules")):
-            _api_failure(page, re.compile(rf"/api/v1/{path}(\?.*)?$"), kind)
+            page.route(re.compile(rf"/api/v1/{path}(\?.*)?$"), lambda r: r.fulfill(
+                status=503, content_type="application/json",
+                body=json.dumps({"error": {"code": "SERVICE_UNAVAILABLE",
+                                           "message": "admin module is restarting"}})))
             page.goto(f"/{path}")
             expect(page.get_by_test_id("state-error")).to_contain_text(text)
             expect(page.get_by_test_id("state-error-message")).to_contain_text(
-                "query module is restarting")
-            shot(page, f"i15-{path}-{kind}-en-desktop")
+                "admin module is restarting")
+            shot(page, f"i15-{path}-503-en-desktop")
             page.unroute_all(behavior="ignoreErrors")
             page.get_by_test_id("state-retry").click()
             expect(page.get_by_test_id("state-error")).to_have_count(0)
             expect(page.locator("table.reflow")).to_be_visible()
+        # On a file's page the section says which list it could not read.
+        page.route(re.compile(r"/api/v1/legal-holds(\?.*)?$"), lambda r: r.fulfill(
+            status=503, content_type="application/json",
+            body=json.dumps({"error": {"code": "SERVICE_UNAVAILABLE",
+                                       "message": "admin module is restarting"}})))
+        page.goto(f"/files/{records['held']}")
+        expect(page.get_by_test_id("file-records-error")).to_contain_text(
+            "Could not load the legal holds")
+        # the hold is still shown, by its id, from the file's own record
+        expect(page.get_by_test_id(f"file-hold-{records['hold']}")).to_contain_text(
+            records["hold"])
 
 
 class TestFileRetention:

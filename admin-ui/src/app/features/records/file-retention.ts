@@ -28,6 +28,7 @@ import { LegalHold, RecordsApi, RetentionSchedule } from './records.api';
   imports: [FormsModule, RouterLink, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ...I18N_PIPES],
   template: `
     <h3>{{ 'fileRecords.title' | t }}</h3>
+    @if (listError()) { <p class="error-text" data-testid="file-records-error">{{ listError() }}</p> }
     <dl class="kv">
       <dt>{{ 'fileRecords.class' | t }}</dt><dd data-testid="file-retention-class">{{ retentionClass() ?? '—' }}</dd>
       <dt>{{ 'fileRecords.retainUntil' | t }}</dt>
@@ -101,6 +102,8 @@ export class FileRetention implements OnInit {
   readonly classError = signal<string | null>(null);
   readonly untilError = signal<string | null>(null);
   readonly holdError = signal<string | null>(null);
+  /** The holds or schedules could not be listed: names and choices below are incomplete. */
+  readonly listError = signal<string | null>(null);
   /** What the admin module answered; null = as the catalogue says. */
   private readonly answered = signal<{ retain_until?: string; retention_class?: string; holds?: string[] }>({});
   readonly retainUntil = computed(() => this.answered().retain_until ?? this.file().retain_until ?? null);
@@ -112,9 +115,10 @@ export class FileRetention implements OnInit {
   holdToPlace = '';
 
   ngOnInit(): void {
-    this.api.holds({ limit: 100 }).subscribe({ next: (p) => this.holds.set(p.items), error: () => undefined });
+    const failed = (what: string) => (e: unknown) => this.listError.set(`${this.i18n.t(what)}: ${this.i18n.error(e)}`);
+    this.api.holds({ limit: 100 }).subscribe({ next: (p) => this.holds.set(p.items), error: failed('holds.loadFailed') });
     if (this.canWrite()) {
-      this.api.schedules().subscribe({ next: (p) => this.schedules.set(p.items), error: () => undefined });
+      this.api.schedules().subscribe({ next: (p) => this.schedules.set(p.items), error: failed('schedules.loadFailed') });
     }
   }
 
