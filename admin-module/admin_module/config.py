@@ -53,6 +53,8 @@ class Settings(ArtStoreSettings):
     AUDIT_HMAC_SECRET: str | None = None
     AUDIT_RETENTION_DAYS: int = Field(default=2555, ge=1)
     AUDIT_VERIFY_INTERVAL_SECONDS: float = Field(default=3600.0, gt=0)
+    AUDIT_FULL_VERIFY_INTERVAL_SECONDS: float = Field(default=86400.0, gt=0)
+    AUDIT_CHECKPOINT_EVERY: int = Field(default=10_000, ge=100)
 
     # Initial accounts
     ARTSTORE_ADMIN_USER: str = "admin"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -52,17 +53,20 @@ async def identity_services(app: FastAPI) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def audit_retention(app: FastAPI) -> AsyncIterator[None]:
-    """Retention pruning, and a periodic chain verification that keeps the
-    ``artstore_audit_chain_valid`` gauge (and its alert) current."""
+    """Retention pruning, and periodic chain verification that keeps the
+    ``artstore_audit_chain_valid`` gauge (and its alert) current: from the newest checkpoint
+    every ``AUDIT_VERIFY_INTERVAL_SECONDS``, the whole chain every
+    ``AUDIT_FULL_VERIFY_INTERVAL_SECONDS`` (and once at start)."""
     settings = app.state.settings
 
     async def prune() -> None:
         async with app.state.sessionmaker() as session, session.begin():
             await audit.prune(session, settings.AUDIT_RETENTION_DAYS)
 
-    async def verify() -> None:
-        async with app.state.sessionmaker() as session:
-            await audit.verify_chain(session)
+    async def verify(mode: str) -> None:
+        async with app.state.sessionmaker() as session, session.begin():
+            await audit.verify_chain(session, mode=mode,
+                                     checkpoint_every=settings.AUDIT_CHECKPOINT_EVERY)
 
     async def refusal_reports() -> None:
         await refusals.drain(app.state.redis, app.state.sessionmaker)
@@ -72,8 +76,10 @@ async def audit_retention(app: FastAPI) -> AsyncIterator[None]:
 
     async with (
         periodic("audit-retention", AUDIT_PRUNE_INTERVAL_SECONDS, prune, initial_delay=300),
-        periodic("audit-verify", settings.AUDIT_VERIFY_INTERVAL_SECONDS, verify,
-                 initial_delay=30),
+        periodic("audit-verify", settings.AUDIT_VERIFY_INTERVAL_SECONDS,
+                 partial(verify, "checkpoint")),
+        periodic("audit-verify-full", settings.AUDIT_FULL_VERIFY_INTERVAL_SECONDS,
+                 partial(verify, "full"), initial_delay=30),
         periodic("audit-refusal-reports", refusals.POLL_SECONDS, refusal_reports),
         periodic("audit-access-trail", access.POLL_SECONDS, access_events),
     ):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from admin_module.common import Name
 from artstore_common.validation import SAFE_TEXT
 
-Role = Literal["super_admin", "admin", "readonly"]
+Role = Literal["super_admin", "admin", "readonly", "records_manager", "auditor"]
 Status = Literal["active", "disabled", "deleted"]
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,63}$")

@@ -10,6 +10,7 @@ from admin_module.audit import export, service
 from admin_module.audit.repository import AuditFilter
 from admin_module.audit.schemas import AuditEventRead, AuditVerifyRead
 from admin_module.db import DbSession
+from admin_module.errors import ValidationFailed
 from admin_module.models.base import utcnow
 from artstore_common.auth import AuditRead as AuditReader
 from artstore_common.pagination import Page, PageParams, Paging
@@ -50,8 +51,21 @@ def page_of(rows: list, total: int, paging: PageParams) -> Page[AuditEventRead]:
 
 
 @router.get("/verify", response_model=AuditVerifyRead)
-async def verify_audit(principal: AuditReader, session: DbSession) -> AuditVerifyRead:
-    result = await service.verify_chain(session)
+async def verify_audit(
+    principal: AuditReader, session: DbSession, request: Request,
+    mode: Literal["full", "checkpoint"] = "full",
+    from_seq: Annotated[int | None, Query(ge=1)] = None,
+    to_seq: Annotated[int | None, Query(ge=1)] = None,
+) -> AuditVerifyRead:
+    """``full`` walks the whole chain; ``checkpoint`` starts at the newest signed checkpoint
+    (fast on a long chain); ``from_seq``/``to_seq`` verify a range from the checkpoint before
+    it. Each walk leaves checkpoints where it found the chain intact."""
+    if from_seq is not None and to_seq is not None and from_seq > to_seq:
+        raise ValidationFailed("from_seq is after to_seq",
+                               details={"from_seq": from_seq, "to_seq": to_seq})
+    result = await service.verify_chain(
+        session, mode=mode, from_seq=from_seq, to_seq=to_seq,
+        checkpoint_every=request.app.state.settings.AUDIT_CHECKPOINT_EVERY)
     return AuditVerifyRead(**result.as_dict())
 
 

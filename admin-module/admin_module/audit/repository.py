@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import DateTime, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin_module.models.audit import AuditChainHead, AuditEvent
+from admin_module.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
 
 
 @dataclass
@@ -69,22 +70,25 @@ async def read_head(session: AsyncSession) -> AuditChainHead | None:
     return await session.get(AuditChainHead, 1)
 
 
+# Plain rows, no ORM identity map: a walk reads millions of them once.
+_CHAIN_COLUMNS = tuple(AuditEvent.__table__.c)
+
+
 async def iter_chain(
-    session: AsyncSession, max_seq: int, batch: int = 1000
-) -> AsyncIterator[AuditEvent]:
-    last = -1
+    session: AsyncSession, max_seq: int, batch: int = 5000, after_seq: int = 0
+) -> AsyncIterator:
+    """Rows (seq, mac, ... as attributes) in (after_seq, max_seq], in ``seq`` order."""
+    last = after_seq
     while True:
-        rows = list(await session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last, AuditEvent.seq <= max_seq)
+        rows = (await session.execute(
+            select(*_CHAIN_COLUMNS).where(AuditEvent.seq > last, AuditEvent.seq <= max_seq)
             .order_by(AuditEvent.seq).limit(batch)
-        ))
+        )).all()
         for row in rows:
             yield row
         if len(rows) < batch:
             return
         last = rows[-1].seq
-        for row in rows:  # keep memory flat on a long chain
-            session.expunge(row)
 
 
 async def last_row_before(session: AsyncSession, cutoff: datetime) -> AuditEvent | None:
@@ -107,3 +111,31 @@ async def batch_after(session: AsyncSession, f: AuditFilter, after_seq: int, bat
         .order_by(AuditEvent.seq).limit(batch)
     )
     return list(rows)
+
+
+async def checkpoints_between(session: AsyncSession, after_seq: int, through_seq: int
+                              ) -> list[AuditCheckpoint]:
+    return list(await session.scalars(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.seq > after_seq, AuditCheckpoint.seq <= through_seq)
+        .order_by(AuditCheckpoint.seq)))
+
+
+async def checkpoint_at_or_before(session: AsyncSession, seq: int, after_seq: int
+                                  ) -> AuditCheckpoint | None:
+    """The newest checkpoint in (after_seq, seq]."""
+    return await session.scalar(
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.seq <= seq, AuditCheckpoint.seq > after_seq)
+        .order_by(AuditCheckpoint.seq.desc()).limit(1))
+
+
+async def add_checkpoints(session: AsyncSession, rows: list[dict]) -> None:
+    """Another verifier may have written the same positions: those stay as they are."""
+    if rows:
+        await session.execute(insert(AuditCheckpoint).values(rows)
+                              .on_conflict_do_nothing(index_elements=["seq"]))
+
+
+async def delete_checkpoints_through(session: AsyncSession, seq: int) -> None:
+    await session.execute(delete(AuditCheckpoint).where(AuditCheckpoint.seq <= seq))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,3 +29,7 @@ class AuditVerifyRead(BaseModel):
     first_broken_id: str | None
     position: int | None
     reason: str | None
+    mode: Literal["full", "checkpoint", "range"]
+    start_seq: int  # the walk began after this position (the anchor or a checkpoint)
+    end_seq: int
+    checkpoints_checked: int

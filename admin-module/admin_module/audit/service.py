@@ -12,11 +12,12 @@ late as possible in a request to keep that lock short.
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from sqlalchemy import select
@@ -24,9 +25,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import repository
-from admin_module.audit.chain import ChainWalker, VerifyResult, compute_mac, normalize_details
+from admin_module.audit.chain import (
+    ChainWalker,
+    VerifyResult,
+    checkpoint_signature,
+    compute_mac,
+    normalize_details,
+)
 from admin_module.metrics import AUDIT_CHAIN_VALID, AUDIT_VERIFICATIONS
-from admin_module.models.audit import GENESIS_MAC, AuditChainHead, AuditEvent
+from admin_module.models.audit import GENESIS_MAC, AuditChainHead, AuditCheckpoint, AuditEvent
 from admin_module.models.base import utcnow
 
 log = structlog.get_logger(__name__)
@@ -145,28 +152,81 @@ async def list_events(
     return await repository.list_events(session, f, limit, offset, oldest_first)
 
 
-async def verify_chain(session: AsyncSession) -> VerifyResult:
-    """Walk the whole chain from the retention anchor to the head. Rows appended while we walk
-    are beyond the head we read first, so they are simply not part of this check."""
+CHECKPOINT_EVERY = 10_000
+# A full walk that found the chain broken keeps the gauge at 0 until a full walk passes: a
+# checkpointed walk cannot see a row edited before its starting checkpoint.
+_full_walk_broken = False
+
+
+async def verify_chain(
+    session: AsyncSession, *, mode: Literal["full", "checkpoint"] = "full",
+    from_seq: int | None = None, to_seq: int | None = None,
+    checkpoint_every: int = CHECKPOINT_EVERY,
+) -> VerifyResult:
+    """``full``: from the retention anchor to the head, every checkpoint on the way compared
+    with its row. ``checkpoint``: from the newest checkpoint (its signature checked) to the head.
+    A range (``from_seq``/``to_seq``): from the newest checkpoint before ``from_seq``.
+    Rows appended while we walk lie beyond the head read first and are not part of the check.
+    The walk leaves a signed checkpoint at every ``checkpoint_every``-th row it found intact
+    and, when it reached the head intact, at the head: where the next walk may start."""
+    global _full_walk_broken
     head = await repository.read_head(session)
     if head is None:
         head_seq, head_mac, anchor_seq, anchor_mac = 0, GENESIS_MAC, 0, GENESIS_MAC
     else:
         head_seq, head_mac = head.last_seq, head.last_mac
         anchor_seq, anchor_mac = head.anchor_seq, head.anchor_mac
-    walker = ChainWalker(hmac_secret(session), anchor_seq=anchor_seq, anchor_mac=anchor_mac)
-    result = None
-    async for row in repository.iter_chain(session, head_seq):
-        if (result := walker.add(row)) is not None:
-            break
+    secret = hmac_secret(session)
+    ranged = from_seq is not None or to_seq is not None
+    end_seq = head_seq if to_seq is None else min(to_seq, head_seq)
+    start_seq, start_mac = anchor_seq, anchor_mac
+    result: VerifyResult | None = None
+    if ranged or mode == "checkpoint":
+        before = head_seq if not ranged else max((from_seq or 1) - 1, anchor_seq)
+        start = await repository.checkpoint_at_or_before(session, before, anchor_seq)
+        if start is not None:
+            if not _signed(secret, start):
+                result = VerifyResult(False, 0, None, start.seq,
+                                      "the checkpoint is not signed by the chain key")
+            start_seq, start_mac = start.seq, start.mac
+    marks = {cp.seq: (cp.mac if _signed(secret, cp) else None)
+             for cp in await repository.checkpoints_between(session, start_seq, end_seq)}
+    walker = ChainWalker(secret, anchor_seq=start_seq, anchor_mac=start_mac, checkpoints=marks)
+    new_marks: list[dict] = []
     if result is None:
-        result = walker.finish(head_seq, head_mac)
+        async for row in repository.iter_chain(session, end_seq, after_seq=start_seq):
+            if (result := walker.add(row)) is not None:
+                break
+            if row.seq % checkpoint_every == 0 and row.seq not in marks:
+                new_marks.append(_checkpoint(secret, row.seq, row.mac))
+        if result is None:
+            result = walker.finish(end_seq, head_mac if end_seq == head_seq else None)
+            if result.valid and not ranged and end_seq > start_seq and end_seq not in marks:
+                new_marks.append(_checkpoint(secret, end_seq, walker.expected_prev))
+    await repository.add_checkpoints(session, new_marks)
+    await session.flush()
+    result.mode = "range" if ranged else mode
+    result.start_seq, result.end_seq = start_seq, end_seq
+    result.checkpoints_checked = walker.checkpoints_checked
     AUDIT_VERIFICATIONS.labels("valid" if result.valid else "broken").inc()
-    AUDIT_CHAIN_VALID.set(1 if result.valid else 0)
+    if result.mode == "full":
+        _full_walk_broken = not result.valid
+    AUDIT_CHAIN_VALID.set(1 if result.valid and not _full_walk_broken else 0)
     if not result.valid:
         log.error("audit.chain_broken", position=result.position, row_id=result.first_broken_id,
-                  reason=result.reason)
+                  reason=result.reason, mode=result.mode)
     return result
+
+
+def _signed(secret: bytes, cp: AuditCheckpoint) -> bool:
+    return hmac.compare_digest(
+        checkpoint_signature(secret, cp.seq, cp.mac, cp.created_at), cp.signature)
+
+
+def _checkpoint(secret: bytes, seq: int, mac: str) -> dict:
+    created_at = utcnow()
+    return {"seq": seq, "mac": mac, "created_at": created_at,
+            "signature": checkpoint_signature(secret, seq, mac, created_at)}
 
 
 async def prune(session: AsyncSession, retention_days: int) -> int:
@@ -179,6 +239,7 @@ async def prune(session: AsyncSession, retention_days: int) -> int:
         return 0
     anchor_seq, anchor_mac = last.seq, last.mac
     removed = await repository.delete_through(session, anchor_seq)
+    await repository.delete_checkpoints_through(session, anchor_seq)
     head.anchor_seq, head.anchor_mac = anchor_seq, anchor_mac
     await session.flush()
     await record(session, action="audit.pruned", actor="system", resource_type="audit_log",

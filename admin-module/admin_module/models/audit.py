@@ -49,3 +49,16 @@ class AuditChainHead(Base):
     last_mac: Mapped[str] = mapped_column(String(64), default=GENESIS_MAC)
     anchor_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     anchor_mac: Mapped[str] = mapped_column(String(64), default=GENESIS_MAC)
+
+
+class AuditCheckpoint(Base):
+    """A position the verifier walked to and found intact: the row's MAC there, signed with the
+    chain key (domain-separated from row MACs). A later verification starts from the newest
+    one instead of the anchor; a range starts from the one before it."""
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    mac: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    signature: Mapped[str] = mapped_column(String(64))

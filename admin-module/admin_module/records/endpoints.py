@@ -86,6 +86,14 @@ async def release_hold(hold_id: uuid.UUID, body: HoldRelease, principal: Records
     return _read(hold, (await service.file_counts(session, [hold.id])).get(hold.id, 0))
 
 
+@router.post("/{hold_id}/files/{file_id}/release", status_code=204)
+async def release_file(hold_id: uuid.UUID, file_id: uuid.UUID, body: HoldRelease,
+                       principal: RecordsWrite, session: DbSession, plane: Plane) -> None:
+    """Lift the hold from this one file's copies (audited ``file.hold_released`` with the
+    reason); the hold stays active on its other files."""
+    await service.release_file(session, plane, hold_id, file_id, body.reason, _actor(principal))
+
+
 @retention_router.put("/files/{file_id}/retain-until", response_model=RetainUntilChange)
 async def set_retain_until(file_id: uuid.UUID, body: RetainUntilChange, principal: RecordsWrite,
                            session: DbSession, plane: Plane) -> RetainUntilChange:

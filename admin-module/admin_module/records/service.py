@@ -203,6 +203,30 @@ async def release(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID
     return hold
 
 
+async def release_file(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID,
+                       file_id: uuid.UUID, reason: str, actor: str | None) -> None:
+    """Lift an active hold from one file (placed by mistake, or no longer relevant to the
+    matter); the hold stays on its other files. ``503`` while a copy still carries it."""
+    hold = await get(session, hold_id, lock=True)
+    if hold.released_at is not None:
+        raise HoldReleased(details={"hold_id": str(hold_id)})
+    placed = await session.get(LegalHoldFile, (hold.id, file_id))
+    if placed is None:
+        raise FileNotFound("The hold is not on this file",
+                           details={"hold_id": str(hold_id), "file_id": str(file_id)})
+    ses = await se_repo.all_elements(session)
+    _, failed = await _each_copy(plane, ses, file_id, "DELETE", f"{file_id}/holds/{hold.id}")
+    if failed:
+        raise StorageUnavailable("Some copies still carry the hold; release it again",
+                                 details={"failed": failed}, headers={"Retry-After": "30"})
+    await session.delete(placed)
+    await session.flush()
+    await audit.record(session, action="file.hold_released", actor=actor,
+                       resource_type="file", resource_id=file_id,
+                       details={"hold_id": str(hold.id), "hold_name": hold.name,
+                                "reason": reason})
+
+
 async def set_retain_until(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
                            value: datetime | None | Callable[[FileAttributes], datetime | None],
                            actor: str | None, retention_class: str | None = None

@@ -23,10 +23,13 @@ pytestmark = pytest.mark.integration
 ACCOUNTS_READ = {"ADMIN", "super_admin", "admin", "readonly"}
 ACCOUNTS_ADMIN = {"ADMIN", "super_admin"}
 KEYS_ADMIN = {"ADMIN", "super_admin"}
-AUDIT_READ = {"ADMIN", "AUDITOR", "RECORDS_MANAGER", "super_admin", "admin"}
-RECORDS_READ = {"ADMIN", "AUDITOR", "RECORDS_MANAGER", "super_admin", "admin"}
-RECORDS_WRITE = {"ADMIN", "RECORDS_MANAGER", "super_admin"}
-ADMIN_USER_SESSION = {"super_admin", "admin", "readonly"}  # the person's own session
+AUDIT_READ = {"ADMIN", "AUDITOR", "RECORDS_MANAGER", "super_admin", "admin", "records_manager",
+              "auditor"}
+RECORDS_READ = {"ADMIN", "AUDITOR", "RECORDS_MANAGER", "super_admin", "admin", "records_manager",
+                "auditor"}
+RECORDS_WRITE = {"ADMIN", "RECORDS_MANAGER", "super_admin", "records_manager"}
+# the person's own session
+ADMIN_USER_SESSION = {"super_admin", "admin", "readonly", "records_manager", "auditor"}
 
 # caller name -> (role claim, ptype)
 CALLERS: dict[str, tuple[str, str] | None] = {
@@ -38,6 +41,8 @@ CALLERS: dict[str, tuple[str, str] | None] = {
     "super_admin": ("super_admin", "admin_user"),
     "admin": ("admin", "admin_user"),
     "readonly": ("readonly", "admin_user"),
+    "records_manager": ("records_manager", "admin_user"),
+    "auditor": ("auditor", "admin_user"),
     "unknown_role": ("GOD", "service_account"),
     "unknown_user_role": ("root", "admin_user"),
     "no_token": None,
@@ -91,6 +96,8 @@ ENDPOINTS = [
     Endpoint("GET", "/legal-holds/{hold}/files", RECORDS_READ),
     Endpoint("POST", "/legal-holds/{hold}/files", RECORDS_WRITE, 200,
              {"file_ids": ["{n_uuid}"]}),
+    Endpoint("POST", "/legal-holds/{hold}/files/{n_uuid}/release", RECORDS_WRITE, 404,
+             {"reason": "placed by mistake"}),
     Endpoint("POST", "/legal-holds/{hold}/release", RECORDS_WRITE, 200, {"reason": "closed"}),
     Endpoint("PUT", "/files/{n_uuid}/retain-until", RECORDS_WRITE, 404,
              {"retain_until": "2031-01-01T00:00:00Z"}),

@@ -39,6 +39,16 @@ export const routes: Routes = [
         loadComponent: () => import('./features/audit/audit.page').then((m) => m.AuditPage),
       },
       {
+        path: 'retention-schedules',
+        canActivate: [scopeGuard('records:read')],
+        loadComponent: () => import('./features/records/schedules.page').then((m) => m.SchedulesPage),
+      },
+      {
+        path: 'legal-holds',
+        canActivate: [scopeGuard('records:read')],
+        loadChildren: () => import('./features/records/routes').then((m) => m.HOLD_ROUTES),
+      },
+      {
         path: 'sagas',
         canActivate: [scopeGuard('storage:read')],
         loadComponent: () => import('./features/sagas/sagas.page').then((m) => m.SagasPage),

@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   'file.uploaded', 'file.metadata_read', 'file.downloaded',
   'file.updated', 'file.deleted', 'file.change_refused', 'file.copy_rewritten', 'file.copy_repaired', 'copy_policy.updated',
   'jwt_key.rotated', 'audit.pruned',
+  'legal_hold.created', 'legal_hold.released', 'file.hold_placed', 'file.hold_released', 'file.retain_until_set',
+  'retention_schedule.created',
 ] as const;
 
 /** A readable name for an audit action code; an unknown code is shown as words, not as a code. */

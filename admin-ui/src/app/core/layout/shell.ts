@@ -29,6 +29,8 @@ const NAV: NavItem[] = [
   { path: '/service-accounts', label: 'nav.serviceAccounts', scopes: ['accounts:read'] },
   { path: '/admin-users', label: 'nav.adminUsers', scopes: ['accounts:read'] },
   { path: '/audit', label: 'nav.audit', scopes: ['audit:read'] },
+  { path: '/retention-schedules', label: 'nav.retentionSchedules', scopes: ['records:read'] },
+  { path: '/legal-holds', label: 'nav.legalHolds', scopes: ['records:read'] },
   { path: '/sagas', label: 'nav.sagas', scopes: ['storage:read'] },
 ];
 

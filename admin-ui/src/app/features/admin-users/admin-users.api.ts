@@ -4,7 +4,7 @@ import { Observable } from 'rxjs';
 
 import { Page, cleanParams } from '../../core/api/models';
 
-export const ADMIN_ROLES = ['super_admin', 'admin', 'readonly'] as const;
+export const ADMIN_ROLES = ['super_admin', 'admin', 'readonly', 'records_manager', 'auditor'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
 
 export interface AdminUser {

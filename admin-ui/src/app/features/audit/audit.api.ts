@@ -24,6 +24,10 @@ export interface AuditVerify {
   first_broken_id: string | null;
   position: number | null;
   reason: string | null;
+  /** Where the walk began: the retention anchor (full) or the newest signed checkpoint. */
+  mode?: 'full' | 'checkpoint' | 'range';
+  start_seq?: number;
+  end_seq?: number;
 }
 
 export interface AuditFilter {
@@ -47,8 +51,8 @@ export class AuditApi {
   list(f: AuditFilter): Observable<Page<AuditEvent>> {
     return this.http.get<Page<AuditEvent>>('/api/v1/audit', { params: cleanParams({ ...f }) });
   }
-  verify(): Observable<AuditVerify> {
-    return this.http.get<AuditVerify>('/api/v1/audit/verify');
+  verify(mode: 'full' | 'checkpoint' = 'checkpoint'): Observable<AuditVerify> {
+    return this.http.get<AuditVerify>('/api/v1/audit/verify', { params: { mode } });
   }
   /** The server's streamed export (oldest first, with prev_mac/mac so auditors can re-check the
    * chain offline); fetched with the token in a header, then saved from a Blob. */

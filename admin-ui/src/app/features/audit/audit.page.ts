@@ -32,10 +32,12 @@ import { PagedListPage } from '../../shared/paged-list';
       @if (verify(); as v) {
         <span class="badge" [class.good]="v.valid" [class.bad]="!v.valid">{{ (v.valid ? 'audit.chainValid' : 'audit.chainBroken') | t }}</span>
         <span>{{ 'audit.checked' | t: { n: v.checked } }}</span>
+        @if (v.mode === 'checkpoint' && v.start_seq) { <span class="muted" data-testid="audit-verify-since">{{ 'audit.sinceCheckpoint' | t: { seq: v.start_seq } }}</span> }
         @if (!v.valid) { <span class="error-text">{{ 'audit.brokenAt' | t: { pos: v.position ?? '?', id: v.first_broken_id ?? '?' } }} {{ v.reason }}</span> }
       } @else if (verifying()) { <span class="muted">{{ 'audit.verifying' | t }}</span> }
       <span class="grow"></span>
       <button mat-button (click)="runVerify()" [disabled]="verifying()">{{ 'audit.verify' | t }}</button>
+      <button mat-button (click)="runVerify('full')" [disabled]="verifying()" data-testid="audit-verify-full">{{ 'audit.verifyFull' | t }}</button>
     </div>
     <form class="toolbar-row" (ngSubmit)="reload()">
       <mat-form-field subscriptSizing="dynamic" class="action">
@@ -148,9 +150,10 @@ export class AuditPage extends PagedListPage<AuditEvent> {
     return this.api.list({ ...this.filter(), limit, offset });
   }
 
-  runVerify(): void {
+  /** From the newest checkpoint (fast at any length); ``full`` walks every record. */
+  runVerify(mode: 'full' | 'checkpoint' = 'checkpoint'): void {
     this.verifying.set(true);
-    this.api.verify().subscribe({
+    this.api.verify(mode).subscribe({
       next: (v) => {
         this.verify.set(v);
         this.verifying.set(false);

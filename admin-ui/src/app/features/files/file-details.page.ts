@@ -23,13 +23,14 @@ import { FilePreview } from './preview';
 import { FileEditDialog } from './file-edit.dialog';
 import { AuditEvent } from '../audit/audit.api';
 import { ActionPipe } from '../../shared/audit-action';
+import { FileRetention } from '../records/file-retention';
 
 const POLL_MS = 3000;
 const HISTORY_LIMIT = 100;
 
 @Component({
   selector: 'app-file-details',
-  imports: [MatButtonModule, MatProgressBarModule, RouterLink, StatusChip, JsonPipe, LoadState, FilePreview, ActionPipe, ...I18N_PIPES],
+  imports: [MatButtonModule, MatProgressBarModule, RouterLink, StatusChip, JsonPipe, LoadState, FilePreview, ActionPipe, FileRetention, ...I18N_PIPES],
   template: `
     <a (click)="back($event)" href="/files" class="muted back" data-testid="file-back">← {{ 'files.title' | t }}</a>
     @if (file(); as f) {
@@ -109,6 +110,9 @@ const HISTORY_LIMIT = 100;
         </div>
       </div>
       <div class="panel" data-testid="file-preview"><app-file-preview [file]="f" /></div>
+      @if (canRecords()) {
+        <div class="panel" data-testid="file-records"><app-file-retention [file]="f" (changed)="canAudit() && loadHistory()" /></div>
+      }
       @if (canAudit()) {
         <div class="panel" data-testid="file-history">
           <h3>{{ 'files.history' | t }}</h3>
@@ -160,6 +164,7 @@ export class FileDetailsPage implements OnInit {
   /** SE id → name, from the registry (ids are shown while it loads or without storage:read). */
   readonly seNames = signal<Record<string, string | undefined>>({});
   readonly canAudit = () => this.auth.can('audit:read');
+  readonly canRecords = () => this.auth.can('records:read');
   /** The file's own audit trail, oldest first (uploads, reads, downloads, changes, …). */
   readonly history = signal<AuditEvent[] | null>(null);
   readonly historyError = signal<string | null>(null);

@@ -32,6 +32,10 @@ export interface FileMeta {
   storage_element_mode: string | null;
   /** Every copy the catalogue knows of (issue 10). */
   copies?: FileCopy[];
+  /** Records management (issue 15): the sidecar's retain_until, class and legal hold ids. */
+  retain_until?: string | null;
+  retention_class?: string | null;
+  legal_holds?: string[];
 }
 
 export interface FileUpdate {

@@ -4,7 +4,7 @@ import { Observable } from 'rxjs';
 
 import { Page, cleanParams } from '../../core/api/models';
 
-export const SA_ROLES = ['ADMIN', 'USER', 'AUDITOR', 'READONLY'] as const;
+export const SA_ROLES = ['ADMIN', 'USER', 'AUDITOR', 'READONLY', 'RECORDS_MANAGER'] as const;
 export type SaRole = (typeof SA_ROLES)[number];
 
 export interface ServiceAccount {

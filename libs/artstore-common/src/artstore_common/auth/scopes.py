@@ -1,7 +1,8 @@
 """One permission model for every service: roles map to scopes; an unknown role grants nothing.
 
 Service-account roles are upper case (``ADMIN``, ``USER``, ``AUDITOR``, ``READONLY``); admin-user
-roles are lower case (``super_admin``, ``admin``, ``readonly``). Matching is exact.
+roles are lower case (``super_admin``, ``admin``, ``readonly``, ``records_manager``,
+``auditor``). Matching is exact.
 """
 
 from __future__ import annotations
@@ -69,10 +70,13 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         }
     ),
     "readonly": frozenset({FILES_READ, STORAGE_READ, ACCOUNTS_READ}),
+    # people who keep the records (retention, holds) and who check them, in the UI
+    "records_manager": frozenset({FILES_READ, AUDIT_READ, RECORDS_READ, RECORDS_WRITE}),
+    "auditor": frozenset({FILES_READ, AUDIT_READ, RECORDS_READ}),
 }
 
 SERVICE_ACCOUNT_ROLES = ("ADMIN", "USER", "AUDITOR", "READONLY", "SERVICE", "RECORDS_MANAGER")
-ADMIN_USER_ROLES = ("super_admin", "admin", "readonly")
+ADMIN_USER_ROLES = ("super_admin", "admin", "readonly", "records_manager", "auditor")
 
 
 def scopes_for_role(role: str | None) -> frozenset[str]:

@@ -1,0 +1,6 @@
+import { Routes } from '@angular/router';
+
+export const HOLD_ROUTES: Routes = [
+  { path: '', loadComponent: () => import('./holds.page').then((m) => m.HoldsPage) },
+  { path: ':id', loadComponent: () => import('./hold-details.page').then((m) => m.HoldDetailsPage) },
+];
