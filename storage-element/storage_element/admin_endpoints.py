@@ -1,7 +1,9 @@
-"""``/api/v1/info``, ``/api/v1/mode``, ``/api/v1/uploads/in-flight`` and maintenance."""
+"""``/api/v1/info``, ``/api/v1/mode``, ``/api/v1/uploads/in-flight``, maintenance and the
+integrity check of one file."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -72,3 +74,10 @@ async def run_fixity(
     all: bool = False,
 ) -> dict[str, Any]:
     return await fixity.scrub(ctx, limit=limit, force=all, rate_limited=False)
+
+
+@router.post("/files/{file_id}/verify")
+async def verify_file(file_id: uuid.UUID, ctx: Ctx, principal: StorageAdmin) -> dict[str, Any]:
+    """Check integrity now: re-hash this copy and record the outcome as the scrubber does
+    (a mismatch quarantines it). ``outcome``: ok, mismatch, missing, unreadable or error."""
+    return await fixity.verify_now(ctx, file_id)
