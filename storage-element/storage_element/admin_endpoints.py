@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from storage_element import repository as repo
 from storage_element.deps import Ctx, StorageAdmin, StorageRead
 from storage_element.maintenance import consistency, fixity, rebuild
 
@@ -65,6 +66,16 @@ async def get_consistency(
     ctx: Ctx, principal: StorageAdmin, verify: bool = False
 ) -> dict[str, Any]:
     return await consistency.report(ctx, verify_checksums=verify)
+
+
+@router.get("/maintenance/fixity")
+async def fixity_summary(ctx: Ctx, principal: StorageRead) -> dict[str, Any]:
+    """Verified / quarantined / never verified copies and the last check (the dashboard)."""
+    async with ctx.sessionmaker() as session:
+        summary = await repo.fixity_summary(session)
+    last = summary["last_verified_at"]
+    return dict(summary, storage_element_id=str(ctx.se_id),
+                last_verified_at=last.isoformat() if last else None)
 
 
 @router.post("/maintenance/fixity")

@@ -98,3 +98,23 @@ class TestExtendExpiry:
         r = await se.client.patch(f"/api/v1/files/{meta['file_id']}", headers=auth("USER"),
                                   json={"expires_at": later.isoformat()})
         assert_error(r, 403, "NOT_FILE_OWNER")
+
+
+class TestFixitySummary:
+    async def test_counts_follow_the_checks(self, make_se, auth):
+        se = await make_se()
+        metas = [(await put(se.client, auth(), os.urandom(3000))).json() for _ in range(3)]
+        r = await se.client.get("/api/v1/maintenance/fixity", headers=auth("readonly"))
+        assert r.status_code == 200, r.text
+        assert {k: r.json()[k] for k in ("files", "verified", "quarantined", "never_verified",
+                                          "last_verified_at")} == {
+            "files": 3, "verified": 0, "quarantined": 0, "never_verified": 3,
+            "last_verified_at": None}
+        flip_byte(se, metas[0]["file_id"], 100)
+        for meta in metas[:2]:
+            await se.client.post(f"/api/v1/files/{meta['file_id']}/verify", headers=auth())
+        summary = (await se.client.get("/api/v1/maintenance/fixity", headers=auth())).json()
+        assert (summary["verified"], summary["quarantined"], summary["never_verified"]) == (1, 1, 1)
+        assert summary["last_verified_at"] is not None
+        assert summary["storage_element_id"] == str(se.ctx.se_id)
+        assert_error(await se.client.get("/api/v1/maintenance/fixity", headers=auth("USER")), 403)
