@@ -6,6 +6,7 @@ Import every model module here so ``Base.metadata`` is complete for Alembic and 
 from admin_module.models.admin_user import AdminUser, PasswordHistory, RefreshToken
 from admin_module.models.audit import AuditChainHead, AuditEvent
 from admin_module.models.base import Base
+from admin_module.models.dashboard import CapacitySample
 from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
 from admin_module.models.saga import Saga
 from admin_module.models.service_account import ServiceAccount, ServiceAccountSecret
@@ -17,6 +18,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "CapacitySample",
     "CopyPolicyRow",
     "DiscoveryVersion",
     "LegalHold",

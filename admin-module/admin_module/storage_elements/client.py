@@ -128,6 +128,12 @@ class SEClient:
             raise _rejected(response)
         return response.json()
 
+    async def fixity_summary(self, se: SETarget) -> dict[str, Any]:
+        response = await self._call(se, "GET", "/api/v1/maintenance/fixity")
+        if response.status_code != 200:
+            raise _rejected(response)
+        return response.json()
+
     async def records_call(self, se: SETarget, method: str, path: str,
                            **kwargs: Any) -> FileAttributes:
         """Legal holds and retain_until on one copy (``records:write``, issue 15)."""
