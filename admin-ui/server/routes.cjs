@@ -23,6 +23,7 @@ function upstreamFor(method, url) {
   if (!path.startsWith('/api/v1/') && path !== '/.well-known/jwks.json') return null;
   if (/^\/api\/v1\/files\/[^/]+\/finalize\/?$/.test(path)) return 'admin';
   if (/^\/api\/v1\/files\/[^/]+\/history\/?$/.test(path)) return 'admin'; // the file's audit entries
+  if (/^\/api\/v1\/files\/[^/]+\/(verify|expires-at|retain-until)\/?$/.test(path)) return 'admin'; // file-page actions
   if (path === '/api/v1/files' || path === '/api/v1/files/') return method === 'POST' ? 'ingester' : 'query';
   if (path === '/api/v1/files/batch') return 'ingester';
   // One file: read through the query module, changed (PATCH, DELETE) through the admin module.
