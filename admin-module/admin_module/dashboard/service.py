@@ -133,8 +133,13 @@ async def activity(session: AsyncSession, hours: int, points: int = 48) -> dict[
         select(AuditEvent.action, func.sum(weight).label("n"))
         .where(AuditEvent.created_at >= since, failed)
         .group_by(AuditEvent.action).order_by(func.sum(weight).desc()).limit(8))).all()
-    buckets = [{"at": at.isoformat(), "uploads": up, "downloads": down, "errors": int(err)}
-               for at, up, down, err in rows]
+    counted = {at: (up, down, int(err)) for at, up, down, err in rows}
+    buckets = []  # every bucket of the window, the quiet ones as zeros
+    at = ORIGIN + (since - ORIGIN) // step * step
+    while at <= utcnow():
+        up, down, err = counted.get(at, (0, 0, 0))
+        buckets.append({"at": at.isoformat(), "uploads": up, "downloads": down, "errors": err})
+        at += step
     return {"since": since.isoformat(), "step_seconds": int(step.total_seconds()),
             "buckets": buckets,
             "totals": {k: sum(b[k] for b in buckets) for k in ("uploads", "downloads", "errors")},

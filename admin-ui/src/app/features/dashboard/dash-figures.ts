@@ -28,12 +28,19 @@ import { Activity, CapacityHistory, DashboardApi, FixityReport, GrafanaLinks, SE
           @if (c.series.length) {
             <div class="chart-box">
               <div class="y"><span>100%</span><span>50%</span><span>0%</span></div>
-              <svg viewBox="0 0 100 100" preserveAspectRatio="none" class="lines" data-testid="capacity-chart" role="img" [attr.aria-label]="'figs.capacity' | t">
-                <line x1="0" y1="50" x2="100" y2="50" class="grid" />
+              <div class="plot">
+                <svg viewBox="0 0 100 100" preserveAspectRatio="none" class="lines" data-testid="capacity-chart" role="img" [attr.aria-label]="'figs.capacity' | t">
+                  <line x1="0" y1="50" x2="100" y2="50" class="grid" />
+                  @for (s of c.series; track s.storage_element_id; let i = $index) {
+                    <polyline [attr.points]="line(s.points, c)" [attr.stroke]="colour(i)" fill="none" vector-effect="non-scaling-stroke" stroke-width="2" />
+                  }
+                </svg>
                 @for (s of c.series; track s.storage_element_id; let i = $index) {
-                  <polyline [attr.points]="line(s.points, c)" [attr.stroke]="colour(i)" fill="none" vector-effect="non-scaling-stroke" stroke-width="2" />
+                  @if (lastXY(s, c); as p) {
+                    <span class="dot" [style.left.%]="p[0]" [style.top.%]="p[1]" [style.background]="colour(i)" [attr.title]="s.name"></span>
+                  }
                 }
-              </svg>
+              </div>
             </div>
             <div class="x muted"><span>{{ c.since | dt }}</span><span>{{ 'figs.now' | t }}</span></div>
             <ul class="legend">
@@ -127,7 +134,9 @@ import { Activity, CapacityHistory, DashboardApi, FixityReport, GrafanaLinks, SE
     .section-head { display: flex; justify-content: space-between; align-items: center; gap: 8px; flex-wrap: wrap; }
     .chart-box { display: flex; gap: 6px; height: 160px; }
     .y { display: flex; flex-direction: column; justify-content: space-between; font-size: 11px; color: #6b6f76; }
-    .lines { flex: 1; height: 100%; width: 100%; border-left: 1px solid #d0d3d8; border-bottom: 1px solid #d0d3d8; }
+    .plot { position: relative; flex: 1; height: 100%; }
+    .lines { display: block; height: 100%; width: 100%; border-left: 1px solid #d0d3d8; border-bottom: 1px solid #d0d3d8; box-sizing: border-box; }
+    .dot { position: absolute; width: 8px; height: 8px; border-radius: 50%; transform: translate(-50%, -50%); border: 1px solid #fff; }
     .lines .grid { stroke: #eceef1; stroke-width: 1; vector-effect: non-scaling-stroke; }
     .x { display: flex; justify-content: space-between; font-size: 11px; margin-top: 4px; }
     .legend { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-direction: column; gap: 4px; font-size: 13px; }
@@ -199,6 +208,14 @@ export class DashFigures implements OnInit {
 
   line(points: CapacityHistory['series'][number]['points'], c: CapacityHistory): string {
     return linePoints(points, Date.parse(c.since), this.loadedAt);
+  }
+
+  /** Where the latest sample sits (percent of the plot): a dot, visible even for one sample. */
+  lastXY(s: CapacityHistory['series'][number], c: CapacityHistory): [number, number] | null {
+    const p = s.points[s.points.length - 1];
+    if (!p) return null;
+    const [x, y] = linePoints([p], Date.parse(c.since), this.loadedAt).split(',').map(Number);
+    return [x, y];
   }
 
   last(s: CapacityHistory['series'][number]) {

@@ -109,7 +109,7 @@ const HISTORY_LIMIT = 100;
               }
             </table>
           } @else { <p class="muted" data-testid="file-copies-none">{{ 'copies.none' | t }}</p> }
-          @if (auth.can('storage:admin') && f.status === 'active') { <app-file-integrity [fileId]="f.file_id" data-testid="file-integrity" /> }
+          @if (auth.can('storage:admin') && f.status === 'active') { <app-file-integrity [fileId]="f.file_id" (checked)="afterCheck()" data-testid="file-integrity" /> }
           <h4>{{ 'files.custom' | t }}</h4>
           @if (hasCustom(f)) { <pre class="json">{{ f.custom | json }}</pre> } @else { <p class="muted">—</p> }
         </div>
@@ -287,6 +287,10 @@ export class FileDetailsPage implements OnInit {
         this.notify.ok('fileEdit.saved');
         if (this.canAudit()) this.loadHistory();
       });
+  }
+
+  afterCheck(): void {
+    setTimeout(() => this.refresh(), POLL_MS);
   }
 
   /** Extend retention: a temporary file's expiry (files:write, owner or storage:admin, on

@@ -1,4 +1,4 @@
-import { Component, inject, input, signal } from '@angular/core';
+import { Component, inject, input, output, signal } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { RouterLink } from '@angular/router';
@@ -36,7 +36,7 @@ import { CopyCheck, FileActionsApi, IntegrityReport } from './file-actions.api';
     }
   `,
   styles: `.head { display: flex; align-items: center; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
-           .checks { border-collapse: collapse; width: 100%; } .checks td { padding: 4px 6px 4px 0; border-bottom: 1px solid #f0f1f3; font-size: 13px; }
+           .checks { border-collapse: collapse; width: 100%; } .checks td:first-child { white-space: nowrap; } .checks td { padding: 4px 6px 4px 0; border-bottom: 1px solid #f0f1f3; font-size: 13px; }
            .chip { display: inline-block; padding: 2px 8px; border-radius: 10px; font-size: 12px; background: #ececec; margin-right: 4px; }
            .chip.good { background: #e3f4e4; color: #1b5e20; } .chip.bad { background: #fde2e1; color: #8e1b17; } .chip.warn { background: #fff4d6; color: #7a5300; }
            .ok-text { color: #1b5e20; } .msg { overflow-wrap: anywhere; }
@@ -44,6 +44,8 @@ import { CopyCheck, FileActionsApi, IntegrityReport } from './file-actions.api';
 })
 export class FileIntegrity {
   readonly fileId = input.required<string>();
+  /** After a check: the page reloads the file (a quarantine reaches the catalogue by event). */
+  readonly checked = output<IntegrityReport>();
   private readonly api = inject(FileActionsApi);
   private readonly i18n = inject(I18nService);
   readonly checking = signal(false);
@@ -57,6 +59,7 @@ export class FileIntegrity {
       next: (r) => {
         this.report.set(r);
         this.checking.set(false);
+        this.checked.emit(r);
       },
       error: (e) => {
         this.error.set(this.i18n.error(e));
