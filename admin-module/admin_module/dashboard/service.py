@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Integer, delete, func, select
+from sqlalchemy import Integer, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from admin_module.models.audit import AuditEvent
 from admin_module.models.base import utcnow
@@ -92,17 +93,15 @@ async def capacity(session: AsyncSession, hours: int, points: int = 200) -> dict
 
 
 async def fixity(session: AsyncSession) -> dict[str, Any]:
-    """Each SE's latest sample with fixity counts, and the sums."""
-    latest = (select(CapacitySample.storage_element_id,
-                     func.max(CapacitySample.sampled_at).label("at"))
-              .where(CapacitySample.verified.is_not(None))
-              .group_by(CapacitySample.storage_element_id).subquery())
+    """Each SE's latest sample with fixity counts, and the sums (one index probe per SE)."""
+    latest = (select(CapacitySample)
+              .where(CapacitySample.storage_element_id == StorageElement.id,
+                     CapacitySample.verified.is_not(None))
+              .order_by(CapacitySample.sampled_at.desc()).limit(1).lateral("latest"))
+    sample = aliased(CapacitySample, latest)
     rows = (await session.execute(
-        select(CapacitySample, StorageElement.name)
-        .join(latest, (latest.c.storage_element_id == CapacitySample.storage_element_id)
-              & (latest.c.at == CapacitySample.sampled_at))
-        .join(StorageElement, StorageElement.id == CapacitySample.storage_element_id)
-        .order_by(StorageElement.name))).all()
+        select(sample, StorageElement.name).select_from(StorageElement)
+        .join(latest, true()).order_by(StorageElement.name))).all()
     items = [{"storage_element_id": str(s.storage_element_id), "name": name,
               "sampled_at": s.sampled_at.isoformat(), "files": s.file_count,
               "verified": s.verified, "quarantined": s.quarantined,
