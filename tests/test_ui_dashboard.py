@@ -156,9 +156,10 @@ class TestDashboardFigures:
         pattern = re.compile(r"/api/v1/dashboard/(capacity|fixity|activity)(\?.*)?$")
         _api_failure(page, pattern, kind)
         page.goto("/dashboard")
-        for panel in ("dash-capacity", "dash-fixity", "dash-activity-rates"):
+        for panel, what in (("dash-capacity", "capacity"), ("dash-fixity", "fixity"),
+                            ("dash-activity-rates", "activity")):
             error = page.get_by_test_id(panel).get_by_test_id("state-error")
-            expect(error).to_be_visible()
+            expect(error).to_contain_text(f"Could not load the {what} figures")
             if kind == "503":
                 expect(error).to_contain_text("query module is restarting")
         expect(page.get_by_test_id("dash-capacity").locator("polyline")).to_have_count(0)
@@ -224,7 +225,7 @@ class TestFilePageActions:
         page.get_by_test_id("extend-date").fill(target.strftime("%d.%m.%Y"))
         shot(page, f"i16-dash-extend-{lang}-{size}")
         page.get_by_test_id("extend-save").click()
-        expect(page.locator("simple-snack-bar")).to_contain_text(TEXT[lang]["expires"])
+        expect(page.locator("simple-snack-bar", has_text=TEXT[lang]["expires"])).to_be_visible()
         expect(page.locator(".cdk-overlay-pane mat-dialog-container")).to_have_count(0)
 
         def expiry_moved() -> bool:
@@ -248,7 +249,7 @@ class TestFilePageActions:
         keep = datetime.now().astimezone() + timedelta(days=400)
         page.get_by_test_id("extend-date").fill(keep.strftime("%d.%m.%Y"))
         page.get_by_test_id("extend-save").click()
-        expect(page.locator("simple-snack-bar")).to_contain_text(TEXT[lang]["kept"])
+        expect(page.locator("simple-snack-bar", has_text=TEXT[lang]["kept"])).to_be_visible()
         wait_for(lambda: (httpx.get(f"{env['QUERY_URL']}/api/v1/files/{file_id}",
                                     headers=_headers(api_token)).json().get("retain_until")
                           or "").startswith(keep.strftime("%Y-%m-%d")),

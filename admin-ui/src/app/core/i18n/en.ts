@@ -568,6 +568,9 @@ export const EN = {
   'figs.grafana.ingest': 'Ingest & search',
   'figs.grafana.security': 'Security',
   'figs.hours': '{n} h',
+  'figs.capacityFailed': 'Could not load the capacity figures',
+  'figs.fixityFailed': 'Could not load the fixity figures',
+  'figs.activityFailed': 'Could not load the activity figures',
   'figs.days': '{n} d',
 } as const;
 

@@ -570,5 +570,8 @@ export const RU: Record<MessageKey, string> = {
   'figs.grafana.ingest': 'Загрузка и поиск',
   'figs.grafana.security': 'Безопасность',
   'figs.hours': '{n} ч',
+  'figs.capacityFailed': 'Не удалось загрузить данные о заполнении',
+  'figs.fixityFailed': 'Не удалось загрузить данные проверки целостности',
+  'figs.activityFailed': 'Не удалось загрузить данные о загрузках и ошибках',
   'figs.days': '{n} дн.',
 };

@@ -23,7 +23,7 @@ import { Activity, CapacityHistory, DashboardApi, FixityReport, GrafanaLinks, SE
           </mat-button-toggle-group>
         </div>
         <app-load-state [loading]="!capacity() && !capError()" [error]="capError()" [empty]="!!capacity() && !capacity()!.series.length"
-                        emptyText="figs.noSamples" (retry)="loadCapacity(capHours())" />
+                        emptyText="figs.noSamples" failedText="figs.capacityFailed" (retry)="loadCapacity(capHours())" />
         @if (capacity(); as c) {
           @if (c.series.length) {
             <div class="chart-box">
@@ -57,7 +57,7 @@ import { Activity, CapacityHistory, DashboardApi, FixityReport, GrafanaLinks, SE
       <section class="panel" data-testid="dash-fixity">
         <h2>{{ 'figs.fixity' | t }}</h2>
         <app-load-state [loading]="!fixity() && !fixError()" [error]="fixError()" [empty]="!!fixity() && !fixity()!.items.length"
-                        emptyText="figs.noSamples" (retry)="loadFixity()" />
+                        emptyText="figs.noSamples" failedText="figs.fixityFailed" (retry)="loadFixity()" />
         @if (fixity(); as f) {
           @if (f.items.length) {
             <div class="nums">
@@ -88,7 +88,7 @@ import { Activity, CapacityHistory, DashboardApi, FixityReport, GrafanaLinks, SE
             @for (h of ranges.slice(0, 2); track h) { <mat-button-toggle [value]="h">{{ rangeLabel(h) }}</mat-button-toggle> }
           </mat-button-toggle-group>
         </div>
-        <app-load-state [loading]="!activity() && !actError()" [error]="actError()" (retry)="loadActivity(actHours())" />
+        <app-load-state [loading]="!activity() && !actError()" [error]="actError()" failedText="figs.activityFailed" (retry)="loadActivity(actHours())" />
         @if (activity(); as a) {
           <div class="nums">
             <div><span class="big" data-testid="activity-uploads">{{ a.totals.uploads | num }}</span><span class="muted"><span class="swatch up"></span>{{ 'figs.uploads' | t }}</span></div>
