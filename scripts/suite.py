@@ -273,7 +273,9 @@ class Suite:
         }
         if self.fast:  # tests: a cheap argon2 profile and quick SE health polling
             admin.env.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST_KIB="1024",
-                             ARGON2_PARALLELISM="1", SE_HEALTH_INTERVAL_SECONDS="5")
+                             ARGON2_PARALLELISM="1", SE_HEALTH_INTERVAL_SECONDS="5",
+                             DASHBOARD_SAMPLE_INTERVAL_SECONDS="5",
+                             GRAFANA_URL="http://grafana.artstore.test:3000")
         state: dict = {"processes": {}, "stack": str(self.root / "stack")}
         try:
             self._start(admin, state)

@@ -14,6 +14,8 @@ from admin_module.copies.policy import router as copy_policies_router
 from admin_module.copies.repair import lost_router as se_lost_router
 from admin_module.copies.repair import router as copies_router
 from admin_module.disposition.endpoints import router as disposition_router
+
+from admin_module.dashboard.endpoints import router as dashboard_router
 from admin_module.files.endpoints import router as files_router  # control plane
 from admin_module.keys.endpoints import jwks_router, well_known_router
 from admin_module.keys.endpoints import router as jwt_keys_router
@@ -49,6 +51,8 @@ ROUTERS: list[APIRouter] = [
     legal_holds_router,
     retain_until_router,
     disposition_router,
+
+    dashboard_router,
 ]
 
 ROOT_ROUTERS: list[APIRouter] = [

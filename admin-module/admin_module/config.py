@@ -78,6 +78,11 @@ class Settings(ArtStoreSettings):
     SAGA_MAX_ATTEMPTS: int = Field(default=20, ge=1)
     SAGA_RETENTION_DAYS: int = Field(default=90, ge=1)  # finished sagas are purged after this
     SAGA_CRASH_AFTER_STEP: str | None = None  # test only: os._exit after persisting this step
+    # Dashboard (issue 16): each SE's usage and fixity counts sampled into the admin database,
+    # kept this long; Grafana's public address for the console's links (none: no links).
+    DASHBOARD_SAMPLE_INTERVAL_SECONDS: float = Field(default=300.0, gt=0)
+    DASHBOARD_SAMPLE_RETENTION_DAYS: int = Field(default=90, ge=1)
+    GRAFANA_URL: str | None = None
     MODE_DRAIN_SETTLE_SECONDS: float = Field(default=2.0, ge=0)
     MODE_DRAIN_TIMEOUT_SECONDS: float = Field(default=600.0, gt=0)
     FINALIZE_SAFETY_MARGIN_SECONDS: float = Field(default=86400.0, ge=0)

@@ -19,6 +19,7 @@ from admin_module.background import periodic
 from admin_module.config import Settings
 from admin_module.copies import policy as copy_policy
 from admin_module.copies import repair
+from admin_module.dashboard import service as dashboard
 from admin_module.db import create_engine, create_sessionmaker
 from admin_module.discovery.publisher import DiscoveryPublisher
 from admin_module.disposition import saga as disposition
@@ -141,6 +142,10 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
                          plane.publish))
             await stack.enter_async_context(
                 periodic("saga-purge", 6 * 3600, purge_sagas, initial_delay=600))
+            await stack.enter_async_context(
+                periodic("dashboard-samples", settings.DASHBOARD_SAMPLE_INTERVAL_SECONDS,
+                         lambda: dashboard.sample(plane),
+                         initial_delay=min(15.0, settings.DASHBOARD_SAMPLE_INTERVAL_SECONDS)))
             await stack.enter_async_context(
                 periodic("se-health", settings.SE_HEALTH_INTERVAL_SECONDS,
                          lambda: poll_health(plane)))

@@ -23,7 +23,7 @@ function upstreamFor(method, url) {
   if (!path.startsWith('/api/v1/') && path !== '/.well-known/jwks.json') return null;
   if (/^\/api\/v1\/files\/[^/]+\/finalize\/?$/.test(path)) return 'admin';
   if (/^\/api\/v1\/files\/[^/]+\/history\/?$/.test(path)) return 'admin'; // the file's audit entries
-  if (/^\/api\/v1\/files\/[^/]+\/(retain-until|retention-class)\/?$/.test(path)) return 'admin'; // records (issue 15)
+  if (/^\/api\/v1\/files\/[^/]+\/(retain-until|retention-class|retention-event|verify|expires-at)\/?$/.test(path)) return 'admin'; // records (issue 15), file-page actions (issue 16)
   if (path === '/api/v1/files' || path === '/api/v1/files/') return method === 'POST' ? 'ingester' : 'query';
   if (path === '/api/v1/files/batch') return 'ingester';
   // One file: read through the query module, changed (PATCH, DELETE) through the admin module.

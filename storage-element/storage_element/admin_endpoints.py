@@ -1,12 +1,15 @@
-"""``/api/v1/info``, ``/api/v1/mode``, ``/api/v1/uploads/in-flight`` and maintenance."""
+"""``/api/v1/info``, ``/api/v1/mode``, ``/api/v1/uploads/in-flight``, maintenance and the
+integrity check of one file."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from storage_element import repository as repo
 from storage_element.deps import Ctx, StorageAdmin, StorageRead
 from storage_element.maintenance import consistency, fixity, rebuild
 
@@ -65,6 +68,16 @@ async def get_consistency(
     return await consistency.report(ctx, verify_checksums=verify)
 
 
+@router.get("/maintenance/fixity")
+async def fixity_summary(ctx: Ctx, principal: StorageRead) -> dict[str, Any]:
+    """Verified / quarantined / never verified copies and the last check (the dashboard)."""
+    async with ctx.sessionmaker() as session:
+        summary = await repo.fixity_summary(session)
+    last = summary["last_verified_at"]
+    return dict(summary, storage_element_id=str(ctx.se_id),
+                last_verified_at=last.isoformat() if last else None)
+
+
 @router.post("/maintenance/fixity")
 async def run_fixity(
     ctx: Ctx, principal: StorageAdmin,
@@ -72,3 +85,10 @@ async def run_fixity(
     all: bool = False,
 ) -> dict[str, Any]:
     return await fixity.scrub(ctx, limit=limit, force=all, rate_limited=False)
+
+
+@router.post("/files/{file_id}/verify")
+async def verify_file(file_id: uuid.UUID, ctx: Ctx, principal: StorageAdmin) -> dict[str, Any]:
+    """Check integrity now: re-hash this copy and record the outcome as the scrubber does
+    (a mismatch quarantines it). ``outcome``: ok, mismatch, missing, unreadable or error."""
+    return await fixity.verify_now(ctx, file_id)

@@ -99,6 +99,20 @@ async def clear_quarantine(session: AsyncSession, file_id: uuid.UUID) -> None:
         quarantined_at=None, fixity_status="repaired", last_verified_at=now_utc()))
 
 
+async def fixity_summary(session: AsyncSession) -> dict[str, Any]:
+    """Counts for the dashboard: verified (last check ok), quarantined, never verified."""
+    row = (await session.execute(select(
+        func.count(),
+        func.count().filter((FileRow.quarantined_at.is_(None))
+                            & FileRow.fixity_status.in_(("ok", "repaired"))),
+        func.count().filter(FileRow.quarantined_at.is_not(None)),
+        func.count().filter(FileRow.last_verified_at.is_(None)),
+        func.max(FileRow.last_verified_at),
+    ))).one()
+    return {"files": row[0], "verified": row[1], "quarantined": row[2],
+            "never_verified": row[3], "last_verified_at": row[4]}
+
+
 async def fixity_candidates(session: AsyncSession, verified_before: datetime, limit: int):
     query = (
         select(FileRow)

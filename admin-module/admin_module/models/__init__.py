@@ -7,6 +7,8 @@ from admin_module.models.admin_user import AdminUser, PasswordHistory, RefreshTo
 from admin_module.models.audit import AuditChainHead, AuditEvent
 from admin_module.models.base import Base
 from admin_module.models.disposition import DispositionBatch, DispositionItem, FileRetention
+
+from admin_module.models.dashboard import CapacitySample
 from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
 from admin_module.models.saga import Saga
 from admin_module.models.service_account import ServiceAccount, ServiceAccountSecret
@@ -18,6 +20,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "CapacitySample",
     "CopyPolicyRow",
     "DiscoveryVersion",
     "DispositionBatch",

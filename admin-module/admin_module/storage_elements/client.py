@@ -116,6 +116,24 @@ class SEClient:
         if response.status_code != 200:
             raise _rejected(response)
 
+    async def verify_file(self, se: SETarget, file_id: UUID) -> dict[str, Any] | None:
+        """Re-hash one copy now (the SE records it as its scrubber does); None when absent.
+        It reads the whole file, so it gets the transfer timeout and the breaker's limit."""
+        response = await self._call(
+            se, "POST", f"/api/v1/files/{file_id}/verify", time_limit=self.transfer_timeout,
+            timeout=httpx.Timeout(self.transfer_timeout, connect=5.0))
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise _rejected(response)
+        return response.json()
+
+    async def fixity_summary(self, se: SETarget) -> dict[str, Any]:
+        response = await self._call(se, "GET", "/api/v1/maintenance/fixity")
+        if response.status_code != 200:
+            raise _rejected(response)
+        return response.json()
+
     async def records_call(self, se: SETarget, method: str, path: str,
                            **kwargs: Any) -> FileAttributes:
         """Legal holds and retain_until on one copy (``records:write``, issue 15)."""

@@ -30,6 +30,9 @@ RECORDS_READ = {"ADMIN", "AUDITOR", "RECORDS_MANAGER", "super_admin", "admin", "
 RECORDS_WRITE = {"ADMIN", "RECORDS_MANAGER", "super_admin", "records_manager"}
 # the person's own session
 ADMIN_USER_SESSION = {"super_admin", "admin", "readonly", "records_manager", "auditor"}
+STORAGE_READ = {"ADMIN", "super_admin", "admin", "readonly"}
+STORAGE_ADMIN = {"ADMIN", "super_admin", "admin"}
+FILES_WRITE = {"ADMIN", "USER", "super_admin", "admin"}
 
 # caller name -> (role claim, ptype)
 CALLERS: dict[str, tuple[str, str] | None] = {
@@ -118,6 +121,13 @@ ENDPOINTS = [
     Endpoint("POST", "/disposition/batches/{n_uuid}/reject", RECORDS_WRITE, 404),
     Endpoint("GET", "/disposition/batches/{n_uuid}/certificate", RECORDS_READ, 404),
     Endpoint("GET", "/disposition/batches/{n_uuid}/certificate/verify", RECORDS_READ, 404),
+    Endpoint("POST", "/files/{n_uuid}/verify", STORAGE_ADMIN, 404),
+    Endpoint("PUT", "/files/{n_uuid}/expires-at", FILES_WRITE, 404,
+             {"expires_at": "2031-01-01T00:00:00Z"}),
+    Endpoint("GET", "/dashboard/capacity", STORAGE_READ),
+    Endpoint("GET", "/dashboard/fixity", STORAGE_READ),
+    Endpoint("GET", "/dashboard/activity", STORAGE_READ),
+    Endpoint("GET", "/dashboard/links", STORAGE_READ),
     Endpoint("GET", "/admin-auth/me", ADMIN_USER_SESSION),
     Endpoint("POST", "/admin-auth/change-password", ADMIN_USER_SESSION, 204,
              {"current_password": PASSWORD, "new_password": "Changed-Password-789"}),

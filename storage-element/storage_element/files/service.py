@@ -4,15 +4,16 @@ WAL commit in one transaction."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
 import structlog
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from artstore_common.auth import Principal
-from artstore_common.errors import Forbidden
+from artstore_common.contracts import TTL_DAYS_MAX
+from artstore_common.errors import Conflict, Forbidden, ValidationFailed
 from artstore_common.validation import JsonObject
 from storage_element import naming, sidecar
 from storage_element import repository as repo
@@ -40,6 +41,25 @@ class FilePatch(BaseModel):
     tags: list[str] | None = Field(default=None, max_length=50)
     custom: JsonObject | None = None
     finalized_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
+
+
+def check_expiry_extension(attrs: dict[str, Any], value: datetime | None) -> None:
+    """A temporary file's expiry moves only later, and at most ``TTL_DAYS_MAX`` days after its
+    ``created_at`` — the bound every copy of it (finalize, replication, repair) is held to."""
+    current = attrs.get("expires_at")
+    if attrs.get("retention_policy") != "temporary" or current is None:
+        raise Conflict("Only a temporary file has an expiry to extend", code="FILE_NOT_TEMPORARY",
+                       details={"file_id": attrs.get("file_id")})
+    if value is None or value < datetime.fromisoformat(current):
+        raise Conflict("expires_at can only be moved later", code="EXPIRES_AT_EARLIER",
+                       details={"file_id": attrs.get("file_id"), "expires_at": current})
+    latest = datetime.fromisoformat(attrs["created_at"]) + timedelta(days=TTL_DAYS_MAX)
+    if value > latest:
+        raise ValidationFailed(f"expires_at must fall within {TTL_DAYS_MAX} days after "
+                               "created_at", code="EXPIRES_AT_TOO_LATE",
+                               details={"file_id": attrs.get("file_id"),
+                                        "latest": latest.isoformat()})
 
 
 def present(row: FileRow, se_id: uuid.UUID) -> dict[str, Any]:
@@ -73,6 +93,8 @@ async def patch(
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
         check_owner(principal, row.attrs, "update")
+        if "expires_at" in given:
+            check_expiry_extension(row.attrs, changes.expires_at)
         attrs = dict(row.attrs)
         for name in given:
             value = getattr(changes, name)

@@ -20,12 +20,13 @@ import { TrendDay, trendDays, trendStart } from './trend';
 import { LoadState } from '../../shared/load-state';
 import { ActionPipe } from '../../shared/audit-action';
 import { CopiesPanel } from '../copies/copies-panel';
+import { DashFigures } from './dash-figures';
 
 const TREND_DAYS = 14;
 
 @Component({
   selector: 'app-dashboard',
-  imports: [RouterLink, MatButtonModule, StatusChip, UsageBar, LoadState, ActionPipe, CopiesPanel, ...I18N_PIPES],
+  imports: [RouterLink, MatButtonModule, StatusChip, UsageBar, LoadState, ActionPipe, CopiesPanel, DashFigures, ...I18N_PIPES],
   templateUrl: './dashboard.page.html',
   styleUrl: './dashboard.page.scss',
 })

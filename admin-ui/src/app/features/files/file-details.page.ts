@@ -24,13 +24,15 @@ import { FileEditDialog } from './file-edit.dialog';
 import { AuditEvent } from '../audit/audit.api';
 import { ActionPipe } from '../../shared/audit-action';
 import { FileRetention } from '../records/file-retention';
+import { FileIntegrity } from './file-integrity';
+import { ExtendKind, ExtendResult, ExtendRetentionDialog } from './extend-retention.dialog';
 
 const POLL_MS = 3000;
 const HISTORY_LIMIT = 100;
 
 @Component({
   selector: 'app-file-details',
-  imports: [MatButtonModule, MatProgressBarModule, RouterLink, StatusChip, JsonPipe, LoadState, FilePreview, ActionPipe, FileRetention, ...I18N_PIPES],
+  imports: [MatButtonModule, MatProgressBarModule, RouterLink, StatusChip, JsonPipe, LoadState, FilePreview, ActionPipe, FileRetention, FileIntegrity, ...I18N_PIPES],
   template: `
     <a (click)="back($event)" href="/files" class="muted back" data-testid="file-back">← {{ 'files.title' | t }}</a>
     @if (file(); as f) {
@@ -42,6 +44,9 @@ const HISTORY_LIMIT = 100;
         }
         @if (canEdit(f)) {
           <button mat-stroked-button (click)="edit(f)" data-testid="file-edit">{{ 'common.edit' | t }}</button>
+        }
+        @if (extendKinds(f).length) {
+          <button mat-stroked-button (click)="extend(f)" data-testid="file-extend">{{ 'extend.open' | t }}</button>
         }
         @if (canDelete(f)) {
           <button mat-stroked-button class="warn" (click)="remove(f)" data-testid="file-delete">{{ 'common.delete' | t }}</button>
@@ -105,6 +110,7 @@ const HISTORY_LIMIT = 100;
               }
             </table>
           } @else { <p class="muted" data-testid="file-copies-none">{{ 'copies.none' | t }}</p> }
+          @if (auth.can('storage:admin') && f.status === 'active') { <app-file-integrity [fileId]="f.file_id" (checked)="afterCheck()" data-testid="file-integrity" /> }
           <h4>{{ 'files.custom' | t }}</h4>
           @if (hasCustom(f)) { <pre class="json">{{ f.custom | json }}</pre> } @else { <p class="muted">—</p> }
         </div>
@@ -152,7 +158,7 @@ export class FileDetailsPage implements OnInit {
   private readonly notify = inject(Notifier);
   private readonly dialog = inject(MatDialog);
   private readonly i18n = inject(I18nService);
-  private readonly auth = inject(AuthService);
+  readonly auth = inject(AuthService);
   private readonly router = inject(Router);
   private readonly seApi = inject(StorageElementsApi);
   private readonly sagasApi = inject(SagasApi);
@@ -284,6 +290,33 @@ export class FileDetailsPage implements OnInit {
         if (!changed) return;
         this.file.set(changed);
         this.notify.ok('fileEdit.saved');
+        if (this.canAudit()) this.loadHistory();
+      });
+  }
+
+  afterCheck(): void {
+    setTimeout(() => this.refresh(), POLL_MS);
+  }
+
+  /** Extend retention: a temporary file's expiry (files:write, owner or storage:admin, on
+   * writable SEs) and the date it is kept until (records:write). */
+  extendKinds(f: FileMeta): ExtendKind[] {
+    if (f.status !== 'active') return [];
+    const kinds: ExtendKind[] = [];
+    if (f.retention_policy === 'temporary' && f.expires_at && !this.finalizedAt(f) && this.canEdit(f)) kinds.push('expiry');
+    if (this.auth.can('records:write')) kinds.push('retain');
+    return kinds;
+  }
+
+  extend(f: FileMeta): void {
+    this.dialog
+      .open<ExtendRetentionDialog, unknown, ExtendResult>(ExtendRetentionDialog, { data: { file: f, kinds: this.extendKinds(f) }, width: '480px', maxWidth: '96vw' })
+      .afterClosed()
+      .subscribe((done) => {
+        if (!done) return;
+        // What every copy now holds (the catalogue follows by event).
+        this.file.set({ ...f, ...(done.kind === 'expiry' ? { expires_at: done.value } : { retain_until: done.value }) });
+        this.notify.ok(done.kind === 'expiry' ? 'extend.doneExpiry' : 'extend.doneRetain', { at: this.i18n.formatDate(done.value, true) });
         if (this.canAudit()) this.loadHistory();
       });
   }

@@ -1,0 +1,157 @@
+"""The dashboard's figures, all from the admin database so they need no Prometheus.
+
+Capacity and fixity: a sampler records every SE's used/capacity (the registry, kept fresh by
+the health poll) and its fixity counts (asked from the SE) every
+``DASHBOARD_SAMPLE_INTERVAL_SECONDS``, and drops samples older than
+``DASHBOARD_SAMPLE_RETENTION_DAYS``. Ingest, downloads and errors: counted from the audit chain,
+which records every upload and download (the access trail) and every refused or failed action.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Integer, delete, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from admin_module.models.audit import AuditEvent
+from admin_module.models.base import utcnow
+from admin_module.models.dashboard import CapacitySample
+from admin_module.models.storage_element import StorageElement
+from admin_module.storage_elements import repository as se_repo
+from admin_module.storage_elements.context import ControlPlane
+from admin_module.storage_elements.service import UNREACHABLE
+
+log = structlog.get_logger(__name__)
+
+UPLOADS, DOWNLOADS = "file.uploaded", "file.downloaded"
+ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, UTC midnight: buckets start on the hour
+
+
+async def sample(plane: ControlPlane) -> int:
+    """One sample per SE that is reachable; the number written."""
+    async with plane.sessionmaker() as session:
+        elements = [se for se in await se_repo.all_elements(session)
+                    if se.lost_at is None and se.status != "offline"]
+
+    async def fixity(se: StorageElement) -> dict[str, Any] | None:
+        try:
+            return await plane.client.fixity_summary(se)
+        except UNREACHABLE as exc:
+            log.info("dashboard.fixity_unavailable", storage_element_id=str(se.id),
+                     error=str(exc)[:200])
+            return None
+
+    summaries = await asyncio.gather(*(fixity(se) for se in elements))
+    now = utcnow()
+    settings = plane.settings
+    async with plane.sessionmaker() as session, session.begin():
+        for se, fx in zip(elements, summaries, strict=True):
+            last = (fx or {}).get("last_verified_at")
+            session.add(CapacitySample(
+                storage_element_id=se.id, sampled_at=now, used_bytes=se.used_bytes,
+                capacity_bytes=se.capacity_bytes, file_count=se.file_count,
+                verified=(fx or {}).get("verified"), quarantined=(fx or {}).get("quarantined"),
+                never_verified=(fx or {}).get("never_verified"),
+                last_verified_at=datetime.fromisoformat(last) if last else None))
+        cutoff = now - timedelta(days=settings.DASHBOARD_SAMPLE_RETENTION_DAYS)
+        await session.execute(delete(CapacitySample).where(CapacitySample.sampled_at < cutoff))
+    return len(elements)
+
+
+def _step(hours: int, points: int) -> timedelta:
+    """A whole number of minutes that gives at most ``points`` buckets over ``hours``."""
+    return timedelta(minutes=max(1, -(-hours * 60 // points)))
+
+
+async def capacity(session: AsyncSession, hours: int, points: int = 200) -> dict[str, Any]:
+    since = utcnow() - timedelta(hours=hours)
+    step = _step(hours, points)
+    bucket = func.date_bin(step, CapacitySample.sampled_at, ORIGIN).label("at")
+    rows = (await session.execute(
+        select(CapacitySample.storage_element_id, bucket,
+               func.max(CapacitySample.used_bytes), func.max(CapacitySample.capacity_bytes),
+               func.max(CapacitySample.file_count))
+        .where(CapacitySample.sampled_at >= since)
+        .group_by(CapacitySample.storage_element_id, bucket).order_by(bucket))).all()
+    names = {se.id: se for se in await se_repo.all_elements(session)}
+    series: dict[uuid.UUID, dict[str, Any]] = {}
+    for se_id, at, used, cap, files in rows:
+        se = names.get(se_id)
+        entry = series.setdefault(se_id, {
+            "storage_element_id": str(se_id), "name": se.name if se else str(se_id),
+            "mode": se.mode if se else None, "points": []})
+        entry["points"].append({"at": at.isoformat(), "used_bytes": used,
+                                "capacity_bytes": cap, "file_count": files})
+    return {"since": since.isoformat(), "step_seconds": int(step.total_seconds()),
+            "series": sorted(series.values(), key=lambda s: s["name"])}
+
+
+async def fixity(session: AsyncSession) -> dict[str, Any]:
+    """Each SE's latest sample with fixity counts, and the sums (one index probe per SE)."""
+    latest = (select(CapacitySample)
+              .where(CapacitySample.storage_element_id == StorageElement.id,
+                     CapacitySample.verified.is_not(None))
+              .order_by(CapacitySample.sampled_at.desc()).limit(1).lateral("latest"))
+    sample = aliased(CapacitySample, latest)
+    rows = (await session.execute(
+        select(sample, StorageElement.name).select_from(StorageElement)
+        .join(latest, true()).order_by(StorageElement.name))).all()
+    items = [{"storage_element_id": str(s.storage_element_id), "name": name,
+              "sampled_at": s.sampled_at.isoformat(), "files": s.file_count,
+              "verified": s.verified, "quarantined": s.quarantined,
+              "never_verified": s.never_verified,
+              "last_verified_at": s.last_verified_at.isoformat() if s.last_verified_at
+              else None} for s, name in rows]
+    lasts = [i["last_verified_at"] for i in items if i["last_verified_at"]]
+    totals = {k: sum(i[k] or 0 for i in items)
+              for k in ("files", "verified", "quarantined", "never_verified")}
+    return {"items": items, "totals": dict(totals, last_verified_at=max(lasts, default=None))}
+
+
+async def activity(session: AsyncSession, hours: int, points: int = 48) -> dict[str, Any]:
+    """Uploads, downloads and errors (failed or refused actions; an aggregated refusal
+    report counts as its ``count``) per bucket."""
+    since = utcnow() - timedelta(hours=hours)
+    step = _step(hours, points)
+    bucket = func.date_bin(step, AuditEvent.created_at, ORIGIN).label("at")
+    weight = func.coalesce(AuditEvent.details["count"].astext.cast(Integer), 1)
+    failed = AuditEvent.outcome != "success"
+    rows = (await session.execute(
+        select(bucket,
+               func.count().filter((AuditEvent.action == UPLOADS) & ~failed),
+               func.count().filter((AuditEvent.action == DOWNLOADS) & ~failed),
+               func.coalesce(func.sum(weight).filter(failed), 0))
+        .where(AuditEvent.created_at >= since).group_by(bucket).order_by(bucket))).all()
+    by_action = (await session.execute(
+        select(AuditEvent.action, func.sum(weight).label("n"))
+        .where(AuditEvent.created_at >= since, failed)
+        .group_by(AuditEvent.action).order_by(func.sum(weight).desc()).limit(8))).all()
+    counted = {at: (up, down, int(err)) for at, up, down, err in rows}
+    buckets = []  # every bucket of the window, the quiet ones as zeros
+    at = ORIGIN + (since - ORIGIN) // step * step
+    while at <= utcnow():
+        up, down, err = counted.get(at, (0, 0, 0))
+        buckets.append({"at": at.isoformat(), "uploads": up, "downloads": down, "errors": err})
+        at += step
+    return {"since": since.isoformat(), "step_seconds": int(step.total_seconds()),
+            "buckets": buckets,
+            "totals": {k: sum(b[k] for b in buckets) for k in ("uploads", "downloads", "errors")},
+            "errors_by_action": [{"action": a, "count": int(n)} for a, n in by_action]}
+
+
+GRAFANA_DASHBOARDS = {"overview": "artstore-overview", "storage": "artstore-storage",
+                      "ingest": "artstore-ingest-search", "security": "artstore-security"}
+
+
+def links(grafana_url: str | None) -> dict[str, Any]:
+    if not grafana_url:
+        return {"grafana_url": None, "dashboards": {}}
+    base = grafana_url.rstrip("/")
+    return {"grafana_url": base,
+            "dashboards": {k: f"{base}/d/{uid}" for k, uid in GRAFANA_DASHBOARDS.items()}}
