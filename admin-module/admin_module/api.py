@@ -19,8 +19,9 @@ from admin_module.keys.endpoints import router as jwt_keys_router
 from admin_module.records.endpoints import retention_router as retain_until_router
 from admin_module.records.endpoints import router as legal_holds_router
 from admin_module.retention.endpoints import router as retention_router  # control plane
-from admin_module.sagas.endpoints import router as sagas_router  # control plane
+from admin_module.sagas.endpoints import router as sagas_router
 from admin_module.sagas.mode_endpoints import router as mode_router  # control plane
+from admin_module.saved_searches.endpoints import router as saved_searches_router  # control plane
 from admin_module.service_accounts.endpoints import router as service_accounts_router
 from admin_module.storage_elements.endpoints import (
     router as storage_elements_router,  # control plane
@@ -47,6 +48,7 @@ ROUTERS: list[APIRouter] = [
     se_lost_router,
     legal_holds_router,
     retain_until_router,
+    saved_searches_router,
 ]
 
 ROOT_ROUTERS: list[APIRouter] = [
