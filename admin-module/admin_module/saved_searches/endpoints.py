@@ -24,7 +24,8 @@ MAX_PER_OWNER = 200
 router = APIRouter(prefix="/saved-searches", tags=["saved-searches"])
 
 ParamName = Annotated[SafeStr, Field(min_length=1, max_length=64)]
-ParamValue = Annotated[SafeStr, Field(max_length=2000)]
+ParamText = Annotated[SafeStr, Field(max_length=2000)]
+ParamValue = ParamText | Annotated[list[ParamText], Field(max_length=50)]  # ?tag=a&tag=b
 
 
 class SavedSearchCreate(BaseModel):
@@ -38,7 +39,7 @@ class SavedSearchRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     name: str
-    params: dict[str, str]
+    params: dict[str, str | list[str]]
     created_at: datetime
 
 

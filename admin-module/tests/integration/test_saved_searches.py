@@ -24,7 +24,7 @@ async def rows(admin) -> int:
 async def test_own_searches_only_and_audited(admin):
     alice = await admin.headers("ADMIN", ptype="admin_user", subject="alice-id", name="alice")
     bob = await admin.headers("READONLY", ptype="admin_user", subject="bob-id", name="bob")
-    params = {"q": "договор поставки", "tag": "finance", "sort": "size", "order": "asc"}
+    params = {"q": "договор поставки", "tag": ["finance", "2026"], "sort": "size", "order": "asc"}
     created = await admin.client.post(URL, json={"name": "Договоры", "params": params},
                                       headers=alice)
     assert created.status_code == 201, created.text
@@ -66,6 +66,8 @@ async def test_bad_input_and_scopes(admin):
         ({"name": "x", "params": {}}, 409, "SAVED_SEARCH_NAME_TAKEN"),
         ({"name": "", "params": {}}, 422, "VALIDATION_ERROR"),
         ({"name": "y", "params": {"q": 5}}, 422, "VALIDATION_ERROR"),
+        ({"name": "y", "params": {"tag": ["a", {"b": 1}]}}, 422, "VALIDATION_ERROR"),
+        ({"name": "y", "params": {"tag": ["t"] * 51}}, 422, "VALIDATION_ERROR"),
         ({"name": "y", "params": {"q": "a" * 2001}}, 422, "VALIDATION_ERROR"),
         ({"name": "y", "params": {f"p{i}": "v" for i in range(41)}}, 422, "VALIDATION_ERROR"),
         ({"name": "y", "params": {}, "owner": "bob-id"}, 422, "VALIDATION_ERROR"),
