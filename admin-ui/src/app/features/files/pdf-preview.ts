@@ -8,8 +8,9 @@ import { I18N_PIPES } from '../../core/i18n/pipes';
 import { LoadState } from '../../shared/load-state';
 import { FileMeta, FilesApi } from './files.api';
 
-/** pdf.js asks for the file in chunks of this size, only those it needs to draw a page. */
-const CHUNK = 64 * 1024;
+/** pdf.js asks for the chunks it needs to draw a page (neighbouring ones in one request). Small,
+ * because it also reads every page object of a flat page tree once (to check the last page). */
+const CHUNK = 16 * 1024;
 const MAX_WIDTH = 820;
 
 /**
@@ -35,7 +36,8 @@ const MAX_WIDTH = 820;
     }
     <div class="sheet" [class.hidden]="!pages()"><canvas #canvas data-testid="pdf-canvas" [attr.data-rendered]="rendered()"></canvas></div>
   `,
-  styles: `.nav { display: flex; align-items: center; gap: 12px; margin-bottom: 8px; }
+  styles: `:host { display: block; }
+           .nav { display: flex; align-items: center; gap: 12px; margin-bottom: 8px; }
            .sheet { overflow: auto; max-height: 75vh; background: #eef0f3; padding: 8px; border-radius: 4px; }
            .sheet.hidden { display: none; }
            canvas { display: block; margin: 0 auto; max-width: 100%; height: auto; background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.2); }`,
@@ -105,7 +107,7 @@ export class PdfPreview implements OnInit, OnDestroy {
     try {
       this.task?.cancel();
       const page = await this.doc.getPage(n);
-      const width = Math.min(MAX_WIDTH, (this.host.nativeElement as HTMLElement).clientWidth - 16 || MAX_WIDTH);
+      const width = Math.max(240, Math.min(MAX_WIDTH, (this.host.nativeElement as HTMLElement).clientWidth - 16));
       const base = page.getViewport({ scale: 1 });
       const ratio = window.devicePixelRatio || 1;
       const viewport = page.getViewport({ scale: (width / base.width) * ratio });
