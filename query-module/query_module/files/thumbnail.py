@@ -3,12 +3,11 @@ scans must not download 50 full images. The image is decoded in a child process 
 address-space cap and a timeout (a decompression bomb or a hostile TIFF kills only the child);
 the small JPEG is kept in Redis, keyed by the file's SHA-256, so it is made once.
 
-Run as ``python -m query_module.files.thumbnail SOURCE DEST SIZE MEMORY_MB``."""
+The child runs ``thumbnail_child`` (Pillow only, so it starts in a fraction of a second)."""
 
 from __future__ import annotations
 
 import asyncio
-import resource
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +22,6 @@ from query_module.text.sandbox import _kill_group
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff",
                          "image/bmp"})
-MAX_PIXELS = 100_000_000  # beyond this Pillow refuses (decompression bomb)
 CACHE_SECONDS = 7 * 86400
 TIMEOUT_SECONDS = 30.0
 MEMORY_MB = 768
@@ -59,9 +57,10 @@ class Thumbnails:
             except ValueError as exc:
                 raise NoThumbnail(details={"reason": str(exc)}) from exc
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "query_module.files.thumbnail", str(source), str(dest),
-                str(size), str(MEMORY_MB), stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE, start_new_session=True)
+                sys.executable, "-m", "query_module.files.thumbnail_child", str(source),
+                str(dest), str(size), str(MEMORY_MB), str(int(TIMEOUT_SECONDS)),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+                start_new_session=True)
             try:
                 _, stderr = await asyncio.wait_for(proc.communicate(), TIMEOUT_SECONDS)
             except (TimeoutError, asyncio.CancelledError):
@@ -72,25 +71,3 @@ class Thumbnails:
                 last = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["crashed"]
                 raise NoThumbnail(details={"reason": f"not a readable image: {last[0][:200]}"})
             return await anyio.Path(dest).read_bytes()
-
-
-def render(source: str, dest: str, size: int) -> None:
-    from PIL import Image, ImageOps
-
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    with Image.open(source) as img:
-        img.draft("RGB", (size, size))  # JPEG: decode at 1/2…1/8 scale, far less memory
-        img = ImageOps.exif_transpose(img)
-        img.thumbnail((size, size))
-        if img.mode not in ("RGB", "L"):
-            background = Image.new("RGB", img.size, "white")
-            background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
-            img = background
-        img.save(dest, "JPEG", quality=80, optimize=True)
-
-
-if __name__ == "__main__":
-    limit = int(sys.argv[4]) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CPU, (int(TIMEOUT_SECONDS), int(TIMEOUT_SECONDS)))
-    render(sys.argv[1], sys.argv[2], int(sys.argv[3]))
