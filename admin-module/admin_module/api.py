@@ -13,17 +13,17 @@ from admin_module.auth.revocations import router as revocations_router
 from admin_module.copies.policy import router as copy_policies_router
 from admin_module.copies.repair import lost_router as se_lost_router
 from admin_module.copies.repair import router as copies_router
-from admin_module.disposition.endpoints import router as disposition_router
-
 from admin_module.dashboard.endpoints import router as dashboard_router
+from admin_module.disposition.endpoints import router as disposition_router
 from admin_module.files.endpoints import router as files_router  # control plane
 from admin_module.keys.endpoints import jwks_router, well_known_router
 from admin_module.keys.endpoints import router as jwt_keys_router
 from admin_module.records.endpoints import retention_router as retain_until_router
 from admin_module.records.endpoints import router as legal_holds_router
 from admin_module.retention.endpoints import router as retention_router  # control plane
-from admin_module.sagas.endpoints import router as sagas_router  # control plane
+from admin_module.sagas.endpoints import router as sagas_router
 from admin_module.sagas.mode_endpoints import router as mode_router  # control plane
+from admin_module.saved_searches.endpoints import router as saved_searches_router  # control plane
 from admin_module.service_accounts.endpoints import router as service_accounts_router
 from admin_module.storage_elements.endpoints import (
     router as storage_elements_router,  # control plane
@@ -51,8 +51,8 @@ ROUTERS: list[APIRouter] = [
     legal_holds_router,
     retain_until_router,
     disposition_router,
-
     dashboard_router,
+    saved_searches_router,
 ]
 
 ROOT_ROUTERS: list[APIRouter] = [

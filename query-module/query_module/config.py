@@ -62,6 +62,7 @@ class Settings(ArtStoreSettings):
     # POST /api/v1/files/archive (a streamed ZIP of a selection): its bounds
     ARCHIVE_MAX_FILES: int = Field(default=1000, ge=1, le=10_000)
     ARCHIVE_MAX_BYTES: int = Field(default=10 * 1024**3, ge=1)
+    THUMBNAIL_MAX_SOURCE_BYTES: int = Field(default=50 * 1024 * 1024, ge=1)
     REINDEX_PAGE_SIZE: int = Field(default=500, ge=1, le=1000)
 
     # Document text extraction (a child process per file, with these limits)

@@ -28,3 +28,15 @@ class RangeNotSatisfiable(ArtStoreError):
 
 class ReindexAlreadyRunning(Conflict):
     code, message = "REINDEX_RUNNING", "A re-index is already running"
+
+
+class TextPending(Conflict):
+    code, message = "TEXT_PENDING", "The file's text has not been extracted yet"
+
+
+class NoText(NotFound):
+    code, message = "NO_TEXT", "The file has no extracted text"
+
+
+class NoThumbnail(Conflict):
+    code, message = "NO_THUMBNAIL", "No thumbnail can be made for this file"

@@ -32,6 +32,7 @@ from query_module.events.consumer import EventConsumer
 from query_module.events.recovery import StreamRecovery
 from query_module.files.download import Downloader
 from query_module.files.lookup import CatalogMissLookup
+from query_module.files.thumbnail import Thumbnails
 from query_module.health import health_checks
 from query_module.reindex.service import Reindexer
 from query_module.text.morph import preload as preload_morphology
@@ -78,6 +79,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.metadata_cache = cache
     app.state.downloader = downloader = Downloader(http, tokens, discovery,
                                                    settings.DOWNLOAD_CHUNK_BYTES)
+    app.state.thumbnails = Thumbnails(redis, downloader, settings.THUMBNAIL_MAX_SOURCE_BYTES)
     app.state.catalog_lookup = CatalogMissLookup(
         http, tokens, discovery, downloader.breakers, sessionmaker, cache,
         concurrency=settings.CATALOG_MISS_CONCURRENCY,

@@ -118,3 +118,16 @@ class SearchPage(BaseModel):
     total_exact: bool = True
     # Set when facets were counted over a sample of the matches (its size), not all of them.
     facets_sample: int | None = None
+
+
+class FileText(BaseModel):
+    """The text extracted from a file (a derived artefact), for previews."""
+
+    file_id: UUID
+    text_extraction: TextExtraction
+    method: str | None = None  # text layer, office, ocr, plain…
+    pages: int | None = None
+    extracted_at: datetime
+    length: int  # characters of the whole extracted text
+    truncated: bool  # content holds only the first max_chars characters
+    content: str

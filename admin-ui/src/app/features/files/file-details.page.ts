@@ -97,6 +97,10 @@ const HISTORY_LIMIT = 100;
               @else { {{ 'files.notFinalized' | t }} }
             </dd>
             <dt>{{ 'files.lastVerified' | t }}</dt><dd>{{ f.last_verified_at ? (f.last_verified_at | dt) : ('files.notVerified' | t) }}</dd>
+            @if (f.text_extraction; as tx) {
+              <dt>{{ 'textState.label' | t }}</dt>
+              <dd data-testid="file-text-state" [attr.data-state]="tx.state">{{ 'textState.' + tx.state | t: null : tx.state }}@if (tx.reason) { <span class="muted">· {{ tx.reason }}</span>}</dd>
+            }
           </dl>
           <h4>{{ 'copies.fileTitle' | t }}</h4>
           @if (f.copies?.length) {

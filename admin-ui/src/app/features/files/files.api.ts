@@ -36,6 +36,23 @@ export interface FileMeta {
   retain_until?: string | null;
   retention_class?: string | null;
   legal_holds?: string[];
+  /** Text extraction for search and previews (issue 12). */
+  text_extraction?: TextExtraction;
+}
+
+export interface TextExtraction {
+  state: 'pending' | 'done' | 'failed' | 'skipped' | string;
+  reason: string | null;
+}
+
+export interface FileText {
+  file_id: string;
+  text_extraction: TextExtraction;
+  method: string | null;
+  pages: number | null;
+  length: number;
+  truncated: boolean;
+  content: string;
 }
 
 export interface FileUpdate {
@@ -54,6 +71,8 @@ export interface FileCopy {
 export interface SearchHit extends FileMeta {
   rank?: number | null;
   highlights?: Record<string, string> | null;
+  /** A passage of the document's text, HTML-escaped, matched words in <mark>. */
+  snippet?: string | null;
 }
 
 export interface FacetValue {
@@ -167,6 +186,21 @@ export class FilesApi {
       responseType: 'blob',
       observe: 'response',
     });
+  }
+  /** Bytes [begin, end) of a file: one Range request (pdf.js asks for the chunks it needs). */
+  range(id: string, begin: number, end: number): Observable<ArrayBuffer> {
+    return this.http.get(`/api/v1/files/${id}/download`, {
+      headers: { Range: `bytes=${begin}-${end - 1}` },
+      responseType: 'arraybuffer',
+    });
+  }
+  /** The text extracted from the file (Office, RTF, HTML, scans); 409 while pending, 404 when none. */
+  text(id: string, maxChars = 200_000): Observable<FileText> {
+    return this.http.get<FileText>(`/api/v1/files/${id}/text`, { params: { max_chars: maxChars } });
+  }
+  /** A small JPEG of an image file, made (once) by the query module. */
+  thumbnail(id: string, size: number): Observable<Blob> {
+    return this.http.get(`/api/v1/files/${id}/thumbnail`, { params: { size }, responseType: 'blob' });
   }
   /** Several files as one ZIP, streamed by the query module (each member checked against its
    * SHA-256 there); the browser holds the answer as a Blob before saving it. */

@@ -29,7 +29,8 @@ import { StorageElementsApi } from '../storage-elements/storage-elements.api';
 import { FacetValue, FilesApi, SearchHit, SearchMode, SearchRequest } from './files.api';
 import { UploadDialog } from './upload.dialog';
 import { BulkData, BulkDialog } from './bulk.dialog';
-import { SavedSearch, SavedSearches } from './saved-searches';
+import { SavedSearch, SavedSearches, asStrings } from './saved-searches';
+import { Thumb, hasThumbnail } from './thumb';
 
 const FACET_FIELDS = ['tags', 'content_type', 'retention_policy', 'storage_element_id'] as const;
 type FacetField = (typeof FACET_FIELDS)[number];
@@ -118,7 +119,7 @@ const fromIsoDay = (s: string) => (s ? new Date(s + 'T00:00:00') : null);
   imports: [
     FormsModule, RouterLink, MatButtonModule, MatButtonToggleModule, MatFormFieldModule, MatInputModule, MatSelectModule,
     MatTableModule, MatSortModule, MatPaginatorModule, MatProgressBarModule, MatExpansionModule, MatDatepickerModule,
-    MatCheckboxModule, StatusChip, Highlight, LoadState, ...I18N_PIPES,
+    MatCheckboxModule, StatusChip, Highlight, LoadState, Thumb, ...I18N_PIPES,
   ],
   templateUrl: './files.page.html',
   styleUrl: './files.page.scss',
@@ -145,6 +146,7 @@ export class FilesPage implements OnInit {
   readonly seNames = signal<Record<string, string>>({});
   readonly searched = signal(false);
   readonly snippet = completeSnippet;
+  readonly hasThumbnail = hasThumbnail;
   private readonly notify = inject(Notifier);
   /** Files ticked for a bulk action; kept across pages and new searches until cleared. */
   readonly selection = signal<Map<string, SearchHit>>(new Map());
@@ -169,7 +171,7 @@ export class FilesPage implements OnInit {
         error: () => undefined,
       });
     }
-    this.saved.load();
+    this.saved.load((n) => n && this.notify.ok('saved.imported', { n }));
     this.route.queryParams.pipe(takeUntilDestroyed(this.destroyRef)).subscribe((p) => {
       this.s = stateFromParams(p);
       this.currentParams.set(stateToParams(this.s));
@@ -277,14 +279,26 @@ export class FilesPage implements OnInit {
     const name = this.savedName.trim();
     if (!name) return;
     const { page: _page, ...params } = this.currentParams();
-    this.saved.save(name, params);
-    this.naming.set(false);
-    this.savedName = '';
+    this.saved.save(name, params).subscribe({
+      next: () => {
+        this.naming.set(false);
+        this.savedName = '';
+      },
+      error: (e) => this.notify.error(e),
+    });
+  }
+
+  removeSaved(s: SavedSearch): void {
+    this.saved.remove(s).subscribe({ error: (e) => this.notify.error(e) });
+  }
+
+  savedError(): string | null {
+    return this.saved.error() ? this.i18n.error(this.saved.error()) : null;
   }
 
   isCurrent(s: SavedSearch): boolean {
     const { page: _page, ...cur } = this.currentParams();
-    return JSON.stringify(cur) === JSON.stringify(s.params);
+    return JSON.stringify(asStrings(cur)) === JSON.stringify(asStrings(s.params));
   }
 
   hasParams(): boolean {
@@ -390,6 +404,23 @@ export class FilesPage implements OnInit {
       askTags: true,
       files,
       run: (f, tags) => this.api.update(f.file_id, { tags: [...new Set([...f.tags, ...tags])] }),
+    });
+  }
+
+  bulkUntag(): void {
+    const files = this.taggable();
+    const present = [...new Set(files.flatMap((f) => f.tags))].sort();
+    this.openBulk({
+      title: this.i18n.t('bulk.untagTitle'),
+      message: this.i18n.t('bulk.untagMessage', { n: files.length, skipped: this.selection().size - files.length, present: present.join(', ') || '—' }),
+      confirm: this.i18n.t('bulk.untagConfirm'),
+      askTags: true,
+      files,
+      // A file without any of the tags is left alone (no change, no audit entry).
+      run: (f, tags) => {
+        const keep = f.tags.filter((t) => !tags.includes(t));
+        return keep.length === f.tags.length ? of(null) : this.api.update(f.file_id, { tags: keep });
+      },
     });
   }
 
