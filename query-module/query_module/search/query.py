@@ -6,6 +6,7 @@ from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     Text,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    not_,
     or_,
     select,
 )
@@ -210,8 +212,8 @@ def meta_ranked_query(params: SearchParams, conds: list[ColumnElement], want: in
 
 def body_only_query(params: SearchParams, conds: list[ColumnElement], want: int) -> Select:
     """Second part: matches only in the body, newest first (they would all rank last)."""
-    not_meta = ~func.coalesce(F.meta_vector, cast(literal(""), TSVECTOR)).op("@@")(
-        ts_query(params))
+    not_meta = not_(func.coalesce(F.meta_vector, cast(literal(""), TSVECTOR))
+                    .op("@@", return_type=Boolean)(ts_query(params)))
     return (select(F.file_id).where(*conds, not_meta)
             .order_by(F.created_at.desc(), F.file_id.desc()).limit(want))
 
