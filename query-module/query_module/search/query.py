@@ -37,7 +37,7 @@ FACET_COLUMNS = {
 FACET_LIMIT = 50
 PARTIAL_WORD_SIMILARITY = 0.5
 # Past SEARCH_EXACT_TOTAL_LIMIT matches, relevance ranks only this many newest matches.
-RANK_CANDIDATES = 2000
+RANK_CANDIDATES = 500
 _HEADLINE_OPTIONS = ("StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2, "
                      "FragmentDelimiter=\" … \"")
 # A snippet is looked for in the first this many characters of the text (headlines parse

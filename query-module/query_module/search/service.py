@@ -44,7 +44,7 @@ async def _large_set_page(session: AsyncSession, params: SearchParams, conds: li
 
 async def search(
     session: AsyncSession, params: SearchParams, discovery: DiscoveryDocument | None,
-    exact_limit: int = 10_000, facet_sample: int = 10_000,
+    exact_limit: int = 1_000, facet_sample: int = 1_000,
 ) -> SearchPage:
     metrics.SEARCHES.labels(params.mode if params.q else "browse").inc()
     # A generic plan of a prepared statement guesses a tsquery's selectivity (500 rows) and
@@ -79,7 +79,8 @@ async def search(
     total_exact = total <= exact_limit
     total = min(total, exact_limit)
     items: list[SearchHit] = []
-    if total and params.offset < total:
+    # Past a lower-bound total, later pages are still served.
+    if total and (params.offset < total or not total_exact):
         if (not total_exact and params.q and params.mode == "fulltext"
                 and params.effective_sort == "relevance"):
             page = await _large_set_page(session, params, conds)

@@ -93,3 +93,11 @@ async def test_exact_below_the_limit(harness, corpus):
     assert body["facets_sample"] is None
     assert set(page_ids := [uuid.UUID(i["file_id"]) for i in body["items"]]) == set(
         corpus["named"][20:]) and len(page_ids) == 10
+
+
+async def test_pages_past_a_lower_bound_total_are_served(harness, corpus):
+    response = await harness.search(q="накладные", limit=20, offset=120)
+    assert response.json()["total"] == LIMIT
+    assert page(response) == corpus["body_only"][::-1][90:]
+    browse = page(await harness.search(limit=20, offset=120))
+    assert len(browse) == 10
