@@ -200,8 +200,7 @@ def meta_ranked_query(params: SearchParams, conds: list[ColumnElement], want: in
     metadata, ranked on the small metadata vector (no body lexemes to de-TOAST)."""
     meta = _meta_match(params)
     # Without a negation a metadata match is a match, so the (large) search_vector is not read.
-    negated = any(term.negated for group in syntax.parse(params.q or "") for term in group)
-    where = [meta, *conds] if negated else [meta, *conds[1:]]
+    where = [meta, *conds] if syntax.has_negation(params.q or "") else [meta, *conds[1:]]
     newest = (select(F.file_id).where(*where).order_by(F.created_at.desc())
               .limit(RANK_CANDIDATES))
     rank = func.ts_rank(cast(literal(_RANK_WEIGHTS), ARRAY(REAL)), F.meta_vector,

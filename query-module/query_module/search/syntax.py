@@ -55,6 +55,10 @@ def parse(q: str) -> list[list[Term]]:
     return groups
 
 
+def has_negation(q: str) -> bool:
+    return any(term.negated for group in parse(q) for term in group)
+
+
 def _config(name: str) -> ColumnElement:
     return literal_column(f"'{name}'::regconfig")
 
