@@ -131,6 +131,8 @@ async def load(dsn: str, n: int, batch: int = 20_000) -> dict:
                 print(f"  loaded {i + 1:>8} documents  {time.perf_counter() - started:6.0f} s",
                       file=sys.stderr, flush=True)
         await conn.execute("DROP TABLE bench_docs")
+        await conn.execute("CREATE TABLE bench_sample AS SELECT $1::text AS person, "
+                           "$2::int AS number", sample["person"], sample["number"])
         await conn.execute("VACUUM ANALYZE catalog_files")
         await conn.execute("VACUUM ANALYZE catalog_texts")
     finally:
@@ -156,7 +158,7 @@ def cases(sample: dict) -> list[tuple[str, str, dict]]:
         ("facets", "content type + facets", {"content_type": "application/pdf",
                                               "facets": "true"}),
         ("facets", "browse + facets", {"facets": "true", "limit": 20}),
-        ("partial", "name", {"q": f"dogovor_{str(number)[:4]}", "mode": "partial"}),
+        ("partial", "name", {"q": f"_{number}", "mode": "partial"}),
         ("partial", "name with typo", {"q": person[:-1] + "й", "mode": "partial"}),
     ]
 
@@ -179,11 +181,14 @@ async def measure(url: str, headers: dict, sample: dict, repeat: int) -> list[di
     return out
 
 
-async def run(docs: int, repeat: int, state_dir: str, keep: bool = False) -> dict:
+async def run(docs: int, repeat: int, state_dir: str, keep: bool = False,
+              reuse: str | None = None) -> dict:
     """{"docs", "load_seconds", "cases": [{kind, label, p50_ms, p95_ms, total, total_exact}]}"""
     env = load_stack().start(["postgres", "redis"], state_dir, fast=True)
-    db = f"bench_search_{docs}_{uuid.uuid4().hex[:6]}"
-    db_url = await create_db(env["PG_DSN"], db)
+    db = reuse or f"bench_search_{docs}_{uuid.uuid4().hex[:6]}"
+    base = env["PG_DSN"].rsplit("/", 1)[0]
+    db_url = (f"postgresql+asyncpg://{base.split('://', 1)[1]}/{db}" if reuse
+              else await create_db(env["PG_DSN"], db))
     tokens = TokenFactory()
     tmp = work_dir("search-")
     (tmp / "jwt.pem").write_bytes(tokens.public_pem)
@@ -194,18 +199,24 @@ async def run(docs: int, repeat: int, state_dir: str, keep: bool = False) -> dic
         "FILE_EVENTS_STREAM": f"bench:{uuid.uuid4().hex[:8]}",
         "DISCOVERY_FALLBACK_FILE": str(tmp / "discovery.json"),
     }, log_path=str(tmp / "query.log"), name="query")
-    proc.start(120)  # migrates the fresh database
+    proc.start(3600 if reuse else 120)  # migrates the database (a kept one may need to catch up)
     try:
         started = time.perf_counter()
-        sample = await load(env["PG_DSN"].rsplit("/", 1)[0] + f"/{db}", docs)
+        if reuse:
+            conn = await asyncpg.connect(f"{base}/{db}")
+            sample = dict(await conn.fetchrow("SELECT person, number FROM bench_sample"))
+            docs = await conn.fetchval("SELECT count(*) FROM catalog_files")
+            await conn.close()
+        else:
+            sample = await load(f"{base}/{db}", docs)
         loaded = time.perf_counter() - started
-        return {"docs": docs, "load_seconds": loaded,
+        return {"docs": docs, "db": db, "load_seconds": loaded,
                 "cases": await measure(proc.url, tokens.headers("READONLY", ttl=7200), sample,
                                        repeat)}
     finally:
         proc.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-        if not keep:
+        if not keep and not reuse:
             await drop_dbs(env["PG_DSN"], [db])
 
 
@@ -214,10 +225,12 @@ async def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", metavar="DB", help="time a database kept by --keep")
     parser.add_argument("--state-dir", default=str(ROOT / ".artstore" / "test-stack"))
     args = parser.parse_args()
     print(f"search over {args.docs} documents with body text (load: COPY + trigger)")
-    result = await run(args.docs, args.repeat, args.state_dir, args.keep)
+    result = await run(args.docs, args.repeat, args.state_dir, args.keep, args.reuse)
+    print(f"  database {result['db']}, {result['docs']} documents")
     print(f"  load + ANALYZE {result['load_seconds']:.0f} s")
     print(f"  {'search':44s} {'p50 ms':>8s} {'p95 ms':>8s}  total")
     for case in result["cases"]:

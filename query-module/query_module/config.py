@@ -78,8 +78,8 @@ class Settings(ArtStoreSettings):
     TEXT_RETRY_SECONDS: float = Field(default=60.0, gt=0)  # SE unreachable: try again after
 
     # Search bounds: beyond these many matches, total is a lower bound and facets a sample
-    SEARCH_EXACT_TOTAL_LIMIT: int = Field(default=10_000, ge=100)
-    SEARCH_FACET_SAMPLE: int = Field(default=10_000, ge=100)
+    SEARCH_EXACT_TOTAL_LIMIT: int = Field(default=1_000, ge=100)
+    SEARCH_FACET_SAMPLE: int = Field(default=1_000, ge=100)
 
 
 def get_settings() -> Settings:

@@ -64,9 +64,12 @@ class CatalogFile(Base):
     text_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     meta_lemmas: Mapped[str | None] = mapped_column(Text, deferred=True)
     body_vector: Mapped[Any] = mapped_column(TSVECTOR, nullable=True, deferred=True)
+    # The metadata part of search_vector (migration 0005): what large match sets rank on.
+    meta_vector: Mapped[Any] = mapped_column(TSVECTOR, nullable=True, deferred=True)
 
     __table_args__ = (
         Index("ix_catalog_search_vector", "search_vector", postgresql_using="gin"),
+        Index("ix_catalog_meta_vector", "meta_vector", postgresql_using="gin"),
         Index(
             "ix_catalog_name_trgm",
             text("lower(original_filename) gin_trgm_ops"),

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     Text,
@@ -14,10 +15,11 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    not_,
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSQUERY, array
+from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSQUERY, TSVECTOR, array
 
 from query_module.models import CatalogFile as F
 from query_module.models import CatalogText
@@ -36,7 +38,7 @@ FACET_COLUMNS = {
 FACET_LIMIT = 50
 PARTIAL_WORD_SIMILARITY = 0.5
 # Past SEARCH_EXACT_TOTAL_LIMIT matches, relevance ranks only this many newest matches.
-RANK_CANDIDATES = 2000
+RANK_CANDIDATES = 500
 _HEADLINE_OPTIONS = ("StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2, "
                      "FragmentDelimiter=\" … \"")
 # A snippet is looked for in the first this many characters of the text (headlines parse
@@ -192,10 +194,38 @@ def _order_by(params: SearchParams, rank: ColumnElement | None) -> list[ColumnEl
     return [column.desc(), tiebreak.desc()] if desc else [column.asc(), tiebreak.asc()]
 
 
+def _meta_match(params: SearchParams) -> ColumnElement:
+    return F.meta_vector.op("@@")(ts_query(params))
+
+
+def meta_ranked_query(params: SearchParams, conds: list[ColumnElement], want: int) -> Select:
+    """A large full-text match set, first part: the newest RANK_CANDIDATES matches in the
+    metadata, ranked on the small metadata vector (no body lexemes to de-TOAST)."""
+    meta = _meta_match(params)
+    # Without a negation a metadata match is a match, so the (large) search_vector is not read.
+    where = [meta, *conds] if syntax.has_negation(params.q or "") else [meta, *conds[1:]]
+    newest = (select(F.file_id).where(*where).order_by(F.created_at.desc())
+              .limit(RANK_CANDIDATES))
+    rank = func.ts_rank(cast(literal(_RANK_WEIGHTS), ARRAY(REAL)), F.meta_vector,
+                        ts_query(params))
+    return (select(F.file_id).where(F.file_id.in_(newest))
+            .order_by(rank.desc(), F.created_at.desc(), F.file_id.desc()).limit(want))
+
+
+def body_only_query(params: SearchParams, conds: list[ColumnElement], want: int) -> Select:
+    """Second part: matches only in the body, newest first (they would all rank last)."""
+    not_meta = not_(func.coalesce(F.meta_vector, cast(literal(""), TSVECTOR))
+                    .op("@@", return_type=Boolean)(ts_query(params)))
+    return (select(F.file_id).where(*conds, not_meta)
+            .order_by(F.created_at.desc(), F.file_id.desc()).limit(want))
+
+
 def items_query(params: SearchParams, conds: list[ColumnElement],
-                rank_candidates: int | None = None) -> Select:
+                rank_candidates: int | None = None,
+                file_ids: list[UUID] | None = None) -> Select:
     """One page of hits. With ``rank_candidates`` (a match set too large to rank whole) only
-    that many of the newest matches are ranked."""
+    that many of the newest matches are ranked; ``file_ids`` is a page chosen already (the
+    caller keeps its order)."""
     rank = rank_expression(params)
     rank_col = (rank if rank is not None else literal(None)).label("rank")
     where = and_(*conds)
@@ -203,14 +233,17 @@ def items_query(params: SearchParams, conds: list[ColumnElement],
         newest = (select(F.file_id).where(where).order_by(F.created_at.desc())
                   .limit(rank_candidates))
         where = F.file_id.in_(newest)
-    page = (
-        select(F.file_id, rank_col)
-        .where(where)
-        .order_by(*_order_by(params, rank))
-        .limit(params.limit)
-        .offset(params.offset)
-        .subquery()
-    )
+    if file_ids is not None:
+        page = select(F.file_id, rank_col).where(F.file_id.in_(file_ids)).subquery()
+    else:
+        page = (
+            select(F.file_id, rank_col)
+            .where(where)
+            .order_by(*_order_by(params, rank))
+            .limit(params.limit)
+            .offset(params.offset)
+            .subquery()
+        )
     # Headlines are costly: compute them only for the page, never for the whole match set.
     columns: list[ColumnElement] = [page.c.rank]
     joined_text = False
@@ -241,8 +274,7 @@ def count_query(conds: list[ColumnElement], cap: int) -> Select:
     return select(func.count()).select_from(matches)
 
 
-def facet_rows_query(conds: list[ColumnElement], sample: int | None) -> Select:
-    """The facet columns of the matches (of at most ``sample`` of them): one pass over the
-    match set serves every facet."""
-    stmt = select(*FACET_COLUMNS.values()).where(and_(*conds))
-    return stmt.limit(sample) if sample is not None else stmt
+def facet_rows_query(conds: list[ColumnElement], cap: int) -> Select:
+    """The facet columns of the matches (of at most ``cap`` of them): one pass over the
+    match set counts them and serves every facet."""
+    return select(*FACET_COLUMNS.values()).where(and_(*conds)).limit(cap)

@@ -31,33 +31,72 @@ def _facet_order(name: str, counter: Counter) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
 
 
+async def _large_set_page(session: AsyncSession, params: SearchParams, conds: list) -> list[UUID]:
+    """The page of a match set too large to rank whole: metadata matches ranked first (newest
+    query.RANK_CANDIDATES of them), then body-only matches, newest first."""
+    want = params.offset + params.limit
+    ids = list((await session.execute(query.meta_ranked_query(params, conds, want))).scalars())
+    if len(ids) < want:
+        ids += (await session.execute(query.body_only_query(params, conds, want - len(ids)))
+                ).scalars()
+    return ids[params.offset:want]
+
+
 async def search(
     session: AsyncSession, params: SearchParams, discovery: DiscoveryDocument | None,
-    exact_limit: int = 10_000, facet_sample: int = 10_000,
+    exact_limit: int = 1_000, facet_sample: int = 1_000,
 ) -> SearchPage:
     metrics.SEARCHES.labels(params.mode if params.q else "browse").inc()
+    # A generic plan of a prepared statement guesses a tsquery's selectivity (500 rows) and
+    # builds a bitmap of every match of a common word; a plan for the actual values stops early.
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if params.q and params.mode == "partial":
         # Names with a typo: «Соколвой» ~ «Соколовой» is 0.58 in word similarity (default 0.6).
         await session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = "
                                    f"{query.PARTIAL_WORD_SIMILARITY}"))
     if params.q and params.mode == "fulltext":
+        if syntax.has_negation(params.q):
+            # The planner takes a negation as independent of the rest and expects many matches,
+            # so a sequential scan to the LIMIT: for «договор -поставки» (0 matches) it read and
+            # de-TOASTed all 1M vectors, 6 s. The GIN index evaluates the negation itself.
+            # (Elsewhere the early-stopping scan of a common word beats a full bitmap, 66 vs
+            # 242 ms at 1M.)
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
         match, marks = syntax.to_tsquery(params.q), syntax.to_tsquery(params.q, forms=True)
         row = (await session.execute(select(cast(match, Text), cast(marks, Text)))).one()
         params._tsqueries = (row[0], row[1])
     se_ids = _se_ids_for_modes(params, discovery)
     conds = query.filter_conditions(params, se_ids)
     # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
-    total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()
+    # With facets, one pass over those rows gives the count and the facets' sample.
+    facet_rows: list = []
+    cap = exact_limit + 1
+
+    async def count() -> int:
+        if not params.facets:
+            return (await session.execute(query.count_query(conds, cap))).scalar_one()
+        facet_rows[:] = (await session.execute(query.facet_rows_query(conds, cap))).all()
+        return len(facet_rows)
+
+    total = await count()
     if not total and params.q and params.mode == "partial":
         params._fuzzy = True  # no name contains it: perhaps a typo
         conds = query.filter_conditions(params, se_ids)
-        total = (await session.execute(query.count_query(conds, exact_limit + 1))).scalar_one()
+        total = await count()
     total_exact = total <= exact_limit
     total = min(total, exact_limit)
     items: list[SearchHit] = []
-    if total and params.offset < total:
-        cap = None if total_exact else query.RANK_CANDIDATES
-        result = list(await session.execute(query.items_query(params, conds, cap)))
+    # Past a lower-bound total, later pages are still served.
+    if total and (params.offset < total or not total_exact):
+        if (not total_exact and params.q and params.mode == "fulltext"
+                and params.effective_sort == "relevance"):
+            page = await _large_set_page(session, params, conds)
+            result = sorted(await session.execute(query.items_query(params, conds,
+                                                                    file_ids=page)),
+                            key=lambda row: page.index(row[0].file_id))
+        else:
+            candidates = None if total_exact else query.RANK_CANDIDATES
+            result = list(await session.execute(query.items_query(params, conds, candidates)))
         modes = {se.id: se.mode for se in discovery.storage_elements} if discovery else {}
         copies = await copies_of(session, [row[0].file_id for row in result])
         for row in result:
@@ -80,9 +119,10 @@ async def search(
     sampled = None
     if params.facets:
         # Facets count every match when there are few; else a sample of facet_sample rows.
-        sample = None if total_exact and total <= facet_sample else facet_sample
+        sample = (None if total_exact and total <= facet_sample
+                  else min(facet_sample, len(facet_rows)))
         counters: dict[str, Counter] = {name: Counter() for name in query.FACET_COLUMNS}
-        for row in await session.execute(query.facet_rows_query(conds, sample)):
+        for row in facet_rows[:sample]:
             for name, value in zip(query.FACET_COLUMNS, row, strict=True):
                 if name == "tags":
                     counters[name].update(value or ())
