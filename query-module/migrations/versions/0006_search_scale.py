@@ -5,8 +5,8 @@ metadata lemmas: weights A-C); ``search_vector`` stays metadata + body for match
 large match set reads the small vector (stored inline) instead of de-TOASTing the body's
 lexemes of every candidate, and its own GIN index finds the metadata matches that rank first.
 
-Revision ID: 0005_search_scale
-Revises: 0004_records
+Revision ID: 0006_search_scale
+Revises: 0005_retention_class
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
-revision = "0005_search_scale"
-down_revision = "0004_records"
+revision = "0006_search_scale"
+down_revision = "0005_retention_class"
 branch_labels = None
 depends_on = None
 
