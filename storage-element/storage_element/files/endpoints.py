@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from artstore_common.errors import ValidationFailed
 from storage_element import repository as repo
-from storage_element.deps import Ctx, FilesDelete, FilesRead, FilesWrite, RecordsWrite
+from storage_element.deps import Ctx, FilesDeleteOrWithdraw, FilesRead, FilesWrite, RecordsWrite
 from storage_element.files import content, records, service, upload
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
@@ -56,7 +56,7 @@ async def patch_file(
 
 
 @router.delete("/{file_id}", status_code=204)
-async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDelete) -> Response:
+async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDeleteOrWithdraw) -> Response:
     await service.delete(ctx, file_id, principal)
     return Response(status_code=204)
 

@@ -4,7 +4,7 @@ WAL commit in one transaction."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -12,6 +12,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from artstore_common.auth import Principal
+from artstore_common.auth.scopes import FILES_DELETE, FILES_REPLICATE
 from artstore_common.errors import Forbidden
 from artstore_common.validation import JsonObject
 from storage_element import naming, sidecar
@@ -138,16 +139,31 @@ async def _undo_patch(ctx: SEContext, wal_id: int, row: FileRow) -> None:
         log.error("file.patch_undo_failed", file_id=str(row.file_id), error=str(exc))
 
 
+# A copy on rw that the ingester made for an upload it then refused (write quorum not met,
+# checksum mismatch, the client's error) was never acknowledged, so it is no record yet: the
+# ingester (files:replicate) withdraws it. Only that young: past this, rw keeps every file.
+WITHDRAW_WINDOW = timedelta(hours=1)
+
+
 async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal) -> None:
     mode = ctx.modes.mode
     if mode in ("ro", "ar"):
         raise StorageElementReadOnly(details={"mode": mode})
-    if mode != "edit":
-        raise OperationNotAllowedInMode(
-            "Files on an rw storage element are removed only by retention disposition",
-            details={"mode": mode})
+    refused = OperationNotAllowedInMode(
+        "Files on an rw storage element are removed only by retention disposition",
+        details={"mode": mode})
+    withdraw = principal.has(FILES_REPLICATE) and (
+        mode != "edit" or not principal.has(FILES_DELETE))
+    if mode != "edit" and not withdraw:
+        raise refused
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
+        if withdraw:
+            if naming.now_utc() - row.created_at > WITHDRAW_WINDOW:
+                raise refused if mode != "edit" else Forbidden(
+                    "Only a copy stored within the withdrawal window may be withdrawn",
+                    code="INSUFFICIENT_SCOPE", details={"required": [FILES_DELETE]})
+            log.warning("file.withdrawn", file_id=str(file_id), subject=principal.subject)
         check_owner(principal, row.attrs, "delete")
         check_deletable(row.attrs, naming.now_utc(), principal)
         async with ctx.sessionmaker() as session:
