@@ -14,29 +14,15 @@ from artstore_common.auth import (
     RecordsWrite,
     StorageAdmin,
     StorageRead,
-    authenticate,
+    require_scopes,
 )
-from artstore_common.auth.dependencies import declare_auth
-from artstore_common.auth.scopes import FILES_DELETE, FILES_REPLICATE
-from artstore_common.errors import Forbidden
+from artstore_common.auth.scopes import FILES_REPLICATE
 from storage_element.context import SEContext
 
-__all__ = ["Ctx", "FilesDelete", "FilesDeleteOrWithdraw", "FilesRead", "FilesWrite",
-           "RecordsWrite", "StorageAdmin", "StorageRead"]
+__all__ = ["Ctx", "FilesDelete", "FilesRead", "FilesReplicate", "FilesWrite", "RecordsWrite",
+           "StorageAdmin", "StorageRead"]
 
-
-async def _delete_or_withdraw(request: Request) -> Principal:
-    """``files:delete``, or ``files:replicate`` to withdraw a copy of an upload the ingester
-    refused (``files.service.delete`` limits that to young copies)."""
-    principal = await authenticate(request)
-    if not (principal.has(FILES_DELETE) or principal.has(FILES_REPLICATE)):
-        raise Forbidden("The token does not grant the required scope", code="INSUFFICIENT_SCOPE",
-                        details={"required": [FILES_DELETE], "missing": [FILES_DELETE]})
-    return principal
-
-
-FilesDeleteOrWithdraw = Annotated[
-    Principal, Depends(declare_auth(_delete_or_withdraw, scopes=(FILES_DELETE,)))]
+FilesReplicate = Annotated[Principal, Depends(require_scopes(FILES_REPLICATE))]
 
 
 def get_ctx(request: Request) -> SEContext:

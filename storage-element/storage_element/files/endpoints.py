@@ -14,7 +14,14 @@ from fastapi.responses import StreamingResponse
 
 from artstore_common.errors import ValidationFailed
 from storage_element import repository as repo
-from storage_element.deps import Ctx, FilesDeleteOrWithdraw, FilesRead, FilesWrite, RecordsWrite
+from storage_element.deps import (
+    Ctx,
+    FilesDelete,
+    FilesRead,
+    FilesReplicate,
+    FilesWrite,
+    RecordsWrite,
+)
 from storage_element.files import content, records, service, upload
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
@@ -56,8 +63,15 @@ async def patch_file(
 
 
 @router.delete("/{file_id}", status_code=204)
-async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDeleteOrWithdraw) -> Response:
+async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDelete) -> Response:
     await service.delete(ctx, file_id, principal)
+    return Response(status_code=204)
+
+
+@router.post("/{file_id}/withdraw", status_code=204)
+async def withdraw_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesReplicate) -> Response:
+    """The ingester takes back a copy of an upload it refused (also on rw, while young)."""
+    await service.delete(ctx, file_id, principal, withdraw=True)
     return Response(status_code=204)
 
 

@@ -12,7 +12,6 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from artstore_common.auth import Principal
-from artstore_common.auth.scopes import FILES_DELETE, FILES_REPLICATE
 from artstore_common.errors import Forbidden
 from artstore_common.validation import JsonObject
 from storage_element import naming, sidecar
@@ -24,6 +23,7 @@ from storage_element.errors import (
     FileUnderRetention,
     OperationNotAllowedInMode,
     StorageElementReadOnly,
+    WithdrawWindowPassed,
 )
 from storage_element.events import build_event
 from storage_element.files.upload import reject_nul
@@ -139,30 +139,27 @@ async def _undo_patch(ctx: SEContext, wal_id: int, row: FileRow) -> None:
         log.error("file.patch_undo_failed", file_id=str(row.file_id), error=str(exc))
 
 
-# A copy on rw that the ingester made for an upload it then refused (write quorum not met,
-# checksum mismatch, the client's error) was never acknowledged, so it is no record yet: the
-# ingester (files:replicate) withdraws it. Only that young: past this, rw keeps every file.
+# The copies of an upload the ingester refused (write quorum not met, checksum mismatch, the
+# client's error) were never acknowledged, so they are no record yet: the ingester withdraws
+# them, also from rw. Only that young: past this, rw keeps every file.
 WITHDRAW_WINDOW = timedelta(hours=1)
 
 
-async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal) -> None:
+async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal, *,
+                 withdraw: bool = False) -> None:
+    """``withdraw``: the internal caller (``files:replicate``) takes back a copy it just made."""
     mode = ctx.modes.mode
     if mode in ("ro", "ar"):
         raise StorageElementReadOnly(details={"mode": mode})
-    refused = OperationNotAllowedInMode(
-        "Files on an rw storage element are removed only by retention disposition",
-        details={"mode": mode})
-    withdraw = principal.has(FILES_REPLICATE) and (
-        mode != "edit" or not principal.has(FILES_DELETE))
     if mode != "edit" and not withdraw:
-        raise refused
+        raise OperationNotAllowedInMode(
+            "Files on an rw storage element are removed only by retention disposition",
+            details={"mode": mode})
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
         if withdraw:
             if naming.now_utc() - row.created_at > WITHDRAW_WINDOW:
-                raise refused if mode != "edit" else Forbidden(
-                    "Only a copy stored within the withdrawal window may be withdrawn",
-                    code="INSUFFICIENT_SCOPE", details={"required": [FILES_DELETE]})
+                raise WithdrawWindowPassed(details={"file_id": str(file_id)})
             log.warning("file.withdrawn", file_id=str(file_id), subject=principal.subject)
         check_owner(principal, row.attrs, "delete")
         check_deletable(row.attrs, naming.now_utc(), principal)

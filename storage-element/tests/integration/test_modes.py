@@ -132,16 +132,19 @@ async def test_rw_copy_is_withdrawn_only_by_an_internal_service_and_only_while_y
     assert young.status_code == old.status_code == 201, (young.text, old.text)
     before = snapshot(se)
     young_id, old_id = young.json()["file_id"], old.json()["file_id"]
-    for file_id, headers, status, code in (
-            (young_id, auth(), 409, "OPERATION_NOT_ALLOWED_IN_MODE"),  # files:delete: no
-            (young_id, auth("USER"), 403, "INSUFFICIENT_SCOPE"),
-            (old_id, service, 409, "OPERATION_NOT_ALLOWED_IN_MODE")):  # too old to withdraw
-        assert_error(await se.client.delete(f"/api/v1/files/{file_id}", headers=headers),
-                     status, code)
+    for method, file_id, headers, status, code in (
+            ("delete", young_id, auth(), 409, "OPERATION_NOT_ALLOWED_IN_MODE"),
+            ("delete", young_id, service, 403, "INSUFFICIENT_SCOPE"),
+            ("withdraw", young_id, auth(), 403, "INSUFFICIENT_SCOPE"),  # files:delete: no
+            ("withdraw", young_id, auth("USER"), 403, "INSUFFICIENT_SCOPE"),
+            ("withdraw", old_id, service, 409, "WITHDRAW_WINDOW_PASSED")):
+        url = f"/api/v1/files/{file_id}"
+        r = await (se.client.delete(url, headers=headers) if method == "delete"
+                   else se.client.post(url + "/withdraw", headers=headers))
+        assert_error(r, status, code)
         assert snapshot(se) == before
-    r = await se.client.delete(f"/api/v1/files/{young.json()['file_id']}", headers=service)
+    r = await se.client.post(f"/api/v1/files/{young_id}/withdraw", headers=service)
     assert r.status_code == 204, r.text
-    assert (await se.client.get(f"/api/v1/files/{young.json()['file_id']}",
-                                headers=auth())).status_code == 404
-    assert set(snapshot(se)) == set(before) - {p for p in before
-                                               if young.json()["file_id"] in p}
+    gone = await se.client.get(f"/api/v1/files/{young_id}", headers=auth())
+    assert gone.status_code == 404
+    assert set(snapshot(se)) == {p for p in before if young_id not in p}
