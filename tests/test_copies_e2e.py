@@ -319,3 +319,117 @@ def test_repair_survives_kill_9_of_the_repairer_and_the_ses(api, rw_ses, suite):
                             headers=api.headers, timeout=120)
     assert consistency.status_code == 200, consistency.text
     assert consistency.json()["ok"], consistency.json()
+
+
+MiB = 1024 * 1024
+
+
+def stored_files(se: dict) -> set[Path]:
+    """Every data file and sidecar under the SE's date tree (temps included)."""
+    return {p for child in se["data_dir"].iterdir() if child.is_dir() and child.name.isdigit()
+            for p in child.rglob("*") if p.is_file()}
+
+
+def upload_killing(api: Api, suite, victim: dict, body: list[bytes]) -> httpx.Response:
+    """A permanent upload of ``body`` streamed to the ingester; once part of it has reached
+    ``victim`` (its temp file has bytes), the victim SE is killed with SIGKILL and the rest of
+    the body goes on flowing."""
+    boundary = uuid.uuid4().hex
+    before = {p for p in stored_files(victim) if p.name.endswith(".part")}
+
+    def receiving() -> bool:
+        return any(p.stat().st_size > 0 for p in stored_files(victim) - before
+                   if p.name.endswith(".part") and p.exists())
+
+    def stream():
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"retention_policy\""
+               f"\r\n\r\npermanent\r\n--{boundary}\r\nContent-Disposition: form-data; "
+               f"name=\"file\"; filename=\"se-dies.bin\"\r\n"
+               f"Content-Type: application/octet-stream\r\n\r\n").encode()
+        for i, piece in enumerate(body):
+            if i == len(body) // 4:
+                wait_for(receiving, "the victim SE to receive the body")
+                suite.kill(victim["name"])
+            yield piece
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    return httpx.post(api.env["INGESTER_URL"] + "/api/v1/files", content=stream(),
+                      headers={**api.headers,
+                               "Content-Type": f"multipart/form-data; boundary={boundary}"},
+                      timeout=300)
+
+
+def both_ses_take_uploads(api: Api) -> None:
+    wait_for(lambda: len(api.upload("probe.txt", b"probe", retention_policy="permanent")
+                         .json().get("copies", [])) == 2, "two copies again", timeout=120,
+             interval=2.0)
+
+
+def set_permanent_policy(api: Api, **policy: int) -> None:
+    """The policy, once the ingester follows a discovery document that carries it."""
+    import redis
+
+    from artstore_common.contracts import DISCOVERY_KEY, DiscoveryDocument
+
+    changed = api.admin("PUT", "/api/v1/copy-policies/permanent", json=policy)
+    assert changed.status_code == 200, changed.text
+    client = redis.Redis.from_url(api.env["REDIS_URL"])
+
+    def followed() -> bool:
+        doc = DiscoveryDocument.model_validate_json(client.get(DISCOVERY_KEY) or b"{}")
+        have = doc.copy_policy("permanent")
+        ready = httpx.get(api.env["INGESTER_URL"] + "/health/ready", timeout=10).json()
+        seen = (ready["checks"]["discovery"].get("detail") or {}).get("version") or 0
+        return all(getattr(have, k) == v for k, v in policy.items()) and seen >= doc.version
+
+    try:
+        wait_for(followed, "the ingester to follow the copy policy")
+    finally:
+        client.close()
+
+
+def test_an_se_killed_mid_stream_loses_nothing_acknowledged(api, rw_ses, suite):
+    """kill -9 of one of the two SEs the upload is teed to, while the body flows. Write quorum
+    2 with no third rw SE: 503, and no copy or partial file is left on either SE. Write quorum
+    1: 201 with the surviving copy; the killed SE comes back without a trace of the partial
+    file and the repairer makes the second copy."""
+    survivor, victim = (rw_ses[i] for i in sorted(rw_ses))
+    body = [os.urandom(MiB) for _ in range(32)]
+    digest = sha256(b"".join(body))
+    both_ses_take_uploads(api)
+    counts = {se["id"]: httpx.get(se["api_url"] + "/api/v1/info", headers=api.headers,
+                                  timeout=10).json()["file_count"] for se in (survivor, victim)}
+    files = {se["id"]: stored_files(se) for se in (survivor, victim)}
+
+    refused = upload_killing(api, suite, victim, body)
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "NO_STORAGE_AVAILABLE"
+    suite.restart(victim["name"])
+    for se in (survivor, victim):  # the survivor's copy is removed; the partial rolled back
+        assert stored_files(se) == files[se["id"]], se["name"]
+        info = httpx.get(se["api_url"] + "/api/v1/info", headers=api.headers, timeout=10)
+        assert info.json()["file_count"] == counts[se["id"]], se["name"]
+
+    set_permanent_policy(api, target_copies=2, write_quorum=1)
+    try:
+        both_ses_take_uploads(api)
+        answer = upload_killing(api, suite, victim, body)
+        assert answer.status_code == 201, answer.text
+        file_id = answer.json()["file_id"]
+        assert answer.json()["copies"] == [survivor["id"]]
+        assert answer.json()["sha256"] == digest
+        served = api.download(file_id)  # the victim is still down
+        assert served.status_code == 200 and sha256(served.content) == digest
+        suite.restart(victim["name"])
+        assert stored_copy(victim, file_id) is None
+        assert not [p for p in stored_files(victim) if file_id in p.name]  # no temp either
+        wait_for(lambda: api.storage_element(victim["name"])["status"] == "online",
+                 "the SE online again", timeout=120)
+        report = run_repair(api)
+        assert any(r["file_id"] == file_id for r in report["repaired"]), report
+        for se in (survivor, victim):
+            data, sidecar = stored_copy(se, file_id)
+            assert sha256(data.read_bytes()) == digest and sidecar["sha256"] == digest
+            assert set(sidecar["copies"]) == {survivor["id"], victim["id"]}
+    finally:
+        set_permanent_policy(api, target_copies=2, write_quorum=2)

@@ -77,13 +77,14 @@ class WritePipeline:
         self._decided = algorithm is None
         self._compressor: Any = None
         self.sha = hashlib.sha256()
-        self.stored_sha = hashlib.sha256()
+        self._stored_sha = hashlib.sha256()
         self.size = 0
         self.stored_size = 0
 
     def _emit(self, data: bytes) -> None:
         if data:
-            self.stored_sha.update(data)
+            if self._compressor:  # else the stored bytes are the original ones, hashed once
+                self._stored_sha.update(data)
             self.stored_size += len(data)
             self.writer.write(data)
 
@@ -96,6 +97,10 @@ class WritePipeline:
         self.sha.update(data)
         self.size += len(data)
         self._emit(self._compressor.compress(data) if self._compressor else data)
+
+    @property
+    def stored_sha256(self) -> str:
+        return (self._stored_sha if self._compressor else self.sha).hexdigest()
 
     def finish(self) -> None:
         if not self._decided:  # empty body

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from artstore_common.auth import (
     FilesDelete,
     FilesRead,
+    FilesReplicate,
     FilesWrite,
     RecordsDispose,
     RecordsWrite,
@@ -17,8 +18,8 @@ from artstore_common.auth import (
 )
 from storage_element.context import SEContext
 
-__all__ = ["Ctx", "FilesDelete", "FilesRead", "FilesWrite", "RecordsDispose", "RecordsWrite",
-           "StorageAdmin", "StorageRead"]
+__all__ = ["Ctx", "FilesDelete", "FilesRead", "FilesReplicate", "FilesWrite", "RecordsDispose",
+           "RecordsWrite", "StorageAdmin", "StorageRead"]
 
 
 def get_ctx(request: Request) -> SEContext:

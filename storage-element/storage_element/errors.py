@@ -25,6 +25,11 @@ class OperationNotAllowedInMode(Conflict):
     code, message = "OPERATION_NOT_ALLOWED_IN_MODE", "This operation is not allowed in this mode"
 
 
+class WithdrawWindowPassed(Conflict):
+    code, message = ("WITHDRAW_WINDOW_PASSED",
+                     "Only a copy stored within the last hour may be withdrawn")
+
+
 class FileArchived(Conflict):
     code, message = "FILE_ARCHIVED", "The file is archived; only its metadata is available"
 

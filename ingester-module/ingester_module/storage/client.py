@@ -326,11 +326,12 @@ class StorageClient:
         return self._outcome(target, Response(response.status_code, response.content), None)
 
     async def delete(self, se: DiscoveredStorageElement, file_id: UUID) -> bool:
-        url = f"{se.api_url.rstrip('/')}/api/v1/files/{file_id}"
+        """Withdraws a copy of an upload we refused: never acknowledged, so also from rw."""
+        url = f"{se.api_url.rstrip('/')}/api/v1/files/{file_id}/withdraw"
         try:
             token = await self.tokens.token()
             async with self.breakers.guard(str(se.id)):
-                response = await self.http.delete(url, headers={"Authorization": f"Bearer {token}"})
+                response = await self.http.post(url, headers={"Authorization": f"Bearer {token}"})
                 return response.status_code in (200, 202, 204)
         except Exception as exc:  # noqa: BLE001 - reported by the caller
             log.error("storage.delete_failed", se=se.name, file_id=str(file_id), error=str(exc))

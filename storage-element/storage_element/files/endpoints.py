@@ -19,6 +19,7 @@ from storage_element.deps import (
     Ctx,
     FilesDelete,
     FilesRead,
+    FilesReplicate,
     FilesWrite,
     RecordsDispose,
     RecordsWrite,
@@ -80,6 +81,13 @@ async def dispose_file(file_id: uuid.UUID, body: Disposition, ctx: Ctx,
     """Destroy this copy under an approved disposition batch (issue 15). Only the admin
     module's own token (records:write and internal) may: four eyes are checked there."""
     await service.delete(ctx, file_id, principal, disposition=body.batch_id)
+    return Response(status_code=204)
+
+
+@router.post("/{file_id}/withdraw", status_code=204)
+async def withdraw_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesReplicate) -> Response:
+    """The ingester takes back a copy of an upload it refused (also on rw, while young)."""
+    await service.delete(ctx, file_id, principal, withdraw=True)
     return Response(status_code=204)
 
 

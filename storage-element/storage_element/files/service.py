@@ -24,6 +24,7 @@ from storage_element.errors import (
     FileUnderRetention,
     OperationNotAllowedInMode,
     StorageElementReadOnly,
+    WithdrawWindowPassed,
 )
 from storage_element.events import build_event
 from storage_element.files.upload import reject_nul
@@ -160,19 +161,30 @@ async def _undo_patch(ctx: SEContext, wal_id: int, row: FileRow) -> None:
         log.error("file.patch_undo_failed", file_id=str(row.file_id), error=str(exc))
 
 
-async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal,
-                 disposition: uuid.UUID | None = None) -> None:
+# The copies of an upload the ingester refused (write quorum not met, checksum mismatch, the
+# client's error) were never acknowledged, so they are no record yet: the ingester withdraws
+# them, also from rw. Only that young: past this, rw keeps every file.
+WITHDRAW_WINDOW = timedelta(hours=1)
+
+
+async def delete(ctx: SEContext, file_id: uuid.UUID, principal: Principal, *,
+                 disposition: uuid.UUID | None = None, withdraw: bool = False) -> None:
     """``disposition``: the admin module destroying a copy under an approved batch — the only
-    way a file leaves an rw SE; holds and retain_until still refuse it."""
+    way a record leaves an rw SE; ``withdraw``: the internal caller (``files:replicate``) takes
+    back a copy it just made. Holds and retain_until refuse both."""
     mode = ctx.modes.mode
     if mode in ("ro", "ar"):
         raise StorageElementReadOnly(details={"mode": mode})
-    if mode != "edit" and disposition is None:
+    if mode != "edit" and disposition is None and not withdraw:
         raise OperationNotAllowedInMode(
             "Files on an rw storage element are removed only by retention disposition",
             details={"mode": mode})
     with ctx.claim(file_id):
         row = await load(ctx, file_id)
+        if withdraw:
+            if naming.now_utc() - row.created_at > WITHDRAW_WINDOW:
+                raise WithdrawWindowPassed(details={"file_id": str(file_id)})
+            log.warning("file.withdrawn", file_id=str(file_id), subject=principal.subject)
         if disposition is None:
             check_owner(principal, row.attrs, "delete")
         check_deletable(row.attrs, naming.now_utc(), principal)

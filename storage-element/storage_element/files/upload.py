@@ -3,11 +3,14 @@ commit in one transaction. Any failure before that commit removes what was writt
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
 from datetime import timedelta
 from typing import Any
 
@@ -219,6 +222,33 @@ def _repairable(row: Any, principal: Principal, expected: str | None) -> bool:
             and expected is not None and expected.lower() == row.sha256)
 
 
+_WRITERS = ThreadPoolExecutor(thread_name_prefix="se-write")
+
+
+class _Overlapped:
+    """Hashes and writes one piece in a worker thread while the next piece is received:
+    otherwise the socket is not read while the disk is written (one piece in flight)."""
+
+    def __init__(self, pipeline: WritePipeline) -> None:
+        self._pipeline = pipeline
+        self._pending: Future | None = None
+
+    async def feed(self, data: bytes) -> None:
+        await self.wait()
+        self._pending = _WRITERS.submit(self._pipeline.feed, data)
+
+    async def wait(self) -> None:
+        """Until the piece in flight is written (its error, if any, is raised here)."""
+        if self._pending is not None:
+            await asyncio.wrap_future(self._pending)
+            self._pending = None
+
+    def settle(self) -> None:
+        """Blocking: no write runs any more (before the writer is aborted)."""
+        if self._pending is not None:
+            wait_all([self._pending])
+
+
 async def _store(
     ctx: SEContext, file_id: uuid.UUID, wal_id: int, meta: dict[str, Any], storage_path: str,
     compression: str | None, body: AsyncIterator[bytes], limit: int,
@@ -226,10 +256,12 @@ async def _store(
 ) -> dict[str, Any]:
     backend = ctx.backend
     pipeline: WritePipeline | None = None
+    overlapped: _Overlapped | None = None
     data_written = sidecar_written = False
     try:
         writer = await anyio.to_thread.run_sync(backend.open_writer, storage_path)
         pipeline = WritePipeline(writer, compression)
+        overlapped = _Overlapped(pipeline)
         buf: list[bytes] = []
         buffered = received = 0
         async for chunk in body:
@@ -242,10 +274,11 @@ async def _store(
             buf.append(chunk)
             buffered += len(chunk)
             if buffered >= ctx.settings.SE_CHUNK_BYTES:
-                await anyio.to_thread.run_sync(pipeline.feed, b"".join(buf))
+                await overlapped.feed(b"".join(buf))
                 buf, buffered = [], 0
         if buf:
-            await anyio.to_thread.run_sync(pipeline.feed, b"".join(buf))
+            await overlapped.feed(b"".join(buf))
+        await overlapped.wait()
         if content_length is not None and received != content_length:
             raise IncompleteBody(details={"expected": content_length, "received": received})
         await anyio.to_thread.run_sync(pipeline.finish)
@@ -256,7 +289,7 @@ async def _store(
         if pipeline.algorithm:
             meta["compression"] = {"algorithm": pipeline.algorithm,
                                    "stored_size": pipeline.stored_size,
-                                   "stored_sha256": pipeline.stored_sha.hexdigest()}
+                                   "stored_sha256": pipeline.stored_sha256}
         encoded = sidecar.encode(meta)
         await anyio.to_thread.run_sync(pipeline.commit)
         data_written = True
@@ -269,6 +302,8 @@ async def _store(
         ctx.capacity.stored(sidecar.stored_size(meta))
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
+            if overlapped is not None:
+                await anyio.to_thread.run_sync(overlapped.settle)
             await _rollback(ctx, wal_id, storage_path, pipeline, data_written, sidecar_written)
         UPLOADS.labels(type(exc).__name__).inc()
         if isinstance(exc, ClientDisconnect):

@@ -145,6 +145,7 @@ ENDPOINTS = [
     ("get", "/api/v1/files/{id}/content", "files:read"),
     ("patch", "/api/v1/files/{id}", "files:write"),
     ("delete", "/api/v1/files/{id}", "files:delete"),
+    ("post", "/api/v1/files/{id}/withdraw", "files:replicate"),
     ("get", "/api/v1/files", "files:read"),
     ("get", "/api/v1/info", "storage:read"),
     ("get", "/api/v1/uploads/in-flight", "storage:read"),

@@ -114,3 +114,37 @@ class TestTransitions:
         await make_se()
         with pytest.raises(RuntimeError, match="does not match"):
             await make_se(SE_ID=str(uuid.uuid4()))
+
+
+@pytest.mark.parametrize("backend", ["local"], indirect=True)
+async def test_rw_copy_is_withdrawn_only_by_an_internal_service_and_only_while_young(
+        make_se, auth):
+    """The ingester withdraws the copies of an upload it refused (write quorum not met,
+    checksum mismatch); a file on rw is otherwise never deleted."""
+    from datetime import UTC, datetime, timedelta
+
+    se = await make_se(SE_MODE="rw", SE_BACKEND="local")
+    service = auth("SERVICE", subject="ingester-sa")
+    young = await put(se.client, auth("USER"), os.urandom(500), retention_policy="permanent")
+    old = await put(se.client, service, os.urandom(500), retention_policy="permanent",
+                    uploaded_by={"id": "ingester-sa", "name": "ingester"},
+                    created_at=(datetime.now(UTC) - timedelta(hours=2)).isoformat())
+    assert young.status_code == old.status_code == 201, (young.text, old.text)
+    before = snapshot(se)
+    young_id, old_id = young.json()["file_id"], old.json()["file_id"]
+    for method, file_id, headers, status, code in (
+            ("delete", young_id, auth(), 409, "OPERATION_NOT_ALLOWED_IN_MODE"),
+            ("delete", young_id, service, 403, "INSUFFICIENT_SCOPE"),
+            ("withdraw", young_id, auth(), 403, "INSUFFICIENT_SCOPE"),  # files:delete: no
+            ("withdraw", young_id, auth("USER"), 403, "INSUFFICIENT_SCOPE"),
+            ("withdraw", old_id, service, 409, "WITHDRAW_WINDOW_PASSED")):
+        url = f"/api/v1/files/{file_id}"
+        r = await (se.client.delete(url, headers=headers) if method == "delete"
+                   else se.client.post(url + "/withdraw", headers=headers))
+        assert_error(r, status, code)
+        assert snapshot(se) == before
+    r = await se.client.post(f"/api/v1/files/{young_id}/withdraw", headers=service)
+    assert r.status_code == 204, r.text
+    gone = await se.client.get(f"/api/v1/files/{young_id}", headers=auth())
+    assert gone.status_code == 404
+    assert set(snapshot(se)) == {p for p in before if young_id not in p}

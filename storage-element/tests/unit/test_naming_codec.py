@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from datetime import UTC, datetime
@@ -79,6 +80,8 @@ def test_compression_round_trip_and_ranges(algorithm):
         pipe.feed(original[i:i + 300_000])
     pipe.finish()
     assert pipe.algorithm == algorithm and pipe.stored_size == len(sink.data) < len(original)
+    assert pipe.stored_sha256 == hashlib.sha256(sink.data).hexdigest()
+    assert pipe.sha.hexdigest() == hashlib.sha256(original).hexdigest()
     chunks = [sink.data[i:i + 4096] for i in range(0, len(sink.data), 4096)]
     assert b"".join(decompress(iter(chunks), algorithm)) == original
     part = b"".join(slice_stream(decompress(iter(chunks), algorithm), 123_456, 1000))
@@ -92,6 +95,7 @@ def test_incompressible_sample_is_stored_plain():
     pipe.feed(data)
     pipe.finish()
     assert pipe.algorithm is None and sink.data == data
+    assert pipe.stored_sha256 == pipe.sha.hexdigest() == hashlib.sha256(data).hexdigest()
 
 
 def test_sidecar_limit():

@@ -76,6 +76,8 @@ def declare_auth(dependency: Callable, *, scopes: tuple[str, ...] = (),
 FilesRead = Annotated[Principal, Depends(require_scopes(FILES_READ))]
 FilesWrite = Annotated[Principal, Depends(require_scopes(FILES_WRITE))]
 FilesDelete = Annotated[Principal, Depends(require_scopes(FILES_DELETE))]
+# Internal service-to-service file traffic (copies, provenance, withdrawing a refused upload).
+FilesReplicate = Annotated[Principal, Depends(require_scopes(FILES_REPLICATE))]
 StorageRead = Annotated[Principal, Depends(require_scopes(STORAGE_READ))]
 StorageAdmin = Annotated[Principal, Depends(require_scopes(STORAGE_ADMIN))]
 AccountsRead = Annotated[Principal, Depends(require_scopes(ACCOUNTS_READ))]
