@@ -5,10 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse
 
 from storage_element.deps import Ctx, StorageAdmin, StorageRead
 from storage_element.maintenance import consistency, fixity, rebuild
+from storage_element.schemas import (
+    ConsistencyReport,
+    FixityReport,
+    InFlightRead,
+    InfoRead,
+    ModeChange,
+    ModeChanged,
+    RebuildReport,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["storage-element"])
 
@@ -28,47 +37,45 @@ async def info_document(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-@router.get("/info")
-async def info(ctx: Ctx, principal: StorageRead) -> dict[str, Any]:
-    return await info_document(ctx)
+# The documents go out as built (JSONResponse); response_model documents them
+# (storage_element/schemas.py says why).
+@router.get("/info", response_model=InfoRead)
+async def info(ctx: Ctx, principal: StorageRead) -> JSONResponse:
+    return JSONResponse(await info_document(ctx))
 
 
-@router.get("/uploads/in-flight")
-async def in_flight(ctx: Ctx, principal: StorageRead) -> dict[str, int]:
-    return {"in_flight_uploads": ctx.capacity.in_flight,
-            "reserved_bytes": ctx.capacity.reserved_bytes}
+@router.get("/uploads/in-flight", response_model=InFlightRead)
+async def in_flight(ctx: Ctx, principal: StorageRead) -> JSONResponse:
+    return JSONResponse({"in_flight_uploads": ctx.capacity.in_flight,
+                         "reserved_bytes": ctx.capacity.reserved_bytes})
 
 
-class ModeChange(BaseModel):
-    target_mode: Literal["edit", "rw", "ro", "ar"]
-    reason: str | None = Field(default=None, max_length=500)
-
-
-@router.post("/mode")
-async def change_mode(body: ModeChange, ctx: Ctx, principal: StorageAdmin) -> dict[str, Any]:
+@router.post("/mode", response_model=ModeChanged)
+async def change_mode(body: ModeChange, ctx: Ctx, principal: StorageAdmin) -> JSONResponse:
     previous = await ctx.modes.change(body.target_mode, body.reason)
-    return {"previous_mode": previous, "mode": ctx.modes.mode, "id": str(ctx.se_id)}
+    return JSONResponse({"previous_mode": previous, "mode": ctx.modes.mode,
+                         "id": str(ctx.se_id)})
 
 
-@router.post("/maintenance/rebuild")
+@router.post("/maintenance/rebuild", response_model=RebuildReport)
 async def run_rebuild(
     ctx: Ctx, principal: StorageAdmin,
     mode: Annotated[Literal["full", "incremental"], Query()] = "full",
-) -> dict[str, Any]:
-    return await rebuild.rebuild(ctx, full=mode == "full")
+) -> JSONResponse:
+    return JSONResponse(await rebuild.rebuild(ctx, full=mode == "full"))
 
 
-@router.get("/maintenance/consistency")
+@router.get("/maintenance/consistency", response_model=ConsistencyReport)
 async def get_consistency(
     ctx: Ctx, principal: StorageAdmin, verify: bool = False
-) -> dict[str, Any]:
-    return await consistency.report(ctx, verify_checksums=verify)
+) -> JSONResponse:
+    return JSONResponse(await consistency.report(ctx, verify_checksums=verify))
 
 
-@router.post("/maintenance/fixity")
+@router.post("/maintenance/fixity", response_model=FixityReport)
 async def run_fixity(
     ctx: Ctx, principal: StorageAdmin,
     limit: Annotated[int, Query(ge=1, le=100000)] = 1000,
     all: bool = False,
-) -> dict[str, Any]:
-    return await fixity.scrub(ctx, limit=limit, force=all, rate_limited=False)
+) -> JSONResponse:
+    return JSONResponse(await fixity.scrub(ctx, limit=limit, force=all, rate_limited=False))
