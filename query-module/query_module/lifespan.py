@@ -25,11 +25,11 @@ from query_module.config import Settings
 from query_module.db import create_engine, create_sessionmaker, run_migrations
 from query_module.events.consumer import EventConsumer
 from query_module.events.recovery import StreamRecovery
+from query_module.extraction.worker import TextIndexer
 from query_module.files.download import Downloader
 from query_module.files.lookup import CatalogMissLookup
 from query_module.reindex.service import Reindexer
 from query_module.text.morph import preload as preload_morphology
-from query_module.text.worker import TextIndexer
 
 log = structlog.get_logger(__name__)
 
