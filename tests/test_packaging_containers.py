@@ -23,7 +23,7 @@ def test_every_external_image_has_a_stand_in():
     standins = _standins()
     images = standins.external_images(
         [REPO / "docker-compose.yml", REPO / "docker-compose.monitoring.yml"],
-        sorted(REPO.glob("*/Dockerfile")))
+        sorted([*REPO.glob("*/Dockerfile"), *REPO.glob("docker/*.Dockerfile")]))
     assert {"python:3.11-slim-bookworm", "postgres:16-alpine"} <= images
     direct = ("python:", "ghcr.io/astral-sh/uv:")
     for image in images:

@@ -270,7 +270,7 @@ def main() -> int:
             start_daemon()
         with phase("stand-in base images"):
             images = standins.external_images(
-                FULL, sorted(REPO.glob("*/Dockerfile")))
+                FULL, sorted([*REPO.glob("*/Dockerfile"), *REPO.glob("docker/*.Dockerfile")]))
             built = standins.build(DOCKER, [COMPOSE_BIN], images, log)
             log(f"{len(images)} external image names, {len(built)} stand-ins (re)built")
         base, full = Compose(BASE), Compose(FULL)

@@ -380,14 +380,15 @@ def image_hygiene(docker: list[str], env: dict, project: dict, work: Path, log) 
         return subprocess.run([*docker, *args], env=env, capture_output=True, text=True,
                               check=True).stdout
 
-    dockerfiles = {s["image"]: Path(s["build"]["context"]) / s["build"]["dockerfile"]
+    dockerfiles = {s["image"]: (Path(s["build"]["context"]) / s["build"]["dockerfile"],
+                                s["build"].get("target"))
                    for s in project["services"].values() if "build" in s}
     rows = []
-    for image, dockerfile in sorted(dockerfiles.items()):
+    for image, (dockerfile, target) in sorted(dockerfiles.items()):
         info = json.loads(sh("image", "inspect", image))[0]
         config = info["Config"]
         size = info["Size"] / 1e6
-        base = json.loads(sh("image", "inspect", _final_base(dockerfile)))[0]["Size"] / 1e6
+        base = json.loads(sh("image", "inspect", _final_base(dockerfile, target)))[0]["Size"] / 1e6
         user = (config.get("User") or "root").split(":")[0]
         assert user not in ("", "0", "root"), f"{image} runs as root"
         assert config.get("Healthcheck", {}).get("Test"), f"{image} has no HEALTHCHECK"
@@ -407,8 +408,13 @@ def image_hygiene(docker: list[str], env: dict, project: dict, work: Path, log) 
     log("image sizes (uncompressed; base = the stand-in):\n" + "\n".join(rows))
 
 
-def _final_base(dockerfile: Path) -> str:
+def _final_base(dockerfile: Path, target: str | None = None) -> str:
+    """The external image the target stage (default: the last) is built on."""
     text = dockerfile.read_text()
     args = dict(re.findall(r"^ARG (\w+)=(\S+)", text, re.M))
-    last = re.findall(r"^FROM (\S+)", text, re.M)[-1]
-    return re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], last)
+    stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?", text, re.M)
+    parents = {name: base for base, name in stages if name}
+    base = parents[target] if target else stages[-1][0]
+    while base in parents:
+        base = parents[base]
+    return re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], base)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from artstore_common.app import from_state
 from artstore_common.auth import (
     FilesDelete,
     FilesRead,
@@ -22,8 +23,4 @@ __all__ = ["Ctx", "FilesDelete", "FilesRead", "FilesReplicate", "FilesWrite", "R
            "RecordsWrite", "StorageAdmin", "StorageRead"]
 
 
-def get_ctx(request: Request) -> SEContext:
-    return request.app.state.se
-
-
-Ctx = Annotated[SEContext, Depends(get_ctx)]
+Ctx = Annotated[SEContext, Depends(from_state("se"))]

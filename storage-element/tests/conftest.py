@@ -3,6 +3,7 @@ and an in-process SE (real lifespan, real PostgreSQL/Redis/S3) driven through ht
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 import redis
 
@@ -115,6 +117,42 @@ class SEHandle:
         return sorted(n for n in names if n != ".se-state.json")
 
 
+_OPENAPI: dict[str, Any] = {}
+
+
+def _openapi(app) -> dict[str, Any]:
+    """Every SE app of the session has the same routes: build the document once (≈ 50 ms)."""
+    if not _OPENAPI:
+        _OPENAPI.update(app.openapi())
+    return _OPENAPI
+
+
+def contract_check(app) -> Callable[[httpx.Response], Any]:
+    """A response hook: every 2xx JSON answer of the API must validate against the schema
+    the published OpenAPI gives its operation, and that schema must be a declared model
+    (the endpoints send the stored documents as they are, FastAPI does not check them)."""
+    doc = _openapi(app)
+    operations = [(method.upper(), re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$"),
+                   operation)
+                  for path, ops in doc["paths"].items() for method, operation in ops.items()]
+
+    async def check(response: httpx.Response) -> None:
+        request = response.request
+        if (not response.is_success or not request.url.path.startswith("/api/")
+                or response.headers.get("content-type") != "application/json"):
+            return
+        operation = next(op for method, pattern, op in operations
+                         if method == request.method and pattern.match(request.url.path))
+        schema = operation["responses"][str(response.status_code)]["content"][
+            "application/json"]["schema"]
+        assert "$ref" in schema, f"{request.method} {request.url.path}: no response_model"
+        await response.aread()
+        jsonschema.validate(response.json(), {**schema, "components": doc["components"]},
+                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+    return check
+
+
 @pytest.fixture()
 async def make_se(se_env) -> AsyncIterator[Callable[..., Any]]:
     """``await make_se(**overrides)`` → a running in-process SE; stopped at teardown."""
@@ -125,7 +163,8 @@ async def make_se(se_env) -> AsyncIterator[Callable[..., Any]]:
             app = create_app(Settings(**env))
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = await stack.enter_async_context(httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://se"))
+                transport=httpx.ASGITransport(app=app), base_url="http://se",
+                event_hooks={"response": [contract_check(app)]}))
             return SEHandle(client, app, env)
 
         yield factory

@@ -86,7 +86,7 @@ async def set_policy(
     retention_policy: Literal["permanent", "temporary"], body: CopyPolicyUpdate,
     principal: StorageAdmin, session: DbSession, plane: Plane, background: BackgroundTasks,
 ) -> CopyPolicyRead:
-    from admin_module.discovery.publisher import bump_version
+    from admin_module.discovery.repository import bump_version
 
     quorum = body.write_quorum or body.target_copies
     count, _ = await _suitable(session, retention_policy)

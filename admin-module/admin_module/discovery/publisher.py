@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy import BigInteger, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin_module.discovery import repository
 from admin_module.discovery.metrics import DISCOVERY_PUBLISH, export_storage_elements
-from admin_module.models.storage_element import DiscoveryVersion, StorageElement
+from admin_module.models.storage_element import StorageElement
 from artstore_common.contracts import (
     DISCOVERY_CHANNEL,
     DISCOVERY_KEY,
@@ -51,23 +51,6 @@ _OUTCOMES = {0: "stale", 1: "refreshed", 2: "published"}
 CopyPolicies = Callable[[AsyncSession], Awaitable[list[CopyPolicy]]]
 
 
-async def bump_version(session: AsyncSession) -> int:
-    """Call in the transaction that changes what is published.
-
-    The version is at least the current time in milliseconds, so it keeps growing even across
-    a restored or recreated admin database and a newer registry always wins in Redis.
-    """
-    now_ms = func.floor(func.extract("epoch", func.clock_timestamp()) * 1000).cast(BigInteger)
-    result = await session.execute(
-        update(DiscoveryVersion)
-        .where(DiscoveryVersion.id == 1)
-        .values(version=func.greatest(DiscoveryVersion.version + 1, now_ms),
-                changed_at=datetime.now(UTC))
-        .returning(DiscoveryVersion.version)
-    )
-    return int(result.scalar_one())
-
-
 def to_discovered(se: StorageElement) -> DiscoveredStorageElement:
     return DiscoveredStorageElement(
         id=se.id, name=se.name, api_url=se.api_url, mode=se.mode,  # type: ignore[arg-type]
@@ -80,11 +63,8 @@ def to_discovered(se: StorageElement) -> DiscoveredStorageElement:
 
 async def snapshot(session: AsyncSession, copy_policies: CopyPolicies) -> DiscoveryDocument:
     await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    version = await session.scalar(select(DiscoveryVersion.version).where(DiscoveryVersion.id == 1))
-    elements = list(
-        (await session.execute(select(StorageElement).order_by(StorageElement.priority,
-                                                                StorageElement.name))).scalars()
-    )
+    version = await repository.current_version(session)
+    elements = await repository.storage_elements(session)
     export_storage_elements(elements)
     return DiscoveryDocument(
         version=int(version or 0), published_at=datetime.now(UTC),

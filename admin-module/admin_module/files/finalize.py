@@ -22,8 +22,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from admin_module.audit import service as audit
 from admin_module.copies.policy import policies
 from admin_module.files.locate import delete_everywhere, locate
@@ -51,13 +49,7 @@ async def _choose_targets(ctx: StepContext) -> list[StorageElement]:
     """The permanent copy set: as many writable rw SEs as the policy's target (new failure
     domains first, then priority); at least the write quorum of those online, or wait."""
     size = int(ctx.payload["size"])
-    rows = await ctx.session.execute(
-        select(StorageElement)
-        .where(StorageElement.mode == "rw", StorageElement.status == "online",
-               StorageElement.draining.is_(False))
-        .order_by(StorageElement.priority, StorageElement.name)
-    )
-    online = list(rows.scalars())
+    online = await se_repo.online_writable(ctx.session)
     tried = set(ctx.payload.get("full_targets", []))
     fits = [se for se in online
             if str(se.id) not in tried and not ctx.plane.breakers.is_open(str(se.id))

@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from admin_module.audit import service as audit
-from admin_module.discovery.publisher import bump_version
+from admin_module.discovery.repository import bump_version
 from admin_module.models.base import utcnow
 from admin_module.models.storage_element import StorageElement
 from admin_module.sagas.engine import Done, Fail, SagaType, Step, StepContext, Wait

@@ -8,11 +8,23 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin_module.models.base import utcnow
 from admin_module.models.saga import ACTIVE_STATES, Saga
 
 
 async def get(session: AsyncSession, saga_id: uuid.UUID) -> Saga | None:
     return await session.get(Saga, saga_id)
+
+
+async def claim_due(session: AsyncSession) -> Saga | None:
+    """The saga due first, row-locked; one another runner holds is skipped, not waited for."""
+    return await session.scalar(
+        select(Saga)
+        .where(Saga.state.in_(ACTIVE_STATES), Saga.next_attempt_at <= utcnow())
+        .order_by(Saga.next_attempt_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
 
 
 async def active(session: AsyncSession, type_: str, resource_id: str) -> Saga | None:

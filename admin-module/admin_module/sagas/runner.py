@@ -13,12 +13,12 @@ import copy
 import os
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from admin_module.models.base import utcnow
 from admin_module.models.saga import ACTIVE_STATES, Saga
 from admin_module.sagas import engine
+from admin_module.sagas import repository as saga_repo
 from admin_module.storage_elements.context import ControlPlane
 
 log = structlog.get_logger(__name__)
@@ -70,13 +70,7 @@ class SagaRunner:
         """Advance one due saga by one step; False when none is due."""
         plane = self.plane
         async with plane.sessionmaker() as session:
-            saga = await session.scalar(
-                select(Saga)
-                .where(Saga.state.in_(ACTIVE_STATES), Saga.next_attempt_at <= utcnow())
-                .order_by(Saga.next_attempt_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
+            saga = await saga_repo.claim_due(session)
             if saga is None:
                 return False
             saga_id = saga.id

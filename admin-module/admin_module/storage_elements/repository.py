@@ -45,6 +45,16 @@ async def all_elements(session: AsyncSession, mode: str | None = None) -> list[S
     return list((await session.execute(query)).scalars())
 
 
+async def online_writable(session: AsyncSession) -> list[StorageElement]:
+    """rw, online and not draining, by priority then name."""
+    return list((await session.execute(
+        select(StorageElement)
+        .where(StorageElement.mode == "rw", StorageElement.status == "online",
+               StorageElement.draining.is_(False))
+        .order_by(StorageElement.priority, StorageElement.name)
+    )).scalars())
+
+
 async def list_page(
     session: AsyncSession, *, mode: str | None, status: str | None, q: str | None,
     draining: bool | None, limit: int, offset: int,

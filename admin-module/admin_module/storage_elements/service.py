@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import service as audit
-from admin_module.discovery.publisher import bump_version
+from admin_module.discovery.repository import bump_version
 from admin_module.models.base import utcnow
 from admin_module.models.saga import Saga
 from admin_module.models.storage_element import StorageElement

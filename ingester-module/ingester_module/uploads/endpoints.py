@@ -10,12 +10,15 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from artstore_common.access import client_address
-from artstore_common.auth import FilesWrite, Principal, bearer_token
+from artstore_common.access import AccessTrail, client_address
+from artstore_common.auth import Principal, bearer_token
 from artstore_common.errors import BadRequest
+from ingester_module.config import Settings
+from ingester_module.deps import AppSettings, FilesWrite, Trail
 from ingester_module.errors import FileTooLarge
+from ingester_module.uploads.deps import Ingest
 from ingester_module.uploads.schemas import BatchRead, FileRead
-from ingester_module.uploads.service import CountedBody, IngestService, UploadRequest
+from ingester_module.uploads.service import CountedBody, UploadRequest
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
@@ -58,10 +61,6 @@ _BODY_DOC = {
 }
 
 
-def _service(request: Request) -> IngestService:
-    return request.app.state.ingest_service
-
-
 def _upload_request(request: Request, principal: Principal) -> UploadRequest:
     raw_length = request.headers.get("content-length")
     length: int | None = None
@@ -79,42 +78,46 @@ def _upload_request(request: Request, principal: Principal) -> UploadRequest:
 
 
 @router.post("", status_code=201, response_model=FileRead, openapi_extra=_BODY_DOC)
-async def upload_file(request: Request, response: Response, principal: FilesWrite) -> FileRead:
+async def upload_file(request: Request, response: Response, principal: FilesWrite,
+                      settings: AppSettings, service: Ingest, trail: Trail) -> FileRead:
     upload = _upload_request(request, principal)
-    response.headers[SEARCH_LAG_HEADER] = _search_lag(request)
-    limit = request.app.state.settings.MAX_FILE_SIZE
+    response.headers[SEARCH_LAG_HEADER] = _search_lag(settings)
+    limit = settings.MAX_FILE_SIZE
     if upload.content_length is not None and upload.content_length > limit + _ENVELOPE_BYTES:
         raise FileTooLarge(limit)
     try:
-        stored = await _service(request).upload_one(upload)
+        stored = await service.upload_one(upload)
     except ClientDisconnect as exc:
         raise BadRequest("The client went away before the upload ended",
                          code="CLIENT_DISCONNECTED") from exc
-    _note_uploaded(request, principal, stored)
+    _note_uploaded(trail, request, principal, stored)
     return stored
 
 
 @router.post("/batch", status_code=207, response_model=BatchRead, openapi_extra=_BODY_DOC)
-async def upload_batch(request: Request, principal: FilesWrite) -> JSONResponse:
+async def upload_batch(request: Request, principal: FilesWrite, settings: AppSettings,
+                       service: Ingest, trail: Trail) -> JSONResponse:
     upload = _upload_request(request, principal)
     try:
-        results = await _service(request).upload_batch(upload)
+        results = await service.upload_batch(upload)
     except ClientDisconnect as exc:
         raise BadRequest("The client went away before the upload ended",
                          code="CLIENT_DISCONNECTED") from exc
     for result in results:
         if result["status"] == 201:
-            _note_uploaded(request, principal, FileRead.model_validate(result["file"]))
+            _note_uploaded(trail, request, principal,
+                           FileRead.model_validate(result["file"]))
     return JSONResponse({"results": results}, status_code=207,
-                        headers={SEARCH_LAG_HEADER: _search_lag(request)})
+                        headers={SEARCH_LAG_HEADER: _search_lag(settings)})
 
 
-def _note_uploaded(request: Request, principal: Principal, stored: FileRead) -> None:
-    request.app.state.access_trail.note(
+def _note_uploaded(trail: AccessTrail, request: Request, principal: Principal,
+                   stored: FileRead) -> None:
+    trail.note(
         "file.uploaded", stored.file_id, principal, client_address(request),
         {"size": stored.size, "sha256": stored.sha256,
          "storage_element_ids": [str(i) for i in stored.copies or [stored.storage_element_id]]})
 
 
-def _search_lag(request: Request) -> str:
-    return f"{request.app.state.settings.SEARCH_VISIBLE_WITHIN_SECONDS:g}"
+def _search_lag(settings: Settings) -> str:
+    return f"{settings.SEARCH_VISIBLE_WITHIN_SECONDS:g}"

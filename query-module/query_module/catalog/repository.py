@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from artstore_common.contracts import FileAttributes
 from query_module.catalog.rules import CopyVersion, Outcome, delete_outcome, upsert_outcome
-from query_module.models import CatalogCopy, CatalogFile, Tombstone
+from query_module.models import CatalogCopy, CatalogFile, CatalogText, Tombstone
 from query_module.text.morph import metadata_lemmas
 
 
@@ -202,3 +202,15 @@ async def _hand_over(session: AsyncSession, file_id: UUID, se_id: UUID) -> bool:
 
 async def get_file(session: AsyncSession, file_id: UUID) -> CatalogFile | None:
     return await session.get(CatalogFile, file_id)
+
+
+async def file_text(session: AsyncSession, file_id: UUID, max_chars: int) -> Any:
+    """The extraction state and up to ``max_chars`` of a file's text (None: no catalog row).
+    Columns: text_state, text_reason, method, pages, extracted_at, length, content."""
+    return (await session.execute(
+        select(CatalogFile.text_state, CatalogFile.text_reason, CatalogText.method,
+               CatalogText.pages, CatalogText.extracted_at,
+               func.length(CatalogText.content).label("length"),
+               func.left(CatalogText.content, max_chars).label("content"))
+        .outerjoin(CatalogText, CatalogText.file_id == CatalogFile.file_id)
+        .where(CatalogFile.file_id == file_id))).one_or_none()

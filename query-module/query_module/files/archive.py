@@ -17,28 +17,28 @@ import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Annotated
 from uuid import UUID
 
 import anyio
 import structlog
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 from stream_zip import ZIP_64, async_stream_zip
 
 from artstore_common.access import client_address
-from artstore_common.auth import Principal, require_scopes
 from artstore_common.errors import ArtStoreError, ValidationFailed
 from query_module.catalog.schemas import FileRead
+from query_module.deps import AppSettings, Cache, Discovery, FilesRead, Sessions, Trail
 from query_module.errors import FileArchived
+from query_module.files.deps import Download
 from query_module.files.disposition import content_disposition
+from query_module.files.download import Downloader
 from query_module.files.service import load_file, with_mode
 
 log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
-FilesRead = Annotated[Principal, Depends(require_scopes("files:read"))]
 MAX_IDS = 10_000  # the schema's own bound; the setting is the real limit
 
 
@@ -72,8 +72,9 @@ def member_names(files: list[FileRead]) -> list[str]:
     return names
 
 
-async def _member(request: Request, file: FileRead, chunk: int) -> AsyncIterator[bytes]:
-    upstream = await request.app.state.downloader._open("GET", file, request)
+async def _member(downloader: Downloader, request: Request, file: FileRead,
+                  chunk: int) -> AsyncIterator[bytes]:
+    upstream = await downloader._open("GET", file, request)
     digest, size = hashlib.sha256(), 0
     try:
         async for data in upstream.aiter_raw(chunk):
@@ -90,17 +91,15 @@ async def _member(request: Request, file: FileRead, chunk: int) -> AsyncIterator
 @router.post("/archive", response_class=StreamingResponse,
              responses={200: {"content": {"application/zip": {}}}})
 async def archive(
-    body: ArchiveRequest, principal: FilesRead, request: Request
+    body: ArchiveRequest, principal: FilesRead, request: Request, settings: AppSettings,
+    cache: Cache, sessions: Sessions, discovery: Discovery, downloader: Download, trail: Trail,
 ) -> StreamingResponse:
-    state = request.app.state
-    settings = state.settings
     ids = list(dict.fromkeys(body.file_ids))
     if len(ids) > settings.ARCHIVE_MAX_FILES:
         raise ValidationFailed(f"At most {settings.ARCHIVE_MAX_FILES} files per archive",
                                code="ARCHIVE_TOO_MANY_FILES",
                                details={"limit": settings.ARCHIVE_MAX_FILES, "given": len(ids)})
-    files = [with_mode(await load_file(i, state.metadata_cache, state.sessionmaker),
-                       state.discovery) for i in ids]
+    files = [with_mode(await load_file(i, cache, sessions), discovery) for i in ids]
     archived = [str(f.file_id) for f in files if f.storage_element_mode == "ar"]
     if archived:
         raise FileArchived(details={"file_ids": archived})
@@ -110,12 +109,12 @@ async def archive(
                                        "total_bytes": total})
     chunk = settings.DOWNLOAD_CHUNK_BYTES
     for f in files:
-        state.access_trail.note("file.downloaded", f.file_id, principal, client_address(request),
-                                {"archive": True})
+        trail.note("file.downloaded", f.file_id, principal, client_address(request),
+                   {"archive": True})
 
     async def members():
         for f, name in zip(files, member_names(files), strict=True):
-            yield name, f.created_at, 0o600, ZIP_64, _member(request, f, chunk)
+            yield name, f.created_at, 0o600, ZIP_64, _member(downloader, request, f, chunk)
 
     async def stream() -> AsyncIterator[bytes]:
         sent = 0

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from artstore_common.auth import StorageAdmin
+from query_module.deps import StorageAdmin
+from query_module.reindex.deps import Reindex
 
 router = APIRouter(prefix="/api/v1/admin/reindex", tags=["admin"])
 
 
 @router.post("", status_code=202)
-async def start_reindex(principal: StorageAdmin, request: Request) -> JSONResponse:
-    summary = await request.app.state.reindexer.start()
+async def start_reindex(principal: StorageAdmin, reindexer: Reindex) -> JSONResponse:
+    summary = await reindexer.start()
     return JSONResponse(summary, status_code=202)
 
 
 @router.get("/status")
-async def reindex_status(principal: StorageAdmin, request: Request) -> dict[str, Any]:
-    return await request.app.state.reindexer.status()
+async def reindex_status(principal: StorageAdmin, reindexer: Reindex) -> dict[str, Any]:
+    return await reindexer.status()

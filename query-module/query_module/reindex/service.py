@@ -27,9 +27,9 @@ from query_module import metrics
 from query_module.catalog import repository as catalog
 from query_module.catalog.rules import Outcome
 from query_module.db import session_scope
+from query_module.extraction.worker import mark_all_pending
 from query_module.models import ReindexRun
 from query_module.reindex import repository as repo
-from query_module.text.worker import mark_all_pending
 
 log = structlog.get_logger(__name__)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from artstore_common.auth import FilesRead
 from query_module.catalog.schemas import SearchPage
-from query_module.db import DbSession
+from query_module.deps import AppSettings, DbSession, Discovery, FilesRead
 from query_module.search import service
 from query_module.search.schemas import SearchParams
 
@@ -25,9 +24,9 @@ def _render(page: SearchPage) -> JSONResponse:
     return JSONResponse(page.model_dump(mode="json", exclude=exclude))
 
 
-async def _search(session: DbSession, params: SearchParams, request: Request) -> SearchPage:
-    settings = request.app.state.settings
-    return await service.search(session, params, request.app.state.discovery.current(),
+async def _search(session: DbSession, params: SearchParams, settings: AppSettings,
+                  discovery: Discovery) -> SearchPage:
+    return await service.search(session, params, discovery.current(),
                                 exact_limit=settings.SEARCH_EXACT_TOTAL_LIMIT,
                                 facet_sample=settings.SEARCH_FACET_SAMPLE)
 
@@ -37,9 +36,10 @@ async def search_get(
     params: Annotated[SearchParams, Query()],
     principal: FilesRead,
     session: DbSession,
-    request: Request,
+    settings: AppSettings,
+    discovery: Discovery,
 ) -> JSONResponse:
-    return _render(await _search(session, params, request))
+    return _render(await _search(session, params, settings, discovery))
 
 
 @router.post("/search", response_model=SearchPage)
@@ -47,6 +47,7 @@ async def search_post(
     params: SearchParams,
     principal: FilesRead,
     session: DbSession,
-    request: Request,
+    settings: AppSettings,
+    discovery: Discovery,
 ) -> JSONResponse:
-    return _render(await _search(session, params, request))
+    return _render(await _search(session, params, settings, discovery))

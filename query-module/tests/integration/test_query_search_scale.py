@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from query_module.extraction.worker import body_vector
 from query_module.models import CatalogFile
 from query_module.text.morph import lemma_text
-from query_module.text.worker import body_vector
 
 SE = uuid.UUID("00000000-0000-0000-0000-0000000000b1")
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)

@@ -7,11 +7,10 @@ import binascii
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from artstore_common.errors import ValidationFailed
 from storage_element import repository as repo
@@ -25,21 +24,26 @@ from storage_element.deps import (
     RecordsWrite,
 )
 from storage_element.files import content, records, service, upload
+from storage_element.files.schemas import Disposition, FilePage, FileRead
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
 
-@router.put("/{file_id}", status_code=201)
-async def put_file(file_id: uuid.UUID, request: Request, ctx: Ctx, principal: FilesWrite):
+# The documents go out as stored (JSONResponse); response_model documents them
+# (storage_element/schemas.py says why).
+@router.put("/{file_id}", status_code=201, response_model=FileRead)
+async def put_file(file_id: uuid.UUID, request: Request, ctx: Ctx,
+                   principal: FilesWrite) -> JSONResponse:
     voucher = await upload.copy_set_voucher(request)
     meta = await upload.upload(ctx, file_id, principal, request.headers, request.stream(),
                                voucher)
-    return dict(meta, storage_element_id=str(ctx.se_id), last_verified_at=None)
+    return JSONResponse(dict(meta, storage_element_id=str(ctx.se_id), last_verified_at=None),
+                        status_code=201)
 
 
-@router.get("/{file_id}")
-async def get_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesRead) -> dict[str, Any]:
-    return service.present(await service.load(ctx, file_id), ctx.se_id)
+@router.get("/{file_id}", response_model=FileRead)
+async def get_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesRead) -> JSONResponse:
+    return JSONResponse(service.present(await service.load(ctx, file_id), ctx.se_id))
 
 
 @router.api_route("/{file_id}/content", methods=["GET", "HEAD"])
@@ -56,23 +60,18 @@ async def get_content(
     return StreamingResponse(download.body, status_code=download.status, headers=download.headers)
 
 
-@router.patch("/{file_id}")
+@router.patch("/{file_id}", response_model=FileRead)
 async def patch_file(
     file_id: uuid.UUID, changes: service.FilePatch, ctx: Ctx, principal: FilesWrite
-) -> dict[str, Any]:
+) -> JSONResponse:
     row = await service.patch(ctx, file_id, changes, principal)
-    return service.present(row, ctx.se_id)
+    return JSONResponse(service.present(row, ctx.se_id))
 
 
 @router.delete("/{file_id}", status_code=204)
 async def delete_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesDelete) -> Response:
     await service.delete(ctx, file_id, principal)
     return Response(status_code=204)
-
-
-class Disposition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    batch_id: uuid.UUID
 
 
 @router.post("/{file_id}/dispose", status_code=204)
@@ -91,24 +90,25 @@ async def withdraw_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesReplicate)
     return Response(status_code=204)
 
 
-@router.put("/{file_id}/holds/{hold_id}")
+@router.put("/{file_id}/holds/{hold_id}", response_model=FileRead)
 async def place_hold(file_id: uuid.UUID, hold_id: uuid.UUID, ctx: Ctx, principal: RecordsWrite
-                     ) -> dict[str, Any]:
+                     ) -> JSONResponse:
     """Record a legal hold in the sidecar: no path deletes the file while it is there."""
-    return await records.place_hold(ctx, file_id, hold_id)
+    return JSONResponse(await records.place_hold(ctx, file_id, hold_id))
 
 
-@router.delete("/{file_id}/holds/{hold_id}")
+@router.delete("/{file_id}/holds/{hold_id}", response_model=FileRead)
 async def release_hold(file_id: uuid.UUID, hold_id: uuid.UUID, ctx: Ctx,
-                       principal: RecordsWrite) -> dict[str, Any]:
-    return await records.release_hold(ctx, file_id, hold_id)
+                       principal: RecordsWrite) -> JSONResponse:
+    return JSONResponse(await records.release_hold(ctx, file_id, hold_id))
 
 
-@router.put("/{file_id}/retain-until")
+@router.put("/{file_id}/retain-until", response_model=FileRead)
 async def set_retain_until(file_id: uuid.UUID, body: records.RetainUntil, ctx: Ctx,
-                           principal: RecordsWrite) -> dict[str, Any]:
+                           principal: RecordsWrite) -> JSONResponse:
     """Keep the file at least until then; only ever later (``409 RETAIN_UNTIL_EARLIER``)."""
-    return await records.set_retain_until(ctx, file_id, body.retain_until, body.retention_class)
+    return JSONResponse(await records.set_retain_until(ctx, file_id, body.retain_until,
+                                                       body.retention_class))
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -130,7 +130,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise ValidationFailed("The cursor is not valid", code="INVALID_CURSOR") from exc
 
 
-@router.get("")
+@router.get("", response_model=FilePage)
 async def list_files(
     ctx: Ctx, principal: FilesRead,
     changed_since: datetime | None = None,
@@ -138,7 +138,7 @@ async def list_files(
     status: Annotated[str | None, Query(pattern="^(active|deleted|expired)$")] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> JSONResponse:
     after = decode_cursor(cursor) if cursor else None
     async with ctx.sessionmaker() as session:
         rows, total = await repo.list_files(
@@ -147,5 +147,5 @@ async def list_files(
     items = [service.present(row, ctx.se_id) for row in rows]
     next_cursor = (encode_cursor(rows[-1].updated_at, rows[-1].file_id)
                    if len(rows) == limit else None)
-    return {"items": items, "total": total, "limit": limit, "offset": 0,
-            "next_cursor": next_cursor}
+    return JSONResponse({"items": items, "total": total, "limit": limit, "offset": 0,
+                         "next_cursor": next_cursor})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,19 @@ from artstore_common.middleware import MetricsMiddleware, RequestContextMiddlewa
 from artstore_common.openapi import install_openapi
 from artstore_common.settings import ArtStoreSettings
 from artstore_common.tracing import setup_tracing
+
+
+def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency returning ``app.state.<name>`` (what a lifespan component set up); a
+    service's ``deps.py`` wraps it in a typed alias:
+    ``Cache = Annotated[MetadataCache, Depends(from_state("metadata_cache"))]``."""
+
+    # async: FastAPI runs a plain ``def`` dependency on a worker thread, a hop per request.
+    async def dependency(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    dependency.__name__ = f"state_{name}"
+    return dependency
 
 
 def create_base_app(

@@ -1,0 +1,134 @@
+"""The ingester's lifespan, assembled from components on an ``AsyncExitStack``.
+
+Each entry of ``COMPONENTS`` opens in order and puts what it built on ``app.state``; they
+close in reverse. The ingester keeps no other state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+import aiohttp
+import anyio
+import structlog
+from fastapi import FastAPI
+
+from artstore_common.access import AccessTrail
+from artstore_common.auth import TokenVerifier
+from artstore_common.discovery import DiscoveryClient
+from artstore_common.resilience import BreakerRegistry, build_async_client
+from artstore_common.service_token import ServiceTokenProvider
+from artstore_common.tls import client_verify
+from ingester_module.config import Settings
+from ingester_module.storage.client import StorageClient, Timeouts
+from ingester_module.storage.placement import Placer
+from ingester_module.uploads.service import IngestService
+
+log = structlog.get_logger(__name__)
+
+Component = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+@asynccontextmanager
+async def admin_client(app: FastAPI) -> AsyncIterator[None]:
+    """httpx to admin (tokens, JWKS) and SEs (small calls), the circuit breakers, the
+    service token and the token verifier."""
+    settings: Settings = app.state.settings
+    http = build_async_client(timeout=settings.ADMIN_TIMEOUT_SECONDS,
+                              verify=client_verify(settings))
+    breakers = BreakerRegistry(
+        settings.SERVICE_NAME,
+        fail_max=settings.SE_BREAKER_FAILURES,
+        reset_timeout=settings.SE_BREAKER_RESET_SECONDS,
+        timeout=settings.ADMIN_TIMEOUT_SECONDS,
+    )
+    app.state.http = http
+    app.state.breakers = breakers
+    app.state.service_tokens = ServiceTokenProvider(
+        token_url=settings.token_url,
+        client_id=settings.INGESTER_CLIENT_ID,
+        client_secret=settings.INGESTER_CLIENT_SECRET,
+        http=http,
+        breakers=breakers,
+        refresh_at=settings.TOKEN_REFRESH_AT,
+        timeout=settings.ADMIN_TIMEOUT_SECONDS,
+    )
+    app.state.token_verifier = TokenVerifier.from_settings(settings, http_client=http)
+    try:
+        yield
+    finally:
+        await http.aclose()
+
+
+@asynccontextmanager
+async def discovery(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    client = DiscoveryClient(
+        settings.REDIS_URL,
+        settings.DISCOVERY_FALLBACK_FILE,
+        settings.DISCOVERY_REFRESH_SECONDS,
+    )
+    await anyio.to_thread.run_sync(client.start)
+    app.state.discovery = client
+    try:
+        yield
+    finally:
+        await anyio.to_thread.run_sync(client.stop)
+
+
+@asynccontextmanager
+async def ingest(app: FastAPI) -> AsyncIterator[None]:
+    """The streaming aiohttp session to SEs, the storage client, placement, the service."""
+    settings: Settings = app.state.settings
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=200, ssl=client_verify(settings)),
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=settings.SE_CONNECT_TIMEOUT_SECONDS),
+        auto_decompress=False,
+    )
+    try:
+        client = StorageClient(
+            session, app.state.http, app.state.breakers, app.state.service_tokens,
+            Timeouts(connect=settings.SE_CONNECT_TIMEOUT_SECONDS,
+                     write=settings.SE_WRITE_TIMEOUT_SECONDS,
+                     read=settings.SE_READ_TIMEOUT_SECONDS),
+        )
+        placer = Placer(app.state.discovery, app.state.breakers, client,
+                        retry_after=settings.NO_STORAGE_RETRY_AFTER_SECONDS)
+        app.state.ingest_service = IngestService(settings, placer)
+        yield
+    finally:
+        await session.close()
+
+
+@asynccontextmanager
+async def access_trail(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.access_trail = trail = AccessTrail(settings.REDIS_URL, settings.SERVICE_NAME)
+    trail.start()
+    try:
+        yield
+    finally:
+        await trail.aclose()
+
+
+# Opened in order, closed in reverse. Append new components here.
+COMPONENTS: list[Component] = [
+    admin_client,
+    discovery,
+    ingest,  # needs admin_client and discovery
+    access_trail,
+]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    async with AsyncExitStack() as stack:
+        for component in COMPONENTS:
+            await stack.enter_async_context(component(app))
+        log.info("ingester.started", port=settings.PORT,
+                 discovery_source=app.state.discovery.source)
+        yield
+    log.info("ingester.stopped")

@@ -1,0 +1,1 @@
+"""The background text extraction: catalog rows → document text and its index."""
