@@ -2,6 +2,7 @@ import { HttpErrorResponse } from '@angular/common/http';
 import { Component, OnInit, WritableSignal, computed, inject, input, output, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
+import { MatDatepickerModule } from '@angular/material/datepicker';
 import { MatDialog } from '@angular/material/dialog';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
@@ -25,7 +26,7 @@ import { LegalHold, RecordsApi, RetentionSchedule } from './records.api';
  */
 @Component({
   selector: 'app-file-retention',
-  imports: [FormsModule, RouterLink, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ...I18N_PIPES],
+  imports: [FormsModule, RouterLink, MatButtonModule, MatDatepickerModule, MatFormFieldModule, MatInputModule, MatSelectModule, ...I18N_PIPES],
   template: `
     <h3>{{ 'fileRecords.title' | t }}</h3>
     @if (listError()) { <p class="error-text" data-testid="file-records-error">{{ listError() }}</p> }
@@ -62,7 +63,9 @@ import { LegalHold, RecordsApi, RetentionSchedule } from './records.api';
         <div class="row">
           <mat-form-field subscriptSizing="dynamic">
             <mat-label>{{ 'fileRecords.extend' | t }}</mat-label>
-            <input matInput type="date" [(ngModel)]="until" data-testid="file-retain-input" />
+            <input matInput [matDatepicker]="untilPicker" [(ngModel)]="until" data-testid="file-retain-input" />
+            <mat-datepicker-toggle matIconSuffix [for]="untilPicker"><span matDatepickerToggleIcon>▦</span></mat-datepicker-toggle>
+            <mat-datepicker #untilPicker />
           </mat-form-field>
           <button mat-stroked-button (click)="extend()" [disabled]="!until || busy()" data-testid="file-retain-apply">{{ 'fileRecords.apply' | t }}</button>
         </div>
@@ -111,7 +114,7 @@ export class FileRetention implements OnInit {
   readonly holdIds = computed(() => this.answered().holds ?? this.file().legal_holds ?? []);
   readonly placeable = computed(() => this.holds().filter((h) => h.status === 'active' && !this.holdIds().includes(h.id)));
   schedule = '';
-  until = '';
+  until: Date | null = null;
   holdToPlace = '';
 
   ngOnInit(): void {
@@ -139,7 +142,7 @@ export class FileRetention implements OnInit {
 
   /** A date means the end of that day, UTC (as a schedule's metadata date does). */
   extend(): void {
-    this.run(this.untilError, this.api.setRetainUntil(this.file().file_id, `${this.until}T23:59:59Z`), (r) => {
+    this.run(this.untilError, this.api.setRetainUntil(this.file().file_id, endOfDayUtc(this.until!)), (r) => {
       this.answered.update((a) => ({ ...a, retain_until: r.retain_until }));
       this.notify.ok('fileRecords.extended');
     });
@@ -202,4 +205,9 @@ export class FileRetention implements OnInit {
     }
     return this.i18n.error(e);
   }
+}
+
+/** The picked calendar day (local) as the last second of that day in UTC. */
+function endOfDayUtc(day: Date): string {
+  return new Date(Date.UTC(day.getFullYear(), day.getMonth(), day.getDate(), 23, 59, 59)).toISOString().replace('.000Z', 'Z');
 }
