@@ -166,6 +166,9 @@ class TestHoldsAndSchedules:
         expect(page.get_by_test_id("hold-file")).to_have_count(2)
         wait_for(lambda: all(hold_id in _catalog(env, api_token, f)["legal_holds"]
                              for f in (by_id, by_tag)), "the holds in the catalogue")
+        page.reload()  # the names come from the catalogue (search by hold)
+        expect(page.get_by_test_id(f"hold-file-name-{by_id}")).to_have_text(
+            _catalog(env, api_token, by_id)["original_filename"])
         shot(page, "i15-hold-en-desktop")
 
         # Released from one file (the reason is required), then as a whole.

@@ -70,6 +70,7 @@ class CatalogFile(Base):
     __table_args__ = (
         Index("ix_catalog_search_vector", "search_vector", postgresql_using="gin"),
         Index("ix_catalog_meta_vector", "meta_vector", postgresql_using="gin"),
+        Index("ix_catalog_files_legal_holds", "legal_holds", postgresql_using="gin"),
         Index(
             "ix_catalog_name_trgm",
             text("lower(original_filename) gin_trgm_ops"),

@@ -165,6 +165,8 @@ def filter_conditions(
     if params.on_hold is not None:
         held = func.cardinality(F.legal_holds) > 0
         conds.append(held if params.on_hold else ~held)
+    if params.legal_hold is not None:
+        conds.append(F.legal_holds.contains([params.legal_hold]))
     if params.retain_until_from is not None:
         conds.append(F.retain_until >= params.retain_until_from)
     if params.retain_until_to is not None:

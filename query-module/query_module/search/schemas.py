@@ -51,6 +51,7 @@ class SearchParams(BaseModel):
     expires_from: IsoDateTime | None = None
     expires_to: IsoDateTime | None = None
     on_hold: bool | None = None
+    legal_hold: UUID | None = None  # files under this hold
     retain_until_from: IsoDateTime | None = None
     retain_until_to: IsoDateTime | None = None
     retention_class: list[SafeStr] = Field(default_factory=list, max_length=50)

@@ -192,6 +192,9 @@ class TestRecordsGovernance:
         on_hold = (await harness.search(on_hold="true", limit=100)).json()["items"]
         assert held["file_id"] in {h["file_id"] for h in on_hold}
         assert free["file_id"] not in {h["file_id"] for h in on_hold}
+        under = (await harness.search(legal_hold=hold, limit=100)).json()["items"]
+        assert [h["file_id"] for h in under] == [held["file_id"]]
+        assert not (await harness.search(legal_hold=str(uuid.uuid4()), limit=100)).json()["items"]
         not_held = (await harness.search(on_hold="false", limit=100)).json()["items"]
         assert free["file_id"] in {h["file_id"] for h in not_held}
         kept = (await harness.search(retain_until_from="2031-01-01T00:00:00Z",

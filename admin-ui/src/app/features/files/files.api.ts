@@ -101,6 +101,7 @@ export interface SearchRequest {
   status?: string[];
   storage_element_id?: string[];
   se_mode?: string[];
+  legal_hold?: string;
   sort?: string | null;
   order?: 'asc' | 'desc' | null;
   facets?: boolean;

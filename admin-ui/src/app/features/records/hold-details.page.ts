@@ -17,6 +17,7 @@ import { confirm } from '../../shared/confirm-dialog';
 import { LoadState } from '../../shared/load-state';
 import { Notifier } from '../../shared/notify';
 import { StatusChip } from '../../shared/status-chip';
+import { FilesApi } from '../files/files.api';
 import { HoldFile, LegalHold, Placement, RecordsApi } from './records.api';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
@@ -90,7 +91,12 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
                         emptyText="holds.noFiles" (retry)="loadFiles()" />
         @for (f of files() ?? []; track f.file_id) {
           <div class="file" data-testid="hold-file">
-            <a [routerLink]="['/files', f.file_id]" class="id">{{ f.file_id }}</a>
+            @if (names()[f.file_id]; as name) {
+              <a [routerLink]="['/files', f.file_id]" [attr.data-testid]="'hold-file-name-' + f.file_id">{{ name }}</a>
+              <span class="id muted">{{ f.file_id }}</span>
+            } @else {
+              <a [routerLink]="['/files', f.file_id]" class="id">{{ f.file_id }}</a>
+            }
             <span class="muted">{{ 'holds.placedBy' | t: { at: (f.placed_at | dt), by: f.placed_by ?? '' } }}</span>
             @if (canWrite() && h.status === 'active') {
               <button mat-button class="warn" (click)="releaseFile(h, f)" [attr.data-testid]="'hold-file-release-' + f.file_id">{{ 'holds.releaseFile' | t }}</button>
@@ -114,6 +120,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 export class HoldDetailsPage implements OnInit {
   readonly id = input.required<string>();
   private readonly api = inject(RecordsApi);
+  private readonly filesApi = inject(FilesApi);
   private readonly auth = inject(AuthService);
   private readonly dialog = inject(MatDialog);
   private readonly i18n = inject(I18nService);
@@ -159,6 +166,16 @@ export class HoldDetailsPage implements OnInit {
     });
   }
 
+  /** File names from the catalogue (one search by hold); a file it does not know yet keeps its
+   * id. The hold's own list stays the truth for which files are held. */
+  readonly names = signal<Record<string, string>>({});
+  private loadNames(): void {
+    this.filesApi.search({ legal_hold: this.id(), limit: 200 }).subscribe({
+      next: (p) => this.names.set(Object.fromEntries(p.items.map((f) => [f.file_id, f.original_filename]))),
+      error: () => this.names.set({}),
+    });
+  }
+
   loadFiles(): void {
     this.filesError.set(null);
     this.files.set(null);
@@ -166,6 +183,7 @@ export class HoldDetailsPage implements OnInit {
       next: (p) => {
         this.files.set(p.items);
         this.filesTotal.set(p.total);
+        this.loadNames();
       },
       error: (e) => this.filesError.set(this.i18n.error(e)),
     });
