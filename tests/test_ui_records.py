@@ -264,6 +264,10 @@ class TestFileRetention:
         wait_for(lambda: (lambda m: records["hold"] in m["legal_holds"]
                           and m["retain_until"].startswith("2045-06-30"))(
             _catalog(env, api_token, file_id)), "the catalogue to follow")
+        page.reload()  # a held file offers no Delete, and says why
+        expect(page.get_by_test_id("file-delete-blocked")).to_have_text(
+            "Not deletable: the file is under a legal hold.")
+        expect(page.get_by_test_id("file-delete")).to_have_count(0)
         history = page.get_by_test_id("file-history")
         expect(history).to_contain_text("Retain until moved later")
         expect(history).to_contain_text("Legal hold placed on the file")

@@ -615,6 +615,8 @@ export const EN = {
   'fileRecords.title': 'Retention & holds',
   'fileRecords.class': 'Retention class',
   'fileRecords.retainUntil': 'Retain until',
+  'files.deleteBlocked.held': 'Not deletable: the file is under a legal hold.',
+  'files.deleteBlocked.retained': 'Not deletable before its retain-until date.',
   'fileRecords.noDate': 'not set',
   'fileRecords.holds': 'Legal holds',
   'fileRecords.noHolds': 'none',

@@ -617,6 +617,8 @@ export const RU: Record<MessageKey, string> = {
   'fileRecords.title': 'Хранение и блокировки',
   'fileRecords.class': 'Класс хранения',
   'fileRecords.retainUntil': 'Хранить до',
+  'files.deleteBlocked.held': 'Удалить нельзя: на файл наложена юридическая блокировка.',
+  'files.deleteBlocked.retained': 'Удалить нельзя до даты «хранить до».',
   'fileRecords.noDate': 'не задано',
   'fileRecords.holds': 'Юридические блокировки',
   'fileRecords.noHolds': 'нет',

@@ -52,6 +52,9 @@ const HISTORY_LIMIT = 100;
           <button mat-stroked-button class="warn" (click)="remove(f)" data-testid="file-delete">{{ 'common.delete' | t }}</button>
         }
       </div>
+      @if (mayDelete(f) && deleteBlock(f); as why) {
+        <p class="muted" data-testid="file-delete-blocked">{{ 'files.deleteBlocked.' + why | t }}</p>
+      }
       @if (downloading() !== null) {
         <mat-progress-bar [mode]="downloading()! < 0 ? 'indeterminate' : 'determinate'" [value]="downloading()!" />
       }
@@ -283,7 +286,18 @@ export class FileDetailsPage implements OnInit {
 
   /** Only files on edit storage elements can be deleted; permanent ones leave by retention. */
   canDelete(f: FileMeta): boolean {
+    return this.mayDelete(f) && !this.deleteBlock(f);
+  }
+
+  mayDelete(f: FileMeta): boolean {
     return this.auth.can('files:delete') && this.mayChange(f) && f.storage_element_mode === 'edit' && !this.finalizedAt(f);
+  }
+
+  /** A legal hold or a retain-until date ahead: every SE refuses the delete, so none is offered. */
+  deleteBlock(f: FileMeta): 'held' | 'retained' | null {
+    if (f.legal_holds?.length) return 'held';
+    if (f.retain_until && new Date(f.retain_until).getTime() > Date.now()) return 'retained';
+    return null;
   }
 
   edit(f: FileMeta): void {
