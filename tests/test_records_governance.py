@@ -285,3 +285,74 @@ class TestRetentionSchedules:
         assert r.status_code == 200, r.text
         trail = audit_entries(admin_api, action="file.retain_until_set", resource_id=ledger_id)
         assert trail[0]["details"]["retention_class"] == name
+
+
+class TestHoldBySavedSearch:
+    def test_hold_covers_what_the_callers_saved_search_finds(self, suite_env, admin_api):
+        manager = new_account(admin_api, "RECORDS_MANAGER")
+        rm = Api(suite_env, token_of(suite_env, manager))
+        case_tag = f"matter-{uuid.uuid4().hex[:6]}"
+        found = []
+        for n in range(3):
+            r = admin_api.upload(f"m{n}.txt", f"matter record {n}".encode(),
+                                 retention_policy="permanent", tags=case_tag)
+            assert r.status_code == 201, r.text
+            found.append(r.json()["file_id"])
+        other = admin_api.upload("other.txt", b"not in the matter", retention_policy="permanent")
+        assert other.status_code == 201, other.text
+        wait_for(lambda: rm.search(tags=case_tag)["total"] == 3, "the catalog to index")
+
+        def save(api: Api, params: dict) -> str:
+            r = api.admin("POST", "/api/v1/saved-searches",
+                          json={"name": f"s-{uuid.uuid4().hex[:6]}", "params": params})
+            assert r.status_code == 201, r.text
+            return r.json()["id"]
+
+        # The console's saved "limit" is a page size, not a bound on the hold: every page counts.
+        mine = save(rm, {"tags": [case_tag], "limit": "1", "sort": "name"})
+        theirs = save(admin_api, {"tags": [case_tag]})
+        broken = save(rm, {"tags": [case_tag], "no_such_param": "x"})
+        r = rm.admin("POST", "/api/v1/legal-holds", json={
+            "name": f"Matter {uuid.uuid4().hex[:6]}", "reason": "litigation hold"})
+        assert r.status_code == 201, r.text
+        hold = r.json()
+        place = f"/api/v1/legal-holds/{hold['id']}/files"
+
+        auditor = Api(suite_env, token_of(suite_env, new_account(admin_api, "AUDITOR")))
+        assert_error(auditor.admin("POST", place, json={"saved_search_id": mine}), 403,
+                     "INSUFFICIENT_SCOPE")
+        assert_error(rm.admin("POST", place, json={"saved_search_id": mine, "tag": case_tag}),
+                     422)
+        assert_error(rm.admin("POST", place, json={"saved_search_id": theirs}), 404,
+                     "SAVED_SEARCH_NOT_FOUND")  # another's saved search is not the caller's
+        assert_error(rm.admin("POST", place, json={"saved_search_id": str(uuid.uuid4())}), 404,
+                     "SAVED_SEARCH_NOT_FOUND")
+        err = assert_error(rm.admin("POST", place, json={"saved_search_id": broken}), 422,
+                           "SAVED_SEARCH_INVALID")
+        assert err["details"]["status"] == 422
+        listed = rm.admin("GET", place)
+        assert listed.status_code == 200 and listed.json()["items"] == [], listed.text
+
+        r = rm.admin("POST", place, json={"saved_search_id": mine})
+        assert r.status_code == 200, r.text
+        assert sorted(r.json()["placed"]) == sorted(found) and r.json()["failed"] == []
+        for file_id in found:
+            copies = [se for se in admin_api.storage_elements()
+                      if httpx.get(f"{se['api_url']}/api/v1/files/{file_id}",
+                                   headers=admin_api.headers, timeout=30).status_code == 200]
+            assert copies
+            for se in copies:
+                meta = httpx.get(f"{se['api_url']}/api/v1/files/{file_id}",
+                                 headers=admin_api.headers, timeout=30).json()
+                assert meta["legal_holds"] == [hold["id"]]
+        other_id = other.json()["file_id"]
+        assert audit_entries(admin_api, action="file.hold_placed", resource_id=other_id) == []
+        placed = [e for e in audit_entries(admin_api, action="file.hold_placed")
+                  if e["details"].get("hold_id") == hold["id"]]
+        assert sorted(e["resource_id"] for e in placed) == sorted(found)
+        assert {e["details"]["saved_search_id"] for e in placed} == {mine}
+        assert {e["actor"] for e in placed} == {manager["name"]}
+
+        r = rm.admin("POST", f"/api/v1/legal-holds/{hold['id']}/release",
+                     json={"reason": "matter closed"})
+        assert r.status_code == 200, r.text
