@@ -125,6 +125,12 @@ async def list_schedules(principal: RecordsRead, session: DbSession, paging: Pag
                 limit=paging.limit, offset=paging.offset)
 
 
+@retention_router.get("/retention-schedules/{name}", response_model=ScheduleRead)
+async def get_schedule(name: str, principal: RecordsRead, session: DbSession) -> ScheduleRead:
+    """One schedule by its name (the retention class a file is given)."""
+    return ScheduleRead.model_validate(await service.schedule_named(session, name))
+
+
 @retention_router.put("/files/{file_id}/retention-class", response_model=ClassAssigned)
 async def assign_class(file_id: uuid.UUID, body: ClassAssignment, principal: RecordsWrite,
                        session: DbSession, plane: Plane) -> ClassAssigned:

@@ -352,7 +352,7 @@ def trigger_date(schedule: RetentionSchedule, attrs: FileAttributes) -> datetime
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def _schedule(session: AsyncSession, name: str) -> RetentionSchedule:
+async def schedule_named(session: AsyncSession, name: str) -> RetentionSchedule:
     schedule = await session.scalar(select(RetentionSchedule)
                                     .where(RetentionSchedule.name == name))
     if schedule is None:
@@ -363,7 +363,7 @@ async def _schedule(session: AsyncSession, name: str) -> RetentionSchedule:
 async def assign_class(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
                        name: str, actor: str | None
                        ) -> tuple[RetentionSchedule, datetime | None]:
-    schedule = await _schedule(session, name)
+    schedule = await schedule_named(session, name)
 
     def until(attrs: FileAttributes) -> datetime | None:
         start = trigger_date(schedule, attrs)
