@@ -389,7 +389,8 @@ class TestRetentionClassAtUpload:
 
         # Refused before any byte is stored, with the reason (USER may upload, not classify).
         assert_error(upload(user, by_upload), 403, "INSUFFICIENT_SCOPE")
-        assert_error(upload(admin_api, "no-such-class"), 422, "UNKNOWN_RETENTION_CLASS")
+        for unknown in ("no-such-class", f"{by_upload}?x=1", "..", f"{by_upload}/x"):
+            assert_error(upload(admin_api, unknown), 422, "UNKNOWN_RETENTION_CLASS")
         assert_error(upload(admin_api, by_date), 422, "RETENTION_TRIGGER_MISSING")
         assert_error(upload(admin_api, by_upload, retain_until="2040-01-01T00:00:00Z"), 422)
 

@@ -9,6 +9,7 @@ import dataclasses
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -56,12 +57,12 @@ async def apply_class(http: httpx.AsyncClient, admin_url: str, token: str,
         return options
     try:
         r = await http.get(f"{admin_url.rstrip('/')}/api/v1/retention-schedules/"
-                           f"{options.retention_class}",
+                           f"{quote(options.retention_class, safe='')}",
                            headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:
         raise ServiceUnavailable("The admin module did not answer for the retention class",
                                  headers={"Retry-After": "30"}) from exc
-    if r.status_code == 404:
+    if r.status_code in (404, 405, 422):  # no such name (or one no route takes, like "..")
         raise UnknownRetentionClass(details={"field": "retention_class",
                                              "retention_class": options.retention_class})
     if r.status_code != 200:
