@@ -266,6 +266,7 @@ class Suite:
         admin.env = {
             **common,
             "SERVICE_NAME": "admin-module",
+            "QUERY_URL": query.url,
             "DATABASE_URL": database_url(pg_dsn, "artstore_admin"),
             **{k: creds[k] for k in ("ARTSTORE_ADMIN_USER", "ARTSTORE_ADMIN_PASSWORD",
                                       "ARTSTORE_CLIENT_ID", "ARTSTORE_CLIENT_SECRET",

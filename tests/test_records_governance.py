@@ -285,3 +285,139 @@ class TestRetentionSchedules:
         assert r.status_code == 200, r.text
         trail = audit_entries(admin_api, action="file.retain_until_set", resource_id=ledger_id)
         assert trail[0]["details"]["retention_class"] == name
+
+
+class TestHoldBySavedSearch:
+    def test_hold_covers_what_the_callers_saved_search_finds(self, suite_env, admin_api):
+        manager = new_account(admin_api, "RECORDS_MANAGER")
+        rm = Api(suite_env, token_of(suite_env, manager))
+        case_tag = f"matter-{uuid.uuid4().hex[:6]}"
+        found = []
+        for n in range(3):
+            r = admin_api.upload(f"m{n}.txt", f"matter record {n}".encode(),
+                                 retention_policy="permanent", tags=case_tag)
+            assert r.status_code == 201, r.text
+            found.append(r.json()["file_id"])
+        other = admin_api.upload("other.txt", b"not in the matter", retention_policy="permanent")
+        assert other.status_code == 201, other.text
+        wait_for(lambda: rm.search(tags=case_tag)["total"] == 3, "the catalog to index")
+
+        def save(api: Api, params: dict) -> str:
+            r = api.admin("POST", "/api/v1/saved-searches",
+                          json={"name": f"s-{uuid.uuid4().hex[:6]}", "params": params})
+            assert r.status_code == 201, r.text
+            return r.json()["id"]
+
+        # The console's saved "limit" is a page size, not a bound on the hold: every page counts.
+        mine = save(rm, {"tags": [case_tag], "limit": "1", "sort": "name"})
+        theirs = save(admin_api, {"tags": [case_tag]})
+        broken = save(rm, {"tags": [case_tag], "no_such_param": "x"})
+        r = rm.admin("POST", "/api/v1/legal-holds", json={
+            "name": f"Matter {uuid.uuid4().hex[:6]}", "reason": "litigation hold"})
+        assert r.status_code == 201, r.text
+        hold = r.json()
+        place = f"/api/v1/legal-holds/{hold['id']}/files"
+
+        auditor = Api(suite_env, token_of(suite_env, new_account(admin_api, "AUDITOR")))
+        assert_error(auditor.admin("POST", place, json={"saved_search_id": mine}), 403,
+                     "INSUFFICIENT_SCOPE")
+        assert_error(rm.admin("POST", place, json={"saved_search_id": mine, "tag": case_tag}),
+                     422)
+        assert_error(rm.admin("POST", place, json={"saved_search_id": theirs}), 404,
+                     "SAVED_SEARCH_NOT_FOUND")  # another's saved search is not the caller's
+        assert_error(rm.admin("POST", place, json={"saved_search_id": str(uuid.uuid4())}), 404,
+                     "SAVED_SEARCH_NOT_FOUND")
+        err = assert_error(rm.admin("POST", place, json={"saved_search_id": broken}), 422,
+                           "SAVED_SEARCH_INVALID")
+        assert err["details"]["status"] == 422
+        listed = rm.admin("GET", place)
+        assert listed.status_code == 200 and listed.json()["items"] == [], listed.text
+
+        r = rm.admin("POST", place, json={"saved_search_id": mine})
+        assert r.status_code == 200, r.text
+        assert sorted(r.json()["placed"]) == sorted(found) and r.json()["failed"] == []
+        for file_id in found:
+            copies = [se for se in admin_api.storage_elements()
+                      if httpx.get(f"{se['api_url']}/api/v1/files/{file_id}",
+                                   headers=admin_api.headers, timeout=30).status_code == 200]
+            assert copies
+            for se in copies:
+                meta = httpx.get(f"{se['api_url']}/api/v1/files/{file_id}",
+                                 headers=admin_api.headers, timeout=30).json()
+                assert meta["legal_holds"] == [hold["id"]]
+        other_id = other.json()["file_id"]
+        assert audit_entries(admin_api, action="file.hold_placed", resource_id=other_id) == []
+        placed = [e for e in audit_entries(admin_api, action="file.hold_placed")
+                  if e["details"].get("hold_id") == hold["id"]]
+        assert sorted(e["resource_id"] for e in placed) == sorted(found)
+        assert {e["details"]["saved_search_id"] for e in placed} == {mine}
+        assert {e["actor"] for e in placed} == {manager["name"]}
+
+        r = rm.admin("POST", f"/api/v1/legal-holds/{hold['id']}/release",
+                     json={"reason": "matter closed"})
+        assert r.status_code == 200, r.text
+
+
+class TestRetentionClassAtUpload:
+    def test_class_goes_to_every_copy_and_to_disposition(self, suite_env, admin_api):
+        rm = Api(suite_env, token_of(suite_env, new_account(admin_api, "RECORDS_MANAGER")))
+        user = Api(suite_env, token_of(suite_env, new_account(admin_api, "USER")))
+
+        def schedule(trigger: str, days: int, **extra) -> str:
+            name = f"{trigger}-{uuid.uuid4().hex[:6]}"
+            r = rm.admin("POST", "/api/v1/retention-schedules", json={
+                "name": name, "period_days": days, "trigger": trigger, "action": "destroy",
+                **extra})
+            assert r.status_code == 201, r.text
+            return name
+
+        by_upload = schedule("upload", 10)
+        by_date = schedule("metadata_date", 1, date_field="closed")
+        by_event = schedule("event", 365)
+        got = rm.admin("GET", f"/api/v1/retention-schedules/{by_date}")
+        assert got.status_code == 200 and got.json()["date_field"] == "closed", got.text
+
+        def upload(api: Api, cls: str, **fields) -> httpx.Response:
+            return api.upload("rec.txt", b"a record", retention_policy="permanent",
+                              retention_class=cls, **fields)
+
+        def copies(file_id: str) -> list[dict]:
+            found = [httpx.get(f"{se['api_url']}/api/v1/files/{file_id}",
+                               headers=admin_api.headers, timeout=30)
+                     for se in admin_api.storage_elements()]
+            return [c.json() for c in found if c.status_code == 200]
+
+        # Refused before any byte is stored, with the reason (USER may upload, not classify).
+        assert_error(upload(user, by_upload), 403, "INSUFFICIENT_SCOPE")
+        for unknown in ("no-such-class", f"{by_upload}?x=1", "..", f"{by_upload}/x"):
+            assert_error(upload(admin_api, unknown), 422, "UNKNOWN_RETENTION_CLASS")
+        assert_error(upload(admin_api, by_date), 422, "RETENTION_TRIGGER_MISSING")
+        assert_error(upload(admin_api, by_upload, retain_until="2040-01-01T00:00:00Z"), 422)
+
+        before = datetime.now(UTC)
+        r = upload(admin_api, by_upload)
+        assert r.status_code == 201, r.text
+        found = copies(r.json()["file_id"])
+        assert found and all(c["retention_class"] == by_upload for c in found)
+        for c in found:
+            until = datetime.fromisoformat(c["retain_until"])
+            assert before + timedelta(days=10) <= until <= datetime.now(UTC) + timedelta(days=10)
+
+        r = upload(admin_api, by_event)
+        assert r.status_code == 201, r.text
+        found = copies(r.json()["file_id"])
+        assert found and all(c["retention_class"] == by_event and c["retain_until"] is None
+                             for c in found)
+
+        # A class whose period is already over: a disposition candidate right after the 201.
+        r = upload(admin_api, by_date, metadata=json.dumps({"closed": "2020-01-01"}))
+        assert r.status_code == 201, r.text
+        due_id = r.json()["file_id"]
+        expected = datetime(2020, 1, 2, 23, 59, 59, 999999, tzinfo=UTC)
+        assert all(datetime.fromisoformat(c["retain_until"]) == expected
+                   for c in copies(due_id))
+        listed = rm.admin("GET", "/api/v1/disposition/candidates", params={"limit": 1000})
+        assert listed.status_code == 200, listed.text
+        due = [c for c in listed.json()["items"] if c["file_id"] == due_id]
+        assert len(due) == 1 and due[0]["retention_class"] == by_date, listed.text
+        assert datetime.fromisoformat(due[0]["retain_until"]) == expected

@@ -16,6 +16,7 @@ class Settings(ArtStoreSettings):
     DATABASE_ECHO: bool = False
     MIGRATE_ON_STARTUP: bool = True
     REDIS_URL: str = "redis://localhost:6379/0"
+    QUERY_URL: str = "http://localhost:8030"  # holds by saved search run it there
 
     # Tokens and signing keys
     ACCESS_TOKEN_TTL_SECONDS: int = Field(default=1800, ge=60, le=86400)

@@ -96,7 +96,7 @@ async def ingest(app: FastAPI) -> AsyncIterator[None]:
         )
         placer = Placer(app.state.discovery, app.state.breakers, client,
                         retry_after=settings.NO_STORAGE_RETRY_AFTER_SECONDS)
-        app.state.ingest_service = IngestService(settings, placer)
+        app.state.ingest_service = IngestService(settings, placer, app.state.http)
         yield
     finally:
         await session.close()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from admin_module.config import get_settings
 from admin_module.db import DbSession
 from admin_module.records import service
 from admin_module.records.schemas import (
@@ -24,8 +25,9 @@ from admin_module.records.schemas import (
     ScheduleCreate,
     ScheduleRead,
 )
+from admin_module.records.searched import searched
 from admin_module.storage_elements.context import Plane
-from artstore_common.auth import Principal, RecordsRead, RecordsWrite
+from artstore_common.auth import Principal, RecordsRead, RecordsWrite, bearer_token
 from artstore_common.pagination import Page, Paging
 
 router = APIRouter(prefix="/legal-holds", tags=["records"])
@@ -71,10 +73,14 @@ async def hold_files(hold_id: uuid.UUID, principal: RecordsRead, session: DbSess
 
 @router.post("/{hold_id}/files", response_model=PlacementResult)
 async def place_hold(hold_id: uuid.UUID, body: HoldPlacement, principal: RecordsWrite,
-                     session: DbSession, plane: Plane) -> PlacementResult:
+                     session: DbSession, plane: Plane, request: Request) -> PlacementResult:
     """Place the hold on each file (every copy's sidecar). Copies that could not be updated
-    are listed in ``failed``; placing again is harmless."""
-    return await service.place(session, plane, hold_id, body, _actor(principal))
+    are listed in ``failed``; placing again is harmless. A saved search (the caller's own)
+    runs at the query module with the caller's token."""
+    async def search() -> list[uuid.UUID]:
+        return await searched(session, get_settings(), body.saved_search_id,
+                              principal.subject, bearer_token(request), service.MAX_TAGGED_FILES)
+    return await service.place(session, plane, hold_id, body, _actor(principal), search)
 
 
 @router.post("/{hold_id}/release", response_model=HoldRead)
@@ -117,6 +123,12 @@ async def list_schedules(principal: RecordsRead, session: DbSession, paging: Pag
     rows, total = await service.list_schedules(session, paging.limit, paging.offset)
     return Page(items=[ScheduleRead.model_validate(r) for r in rows], total=total,
                 limit=paging.limit, offset=paging.offset)
+
+
+@retention_router.get("/retention-schedules/{name}", response_model=ScheduleRead)
+async def get_schedule(name: str, principal: RecordsRead, session: DbSession) -> ScheduleRead:
+    """One schedule by its name (the retention class a file is given)."""
+    return ScheduleRead.model_validate(await service.schedule_named(session, name))
 
 
 @retention_router.put("/files/{file_id}/retention-class", response_model=ClassAssigned)

@@ -22,16 +22,18 @@ class HoldRelease(BaseModel):
 
 
 class HoldPlacement(BaseModel):
-    """Files one by one, or every file carrying a tag (exactly one of the two)."""
+    """Files one by one, every file carrying a tag, or every file one of the caller's saved
+    searches finds (exactly one of the three)."""
 
     model_config = ConfigDict(extra="forbid")
     file_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=1000)
     tag: SafeStr | None = Field(default=None, min_length=1, max_length=100)
+    saved_search_id: uuid.UUID | None = None
 
     @model_validator(mode="after")
     def one_selector(self) -> HoldPlacement:
-        if (self.file_ids is None) == (self.tag is None):
-            raise ValueError("give either file_ids or tag")
+        if [self.file_ids, self.tag, self.saved_search_id].count(None) != 2:
+            raise ValueError("give exactly one of file_ids, tag or saved_search_id")
         return self
 
 

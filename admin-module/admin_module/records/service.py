@@ -10,7 +10,7 @@ caller repeats them. A hold is marked released only once every copy let it go.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -148,12 +148,18 @@ async def _each_copy(plane: ControlPlane, ses: Sequence[StorageElement], file_id
 
 
 async def place(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID,
-                placement: HoldPlacement, actor: str | None) -> PlacementResult:
+                placement: HoldPlacement, actor: str | None,
+                search: Callable[[], Awaitable[list[uuid.UUID]]] | None = None
+                ) -> PlacementResult:
+    """``search`` gives the files of ``placement.saved_search_id`` (run as the caller)."""
     hold = await get(session, hold_id)
     if hold.released_at is not None:
         raise HoldReleased(details={"hold_id": str(hold_id)})
     ses = await se_repo.all_elements(session)
-    file_ids = placement.file_ids or await _tagged(plane, ses, placement.tag or "")
+    if placement.saved_search_id and search:
+        file_ids = await search()
+    else:
+        file_ids = placement.file_ids or await _tagged(plane, ses, placement.tag or "")
     result = PlacementResult(placed=[], not_found=[], failed=[])
     for file_id in dict.fromkeys(file_ids):
         found, failures = await _each_copy(plane, ses, file_id, "PUT",
@@ -171,7 +177,9 @@ async def place(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID,
         await audit.record(session, action="file.hold_placed", actor=actor,
                            resource_type="file", resource_id=file_id,
                            details={"hold_id": str(hold.id), "hold_name": hold.name,
-                                    "tag": placement.tag})
+                                    "tag": placement.tag,
+                                    "saved_search_id": placement.saved_search_id
+                                    and str(placement.saved_search_id)})
     return result
 
 
@@ -344,7 +352,7 @@ def trigger_date(schedule: RetentionSchedule, attrs: FileAttributes) -> datetime
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def _schedule(session: AsyncSession, name: str) -> RetentionSchedule:
+async def schedule_named(session: AsyncSession, name: str) -> RetentionSchedule:
     schedule = await session.scalar(select(RetentionSchedule)
                                     .where(RetentionSchedule.name == name))
     if schedule is None:
@@ -355,7 +363,7 @@ async def _schedule(session: AsyncSession, name: str) -> RetentionSchedule:
 async def assign_class(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
                        name: str, actor: str | None
                        ) -> tuple[RetentionSchedule, datetime | None]:
-    schedule = await _schedule(session, name)
+    schedule = await schedule_named(session, name)
 
     def until(attrs: FileAttributes) -> datetime | None:
         start = trigger_date(schedule, attrs)

@@ -105,6 +105,7 @@ ENDPOINTS = [
     Endpoint("PUT", "/files/{n_uuid}/retain-until", RECORDS_WRITE, 404,
              {"retain_until": "2031-01-01T00:00:00Z"}),
     Endpoint("GET", "/retention-schedules", RECORDS_READ),
+    Endpoint("GET", "/retention-schedules/none-{n}", RECORDS_READ, 404),
     Endpoint("POST", "/retention-schedules", RECORDS_WRITE, 201,
              {"name": "s-{n}", "period_days": 10, "trigger": "upload", "action": "review"}),
     Endpoint("PUT", "/files/{n_uuid}/retention-class", RECORDS_WRITE, 404,

@@ -51,6 +51,8 @@ _BODY_DOC = {
                                      "description": "true|false|gzip|br|zstd"},
                         "retain_until": {"type": "string", "format": "date-time",
                                          "description": "keep at least until (records:write)"},
+                        "retention_class": {"type": "string", "description":
+                                            "a retention schedule's name (records:write)"},
                         "file": {"type": "string", "format": "binary",
                                  "description": "must come after the fields"},
                     },

@@ -11,7 +11,7 @@ from artstore_common.validation import UnsafeJson, loads_json, text_problem
 from ingester_module.errors import InvalidField, MetadataTooLarge
 
 FIELDS = ("retention_policy", "ttl_days", "description", "tags", "version", "metadata",
-          "compress", "retain_until")
+          "compress", "retain_until", "retention_class")
 DEFAULT_TTL_DAYS = 30
 MAX_TAGS = 50
 MAX_TAG_CHARS = 100
@@ -34,6 +34,7 @@ class UploadOptions:
     custom: dict[str, Any] = field(default_factory=dict)
     compression: str | None = None  # requested algorithm before the per-file type check
     retain_until: datetime | None = None  # records governance; the SE wants records:write
+    retention_class: str | None = None  # a retention schedule's name (records:write)
 
     @property
     def required_mode(self) -> str:
@@ -166,6 +167,7 @@ def parse_options(
         version=_text("version", fields.get("version", ""), MAX_VERSION_CHARS),
         custom=_metadata(fields.get("metadata", ""), metadata_max_bytes),
         retain_until=_retain_until(fields.get("retain_until", "")),
+        retention_class=_text("retention_class", fields.get("retention_class", ""), 200),
         compression=(
             _compression(compress_raw, compression_default)
             if compress_raw is not None

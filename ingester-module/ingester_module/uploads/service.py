@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import structlog
 from pydantic import ValidationError
 
@@ -27,7 +28,7 @@ from ingester_module.errors import (
 )
 from ingester_module.storage.body import FileBody
 from ingester_module.storage.placement import Placer
-from ingester_module.uploads import sniff
+from ingester_module.uploads import retention, sniff
 from ingester_module.uploads.form import UploadOptions, parse_options
 from ingester_module.uploads.multipart import MultipartReader, PartInfo, boundary_from
 from ingester_module.uploads.schemas import FileRead
@@ -73,9 +74,10 @@ class UploadRequest:
 
 
 class IngestService:
-    def __init__(self, settings: Settings, placer: Placer) -> None:
+    def __init__(self, settings: Settings, placer: Placer, http: httpx.AsyncClient) -> None:
         self.settings = settings
         self.placer = placer
+        self.http = http  # to the admin module
 
     def _declared_size(self, request: UploadRequest) -> tuple[int, bool]:
         if request.content_length is not None:
@@ -105,15 +107,31 @@ class IngestService:
             compression_default=self.settings.COMPRESSION_DEFAULT,
             metadata_max_bytes=self.settings.METADATA_MAX_BYTES,
         )
-        if options.retain_until is not None and not principal.has(RECORDS_WRITE):
-            raise Forbidden("Setting retain_until needs records:write",
+        records = options.retain_until is not None or options.retention_class is not None
+        if records and not principal.has(RECORDS_WRITE):
+            raise Forbidden("Setting retain_until or retention_class needs records:write",
                             code="INSUFFICIENT_SCOPE", details={"required": [RECORDS_WRITE]})
+        if options.retain_until is not None and options.retention_class is not None:
+            raise InvalidField("Give retain_until or retention_class, not both",
+                               details={"field": "retention_class"})
         return options
+
+    async def _resolved(self, fields: dict[str, str], request: UploadRequest) -> UploadOptions:
+        options = self._options(fields, request.principal)
+        return await retention.apply_class(self.http, self.settings.ADMIN_URL, request.token,
+                                           options)
+
+    async def _noted(self, request: UploadRequest, options: UploadOptions,
+                     stored: FileRead) -> FileRead:
+        if options.retention_class is not None:
+            await retention.tell_admin(self.http, self.settings.ADMIN_URL, request.token,
+                                       stored.file_id, options.retention_class)
+        return stored
 
     async def upload_one(self, request: UploadRequest) -> FileRead:
         reader = MultipartReader(request.body, boundary_from(request.content_type))
         fields, part = await self._fields(reader)
-        options = self._options(fields, request.principal)
+        options = await self._resolved(fields, request)
         if part is None:
             raise NoFilePart()
 
@@ -124,12 +142,13 @@ class IngestService:
                     details={"field": following.name})
             await request.body.complete()
 
-        return await self._ingest(request, reader, part, options, only_file)
+        return await self._noted(request, options,
+                                 await self._ingest(request, reader, part, options, only_file))
 
     async def upload_batch(self, request: UploadRequest) -> list[dict[str, Any]]:
         reader = MultipartReader(request.body, boundary_from(request.content_type))
         fields, part = await self._fields(reader)
-        options = self._options(fields, request.principal)
+        options = await self._resolved(fields, request)
         if part is None:
             raise NoFilePart()
 
@@ -149,7 +168,8 @@ class IngestService:
                 results.append(_error_result(index, error))
                 break
             try:
-                stored = await self._ingest(request, reader, part, options, files_only)
+                stored = await self._noted(request, options, await self._ingest(
+                    request, reader, part, options, files_only))
                 results.append({"index": index, "status": 201,
                                 "file": stored.model_dump(mode="json")})
             except ArtStoreError as exc:
@@ -262,6 +282,7 @@ class IngestService:
                 custom=options.custom,
                 compression=compression,  # type: ignore[arg-type]
                 retain_until=options.retain_until,
+                retention_class=options.retention_class,
             )
         except ValidationError as exc:
             errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
