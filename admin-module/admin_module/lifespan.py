@@ -38,12 +38,11 @@ from admin_module.sagas.runner import SagaRunner
 from admin_module.storage_elements.client import SEClient
 from admin_module.storage_elements.context import ControlPlane, ServiceTokens
 from admin_module.storage_elements.service import poll_health
+from artstore_common.app import Component, open_components
 from artstore_common.resilience import BreakerRegistry, ResilientHttp, build_async_client
 from artstore_common.tls import client_verify
 
 log = structlog.get_logger(__name__)
-
-Component = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 # Every saga type the runner can advance; registered when the control plane starts.
 SAGA_TYPES = (
@@ -170,9 +169,7 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.secrets = resolve_runtime_secrets(settings)
-        async with AsyncExitStack() as stack:
-            for component in COMPONENTS:
-                await stack.enter_async_context(component(app))
+        async with open_components(app, COMPONENTS):
             log.info("admin.started", port=settings.PORT, environment=settings.ENVIRONMENT)
             yield
         log.info("admin.stopped")

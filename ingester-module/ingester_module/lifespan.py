@@ -6,15 +6,15 @@ close in reverse. The ingester keeps no other state.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 import anyio
 import structlog
 from fastapi import FastAPI
 
-from artstore_common.access import AccessTrail
+from artstore_common.app import Component, access_trail, open_components
 from artstore_common.auth import TokenVerifier
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.resilience import BreakerRegistry, build_async_client
@@ -26,9 +26,6 @@ from ingester_module.storage.placement import Placer
 from ingester_module.uploads.service import IngestService
 
 log = structlog.get_logger(__name__)
-
-Component = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-
 
 @asynccontextmanager
 async def admin_client(app: FastAPI) -> AsyncIterator[None]:
@@ -102,17 +99,6 @@ async def ingest(app: FastAPI) -> AsyncIterator[None]:
         await session.close()
 
 
-@asynccontextmanager
-async def access_trail(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    app.state.access_trail = trail = AccessTrail(settings.REDIS_URL, settings.SERVICE_NAME)
-    trail.start()
-    try:
-        yield
-    finally:
-        await trail.aclose()
-
-
 # Opened in order, closed in reverse. Append new components here.
 COMPONENTS: list[Component] = [
     admin_client,
@@ -125,9 +111,7 @@ COMPONENTS: list[Component] = [
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    async with AsyncExitStack() as stack:
-        for component in COMPONENTS:
-            await stack.enter_async_context(component(app))
+    async with open_components(app, COMPONENTS):
         log.info("ingester.started", port=settings.PORT,
                  discovery_source=app.state.discovery.source)
         yield

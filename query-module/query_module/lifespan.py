@@ -7,15 +7,15 @@ close in reverse, so the background loops stop before the clients and pools they
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
 import structlog
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from artstore_common.access import AccessTrail
+from artstore_common.app import Component, access_trail, open_components
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.resilience import BreakerRegistry, build_async_client
 from artstore_common.service_token import ServiceTokenProvider
@@ -33,9 +33,6 @@ from query_module.reindex.service import Reindexer
 from query_module.text.morph import preload as preload_morphology
 
 log = structlog.get_logger(__name__)
-
-Component = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-
 
 @asynccontextmanager
 async def database(app: FastAPI) -> AsyncIterator[None]:
@@ -120,17 +117,6 @@ async def storage_clients(app: FastAPI) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def access_trail(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    app.state.access_trail = trail = AccessTrail(settings.REDIS_URL, settings.SERVICE_NAME)
-    trail.start()
-    try:
-        yield
-    finally:
-        await trail.aclose()
-
-
-@asynccontextmanager
 async def workers(app: FastAPI) -> AsyncIterator[None]:
     """Event consumer, stream recovery, text extraction and cache invalidation as tasks."""
     settings: Settings = app.state.settings
@@ -179,9 +165,7 @@ COMPONENTS: list[Component] = [
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    async with AsyncExitStack() as stack:
-        for component in COMPONENTS:
-            await stack.enter_async_context(component(app))
+    async with open_components(app, COMPONENTS):
         log.info("query.started", consumer=settings.CONSUMER_NAME,
                  stream=settings.FILE_EVENTS_STREAM)
         yield

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from artstore_common.access import AccessTrail
 from artstore_common.auth.revocation import RevocationList
 from artstore_common.errors import Unauthorized, install_error_handlers
 from artstore_common.health import HealthCheck, build_health_router
@@ -33,6 +34,31 @@ def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
 
     dependency.__name__ = f"state_{name}"
     return dependency
+
+
+# A lifespan component: builds something, puts it on ``app.state``, closes it on exit.
+Component = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+@asynccontextmanager
+async def open_components(app: FastAPI, components: list[Component]) -> AsyncIterator[None]:
+    """Open ``components`` in order on one exit stack; they close in reverse."""
+    async with AsyncExitStack() as stack:
+        for component in components:
+            await stack.enter_async_context(component(app))
+        yield
+
+
+@asynccontextmanager
+async def access_trail(app: FastAPI) -> AsyncIterator[None]:
+    """This service's file-access events (``app.state.access_trail``), flushed on exit."""
+    settings = app.state.settings
+    app.state.access_trail = trail = AccessTrail(settings.REDIS_URL, settings.SERVICE_NAME)
+    trail.start()
+    try:
+        yield
+    finally:
+        await trail.aclose()
 
 
 def create_base_app(
