@@ -49,6 +49,11 @@ export const routes: Routes = [
         loadChildren: () => import('./features/records/routes').then((m) => m.HOLD_ROUTES),
       },
       {
+        path: 'disposition',
+        canActivate: [scopeGuard('records:read')],
+        loadChildren: () => import('./features/records/routes').then((m) => m.DISPOSITION_ROUTES),
+      },
+      {
         path: 'sagas',
         canActivate: [scopeGuard('storage:read')],
         loadComponent: () => import('./features/sagas/sagas.page').then((m) => m.SagasPage),

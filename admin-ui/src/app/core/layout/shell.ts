@@ -31,6 +31,7 @@ const NAV: NavItem[] = [
   { path: '/audit', label: 'nav.audit', scopes: ['audit:read'] },
   { path: '/retention-schedules', label: 'nav.retentionSchedules', scopes: ['records:read'] },
   { path: '/legal-holds', label: 'nav.legalHolds', scopes: ['records:read'] },
+  { path: '/disposition', label: 'nav.disposition', scopes: ['records:read'] },
   { path: '/sagas', label: 'nav.sagas', scopes: ['storage:read'] },
 ];
 

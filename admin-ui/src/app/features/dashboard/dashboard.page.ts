@@ -21,6 +21,7 @@ import { LoadState } from '../../shared/load-state';
 import { ActionPipe } from '../../shared/audit-action';
 import { CopiesPanel } from '../copies/copies-panel';
 import { DashFigures } from './dash-figures';
+import { RecordsApi } from '../records/records.api';
 
 const TREND_DAYS = 14;
 
@@ -38,6 +39,7 @@ export class DashboardPage implements OnInit {
   private readonly keysApi = inject(KeysApi);
   private readonly dialog = inject(MatDialog);
   private readonly notify = inject(Notifier);
+  private readonly recordsApi = inject(RecordsApi);
   readonly auth = inject(AuthService);
   readonly keys = signal<KeyStatus | null>(null);
 
@@ -48,6 +50,9 @@ export class DashboardPage implements OnInit {
   readonly trend = signal<TrendDay[] | null>(null);
   readonly trendError = signal<string | null>(null);
   readonly catalogTotal = signal<number | null>(null);
+  /** Files due for disposition (records:read); a failure shows "—", not zero. */
+  readonly dueCount = signal<number | null>(null);
+  readonly dueFailed = signal(false);
   readonly trendDays = TREND_DAYS;
   readonly pct = usagePercent;
 
@@ -78,6 +83,9 @@ export class DashboardPage implements OnInit {
     if (this.auth.can('audit:read')) this.loadActivity();
     if (this.auth.can('files:read')) this.loadTrend();
     if (this.auth.can('keys:admin')) this.loadKeys();
+    if (this.auth.can('records:read')) {
+      this.recordsApi.candidateCount().subscribe({ next: (c) => this.dueCount.set(c.count), error: () => this.dueFailed.set(true) });
+    }
   }
 
   loadSes(): void {
