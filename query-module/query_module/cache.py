@@ -1,15 +1,22 @@
 """Metadata by id: an in-process TTL/LRU cache in front of Redis in front of PostgreSQL.
 
-Every applied event deletes the Redis key and publishes the id on a channel; every instance
-drops it from its own LRU when the notice arrives (the consumer group hands an event to one
-instance only). The short LRU TTL bounds staleness if a notice is lost. Redis trouble never
-fails a request: the cache is skipped for a few seconds and PostgreSQL answers.
+Every applied event deletes the Redis entry, bumps the id's generation and publishes the id on
+a channel; every instance drops it from its own LRU when the notice arrives (the consumer group
+hands an event to one instance only). The short LRU TTL bounds staleness if a notice is lost.
+Redis trouble never fails a request: the cache is skipped for a few seconds and PostgreSQL
+answers.
+
+A reader that read PostgreSQL just before an event was applied must not put its older value
+back afterwards: a miss takes a ``ReadTicket`` (the id's generation, the local time) before
+reading, and the value is stored in Redis only if the generation is unchanged (one script, so
+atomic) and in the LRU only if this instance saw no invalidation of the id since.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from uuid import UUID
 
 import structlog
@@ -24,6 +31,24 @@ from query_module.config import Settings
 log = structlog.get_logger(__name__)
 
 _REDIS_BACKOFF_SECONDS = 5.0
+# Longer than any catalog read takes: a read begun before an invalidation ends while the
+# bumped generation is still there to refuse it.
+_GENERATION_TTL_SECONDS = 3600
+# KEYS: value, generation; ARGV: value, the generation the reader saw ("" for none), ttl.
+_PUT_IF_SAME_GENERATION = """
+if (redis.call('GET', KEYS[2]) or '') == ARGV[2] then
+  return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+end
+return nil
+"""
+
+
+@dataclass(frozen=True)
+class ReadTicket:
+    """Taken before a catalog read: when, and the id's generation in Redis then."""
+
+    read_at: float
+    generation: bytes | None  # None: Redis was not asked (unusable), so nothing goes there
 
 
 class MetadataCache:
@@ -39,11 +64,16 @@ class MetadataCache:
         )
         self.unknown: TTLCache[UUID, bool] = TTLCache(
             maxsize=100_000, ttl=settings.CATALOG_MISS_NEGATIVE_TTL_SECONDS)
+        self.invalidated_at: TTLCache[UUID, float] = TTLCache(maxsize=100_000, ttl=60)
+        self._put_if_same_generation = redis.register_script(_PUT_IF_SAME_GENERATION)
         self._redis_down_until = 0.0
         self._stopping = asyncio.Event()
 
     def _key(self, file_id: UUID) -> str:
         return f"{self.prefix}{file_id}"
+
+    def _generation_key(self, file_id: UUID) -> str:
+        return f"{self.prefix}{file_id}:gen"
 
     def _redis_usable(self) -> bool:
         return time.monotonic() >= self._redis_down_until
@@ -72,15 +102,29 @@ class MetadataCache:
             self.local[file_id] = value
         return value
 
-    async def put(self, value: FileRead) -> None:
+    async def ticket(self, file_id: UUID) -> ReadTicket:
+        """Take before reading the catalog after a miss; hand to ``put``."""
+        read_at = time.monotonic()
+        if not self._redis_usable():
+            return ReadTicket(read_at, None)
+        try:
+            return ReadTicket(read_at, await self.redis.get(self._generation_key(file_id)) or b"")
+        except (RedisError, OSError) as exc:
+            self._redis_failed(exc)
+            return ReadTicket(read_at, None)
+
+    async def put(self, value: FileRead, ticket: ReadTicket) -> None:
+        """Keep ``value`` unless its id was invalidated after ``ticket`` was taken."""
+        if self.invalidated_at.get(value.file_id, -1.0) >= ticket.read_at:
+            return
         if self.local is not None:
             self.local[value.file_id] = value
-        if not self._redis_usable():
+        if ticket.generation is None or not self._redis_usable():
             return
         try:
-            await self.redis.set(
-                self._key(value.file_id), value.model_dump_json(), ex=self.redis_ttl
-            )
+            await self._put_if_same_generation(
+                keys=[self._key(value.file_id), self._generation_key(value.file_id)],
+                args=[value.model_dump_json(), ticket.generation, self.redis_ttl])
         except (RedisError, OSError) as exc:
             self._redis_failed(exc)
 
@@ -91,7 +135,9 @@ class MetadataCache:
         self.unknown[file_id] = True
 
     def drop_local(self, file_ids: list[UUID]) -> None:
+        now = time.monotonic()
         for file_id in file_ids:
+            self.invalidated_at[file_id] = now
             self.unknown.pop(file_id, None)
             if self.local is not None:
                 self.local.pop(file_id, None)
@@ -101,7 +147,12 @@ class MetadataCache:
         if not file_ids:
             return
         try:
-            await self.redis.delete(*(self._key(f) for f in file_ids))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for file_id in file_ids:
+                    pipe.delete(self._key(file_id))
+                    pipe.incr(self._generation_key(file_id))
+                    pipe.expire(self._generation_key(file_id), _GENERATION_TTL_SECONDS)
+                await pipe.execute()
             await self.redis.publish(self.channel, ",".join(str(f) for f in file_ids))
         except (RedisError, OSError) as exc:
             self._redis_failed(exc)

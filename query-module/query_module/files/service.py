@@ -25,6 +25,7 @@ async def load_file(
     """The live file's catalog entry; deleted files are gone for clients (404)."""
     value = await cache.get(file_id)
     if value is None:
+        ticket = await cache.ticket(file_id)
         async with session_scope(sessionmaker) as session:
             row = await repository.get_file(session, file_id)
             copies = (await repository.copies_of(session, [file_id]))[file_id]
@@ -33,7 +34,7 @@ async def load_file(
             value = await lookup.find(file_id)
         if value is None:
             raise FileNotFound(details={"file_id": str(file_id)})
-        await cache.put(value)
+        await cache.put(value, ticket)
     if value.status == "deleted":
         raise FileNotFound(details={"file_id": str(file_id)})
     return value

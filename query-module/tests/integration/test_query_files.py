@@ -59,6 +59,24 @@ class TestCache:
         assert v1.file_id not in cache.local
         assert (await get_meta(harness, v1.file_id)).json()["description"] == "second"
 
+    async def test_a_read_from_before_an_update_is_not_cached_after_it(self, harness, builders):
+        """A reader that read the catalog just before an event was applied finishes after
+        it: its older value must not be served until the cache expires."""
+        from query_module.catalog.schemas import FileRead
+
+        se = uuid.uuid4()
+        v1 = builders.attrs(description="first")
+        await harness.ingest(builders.event(v1, se))
+        cache = harness.app.state.metadata_cache
+        ticket = await cache.ticket(v1.file_id)
+        stale = FileRead.model_validate((await get_meta(harness, v1.file_id)).json())
+        await harness.ingest(builders.event(builders.later(v1, description="second"), se,
+                                            type="file.updated"))
+        await cache.put(stale, ticket)  # the slow reader ends
+        assert (await get_meta(harness, v1.file_id)).json()["description"] == "second"
+        cache.local.clear()  # and not from Redis either
+        assert (await get_meta(harness, v1.file_id)).json()["description"] == "second"
+
     async def test_delete_event_makes_cached_file_404(self, harness, builders):
         se = uuid.uuid4()
         attrs = builders.attrs()
@@ -170,7 +188,7 @@ class TestCacheWithoutRedis:
             "uploaded_by": {"id": "u", "name": "u"}, "tags": [], "retention_policy": "permanent",
             "status": "active", "compressed": False, "custom": {},
             "storage_element_id": uuid.uuid4()})
-        await cache.put(value)
+        await cache.put(value, await cache.ticket(file_id))
         assert (await cache.get(file_id)) == value
         await cache.invalidate([file_id])
         assert await cache.get(file_id) is None
