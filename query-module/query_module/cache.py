@@ -1,15 +1,17 @@
 """Metadata by id: an in-process TTL/LRU cache in front of Redis in front of PostgreSQL.
 
-Every applied event deletes the Redis entry, bumps the id's generation and publishes the id on
-a channel; every instance drops it from its own LRU when the notice arrives (the consumer group
-hands an event to one instance only). The short LRU TTL bounds staleness if a notice is lost.
-Redis trouble never fails a request: the cache is skipped for a few seconds and PostgreSQL
-answers.
+Every applied event deletes the Redis entry, bumps the id's generation (if a reader holds a
+ticket for it) and publishes the id on a channel; every instance drops it from its own LRU when
+the notice arrives (the consumer group hands an event to one instance only). The short LRU TTL
+bounds staleness if a notice is lost. Redis trouble never fails a request: the cache is skipped
+for a few seconds and PostgreSQL answers.
 
 A reader that read PostgreSQL just before an event was applied must not put its older value
-back afterwards: a miss takes a ``ReadTicket`` (the id's generation, the local time) before
-reading, and the value is stored in Redis only if the generation is unchanged (one script, so
-atomic) and in the LRU only if this instance saw no invalidation of the id since.
+back afterwards: a miss takes a ``ReadTicket`` (creating the id's generation key if needed, and
+the local time) before reading, and the value is stored in Redis only if the generation is
+unchanged (one script, so atomic) and in the LRU only if this instance saw no invalidation of the
+id since. Generation keys exist only for ids read on a miss in the last minute, so uploads alone
+add nothing to Redis.
 """
 
 from __future__ import annotations
@@ -33,12 +35,23 @@ log = structlog.get_logger(__name__)
 _REDIS_BACKOFF_SECONDS = 5.0
 # Longer than any catalog read takes: a read begun before an invalidation ends while the
 # bumped generation is still there to refuse it.
-_GENERATION_TTL_SECONDS = 3600
-# KEYS: value, generation; ARGV: value, the generation the reader saw ("" for none), ttl.
+_GENERATION_TTL_SECONDS = 60
+# KEYS: generation; ARGV: ttl. The generation a reader starts from (created at 0 if absent).
+_TAKE_TICKET = """
+redis.call('SET', KEYS[1], '0', 'NX', 'EX', ARGV[1])
+return redis.call('GET', KEYS[1])
+"""
+# KEYS: value, generation; ARGV: value, the generation the reader saw, ttl.
 _PUT_IF_SAME_GENERATION = """
-if (redis.call('GET', KEYS[2]) or '') == ARGV[2] then
+if redis.call('GET', KEYS[2]) == ARGV[2] then
   return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 end
+return nil
+"""
+# KEYS: value, generation. Readers holding a ticket see the bump; INCR keeps the key's TTL.
+_INVALIDATE = """
+redis.call('DEL', KEYS[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCR', KEYS[2]) end
 return nil
 """
 
@@ -65,7 +78,9 @@ class MetadataCache:
         self.unknown: TTLCache[UUID, bool] = TTLCache(
             maxsize=100_000, ttl=settings.CATALOG_MISS_NEGATIVE_TTL_SECONDS)
         self.invalidated_at: TTLCache[UUID, float] = TTLCache(maxsize=100_000, ttl=60)
+        self._take_ticket = redis.register_script(_TAKE_TICKET)
         self._put_if_same_generation = redis.register_script(_PUT_IF_SAME_GENERATION)
+        self._invalidate = redis.register_script(_INVALIDATE)
         self._redis_down_until = 0.0
         self._stopping = asyncio.Event()
 
@@ -108,7 +123,9 @@ class MetadataCache:
         if not self._redis_usable():
             return ReadTicket(read_at, None)
         try:
-            return ReadTicket(read_at, await self.redis.get(self._generation_key(file_id)) or b"")
+            generation = await self._take_ticket(keys=[self._generation_key(file_id)],
+                                                 args=[_GENERATION_TTL_SECONDS])
+            return ReadTicket(read_at, generation)
         except (RedisError, OSError) as exc:
             self._redis_failed(exc)
             return ReadTicket(read_at, None)
@@ -149,9 +166,8 @@ class MetadataCache:
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for file_id in file_ids:
-                    pipe.delete(self._key(file_id))
-                    pipe.incr(self._generation_key(file_id))
-                    pipe.expire(self._generation_key(file_id), _GENERATION_TTL_SECONDS)
+                    await self._invalidate(keys=[self._key(file_id), self._generation_key(file_id)],
+                                           client=pipe)
                 await pipe.execute()
             await self.redis.publish(self.channel, ",".join(str(f) for f in file_ids))
         except (RedisError, OSError) as exc:
