@@ -383,6 +383,9 @@ class TestFileActions:
         page.get_by_test_id("file-delete").click()
         expect(page.locator("app-confirm-dialog")).to_contain_text(name)
         page.get_by_test_id("confirm-cancel").click()
+        # The cancelled dialog stays in the page for its closing animation; a second
+        # dialog opened during it would leave two "confirm-ok" buttons.
+        expect(page.locator("app-confirm-dialog")).to_have_count(0)
         assert _meta(env, api_token, file_id) is not None
         page.get_by_test_id("file-delete").click()
         page.get_by_test_id("confirm-ok").click()

@@ -46,7 +46,8 @@ async def get_file(file_id: uuid.UUID, ctx: Ctx, principal: FilesRead) -> JSONRe
     return JSONResponse(service.present(await service.load(ctx, file_id), ctx.se_id))
 
 
-@router.api_route("/{file_id}/content", methods=["GET", "HEAD"])
+@router.head("/{file_id}/content", operation_id="head_content")
+@router.get("/{file_id}/content", operation_id="get_content")
 async def get_content(
     file_id: uuid.UUID, request: Request, ctx: Ctx, principal: FilesRead,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
