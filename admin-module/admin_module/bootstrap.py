@@ -12,7 +12,6 @@ import secrets
 import sys
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.admin_users import repository as users_repo
@@ -20,6 +19,7 @@ from admin_module.admin_users.schemas import AdminUserCreate
 from admin_module.admin_users.service import AdminUsers
 from admin_module.audit import service as audit
 from admin_module.config import Settings
+from admin_module.db import advisory_xact_lock
 from admin_module.runtime_secrets import RuntimeSecrets, write_env_values
 from admin_module.security.hashing import SecretHasher
 from admin_module.service_accounts import repository as accounts_repo
@@ -97,8 +97,7 @@ async def bootstrap_accounts(sessionmaker, settings: Settings, hasher: SecretHas
                              rs: RuntimeSecrets) -> dict[str, str]:
     generated: dict[str, str] = {}
     async with sessionmaker() as session, session.begin():
-        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"),
-                              {"id": BOOTSTRAP_LOCK_ID})
+        await advisory_xact_lock(session, BOOTSTRAP_LOCK_ID)
         await _ensure_admin_user(session, settings, hasher, rs, generated)
         await _ensure_system_account(session, settings, hasher, rs, generated)
     if generated:

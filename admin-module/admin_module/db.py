@@ -8,6 +8,7 @@ facts that must persist even though the request fails (failed-login counters, th
 from __future__ import annotations
 
 from fastapi import Request
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,8 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from admin_module.config import Settings
 from artstore_common.db import DbSession, session_scope
 
-__all__ = ["DbSession", "create_engine", "create_sessionmaker", "independent_session",
-           "session_scope"]
+__all__ = ["DbSession", "advisory_xact_lock", "create_engine", "create_sessionmaker",
+           "independent_session", "session_scope"]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -45,3 +46,8 @@ def create_sessionmaker(
 
 def independent_session(request: Request):
     return session_scope(request.app.state.sessionmaker)
+
+
+async def advisory_xact_lock(session: AsyncSession, lock_id: int) -> None:
+    """Serialize with every other holder of ``lock_id`` until the transaction ends."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})

@@ -4,7 +4,6 @@ in ``admin_module.lifespan``."""
 from __future__ import annotations
 
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from admin_module import __version__
 from admin_module.api import include_routers
@@ -13,6 +12,7 @@ from admin_module.config import Settings
 from admin_module.lifespan import build_lifespan
 from admin_module.redis_client import redis_ping
 from artstore_common.app import create_base_app
+from artstore_common.db import ping
 from artstore_common.health import CheckResult, HealthCheck
 from artstore_common.logging import configure_logging
 
@@ -22,8 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.SERVICE_NAME, settings.LOG_LEVEL, settings.LOG_FORMAT)
 
     async def check_database() -> None:
-        async with app.state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(app.state.engine)
 
     async def check_redis() -> CheckResult | None:
         if not await redis_ping(app.state.redis):

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import text
 
+from artstore_common.db import ping
 from artstore_common.health import CheckResult, HealthCheck
 from query_module.events.backlog import read_backlog
 
 
 def health_checks(app: FastAPI) -> list[HealthCheck]:
     async def database() -> None:
-        async with app.state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(app.state.engine)
 
     async def redis() -> None:
         await app.state.redis.ping()

@@ -14,10 +14,10 @@ from contextlib import asynccontextmanager
 import anyio
 import structlog
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from artstore_common.app import create_base_app
 from artstore_common.auth import TokenVerifier
+from artstore_common.db import ping
 from artstore_common.health import HealthCheck
 from artstore_common.logging import configure_logging
 from storage_element import __version__, background
@@ -86,8 +86,7 @@ def _lifespan(settings: Settings):
 
 def _health_checks(app: FastAPI) -> list[HealthCheck]:
     async def database() -> None:
-        async with app.state.se.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(app.state.se.engine)
 
     async def storage() -> str:
         await anyio.to_thread.run_sync(app.state.se.backend.check)

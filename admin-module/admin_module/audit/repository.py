@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin_module.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
+from admin_module.models.audit import GENESIS_MAC, AuditChainHead, AuditCheckpoint, AuditEvent
 
 
 @dataclass
@@ -64,6 +64,20 @@ async def list_events(
         .limit(limit).offset(offset)
     )
     return list(rows), int(total or 0)
+
+
+async def lock_head(session: AsyncSession) -> AuditChainHead:
+    """The chain head (created on first use), locked FOR UPDATE until the transaction ends."""
+    await session.execute(
+        insert(AuditChainHead)
+        .values(id=1, last_seq=0, last_mac=GENESIS_MAC, anchor_seq=0, anchor_mac=GENESIS_MAC)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    head = await session.scalar(
+        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+    )
+    assert head is not None
+    return head
 
 
 async def read_head(session: AsyncSession) -> AuditChainHead | None:
@@ -139,3 +153,7 @@ async def add_checkpoints(session: AsyncSession, rows: list[dict]) -> None:
 
 async def delete_checkpoints_through(session: AsyncSession, seq: int) -> None:
     await session.execute(delete(AuditCheckpoint).where(AuditCheckpoint.seq <= seq))
+
+
+async def event_at(session: AsyncSession, seq: int) -> AuditEvent | None:
+    return await session.scalar(select(AuditEvent).where(AuditEvent.seq == seq))

@@ -20,8 +20,6 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import repository
@@ -33,7 +31,7 @@ from admin_module.audit.chain import (
     normalize_details,
 )
 from admin_module.metrics import AUDIT_CHAIN_VALID, AUDIT_VERIFICATIONS
-from admin_module.models.audit import GENESIS_MAC, AuditChainHead, AuditCheckpoint, AuditEvent
+from admin_module.models.audit import GENESIS_MAC, AuditCheckpoint, AuditEvent
 from admin_module.models.base import utcnow
 
 log = structlog.get_logger(__name__)
@@ -68,19 +66,6 @@ def hmac_secret(session: AsyncSession) -> bytes:
     return secret
 
 
-async def lock_head(session: AsyncSession) -> AuditChainHead:
-    await session.execute(
-        insert(AuditChainHead)
-        .values(id=1, last_seq=0, last_mac=GENESIS_MAC, anchor_seq=0, anchor_mac=GENESIS_MAC)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    head = await session.scalar(
-        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
-    )
-    assert head is not None
-    return head
-
-
 async def record(
     session: AsyncSession,
     *,
@@ -112,7 +97,7 @@ async def record_many(session: AsyncSession, entries: list[Entry]) -> list[Audit
             raise ValueError(f"outcome must be one of {OUTCOMES}")
     request_id = structlog.contextvars.get_contextvars().get("request_id")
     source = _source.get()
-    head = await lock_head(session)
+    head = await repository.lock_head(session)
     secret = hmac_secret(session)
     events = []
     for e in entries:
@@ -232,7 +217,7 @@ def _checkpoint(secret: bytes, seq: int, mac: str) -> dict:
 async def prune(session: AsyncSession, retention_days: int) -> int:
     """Delete rows older than the retention period and move the anchor past them, so the rest
     of the chain still verifies. The removal itself is audited."""
-    head = await lock_head(session)
+    head = await repository.lock_head(session)
     cutoff = utcnow() - timedelta(days=retention_days)
     last = await repository.last_row_before(session, cutoff)
     if last is None or last.seq <= head.anchor_seq:

@@ -11,13 +11,13 @@ from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import service as audit
+from admin_module.copies import repository as repo
 from admin_module.db import DbSession
 from admin_module.models.base import utcnow
-from admin_module.models.storage_element import CopyPolicyRow, StorageElement
+from admin_module.models.storage_element import CopyPolicyRow
 from admin_module.storage_elements.context import Plane
 from artstore_common.auth import StorageAdmin, StorageRead
 from artstore_common.contracts import DEFAULT_COPY_POLICIES, CopyPolicy, RetentionPolicy
@@ -45,7 +45,7 @@ class CopyPolicyTooHigh(ValidationFailed):
 
 
 async def policies(session: AsyncSession) -> list[CopyPolicy]:
-    rows = {r.retention_policy: r for r in (await session.execute(select(CopyPolicyRow))).scalars()}
+    rows = await repo.policy_rows(session)
     result = []
     for name, default in DEFAULT_COPY_POLICIES.items():
         row = rows.get(name)
@@ -57,14 +57,7 @@ async def policies(session: AsyncSession) -> list[CopyPolicy]:
 
 
 async def _suitable(session: AsyncSession, retention_policy: str) -> tuple[int, int]:
-    modes = SUITABLE_MODES[retention_policy]
-    count = await session.scalar(
-        select(func.count()).select_from(StorageElement).where(StorageElement.mode.in_(modes)))
-    domains = await session.scalar(
-        select(func.count(func.distinct(func.coalesce(
-            StorageElement.failure_domain, cast(StorageElement.id, String)
-        )))).where(StorageElement.mode.in_(modes)))
-    return int(count or 0), int(domains or 0)
+    return await repo.suitable_counts(session, SUITABLE_MODES[retention_policy])
 
 
 router = APIRouter(prefix="/copy-policies", tags=["copies"])
@@ -96,7 +89,7 @@ async def set_policy(
         raise ValidationFailed("write_quorum cannot exceed target_copies", details=details)
     if body.target_copies > max(count, 1):
         raise CopyPolicyTooHigh(details=details)
-    row = await session.get(CopyPolicyRow, retention_policy, with_for_update=True)
+    row = await repo.policy_row(session, retention_policy, for_update=True)
     previous = (await _policy_of(session, retention_policy)).model_dump()
     if row is None:
         row = CopyPolicyRow(retention_policy=retention_policy)

@@ -34,7 +34,6 @@ from fastapi import APIRouter, BackgroundTasks
 from prometheus_client import Counter as PromCounter
 from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import text
 
 from admin_module.audit import service as audit
 from admin_module.copies.policy import SUITABLE_MODES, policies
@@ -272,8 +271,7 @@ async def schedule(plane: ControlPlane, actor: str = "system",
                    storage_element_id: uuid.UUID | None = None) -> Saga | None:
     """Start a repair run unless one is active (across instances: advisory lock)."""
     async with plane.sessionmaker() as session:
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
-                              {"k": "copy-repair-schedule"})
+        await saga_repo.lock_resource(session, "copy-repair-schedule")
         if await saga_repo.active(session, "copy_repair", RESOURCE) is not None:
             return None
         scope = {"storage_element_id": str(storage_element_id)} if storage_element_id else {}
@@ -310,11 +308,7 @@ async def declare_lost(
 @router.get("/report")
 async def report(principal: StorageRead, session: DbSession) -> dict[str, Any]:
     """The last finished scan: under-replicated and lost files, sole copies per SE."""
-    from sqlalchemy import select
-
-    saga = await session.scalar(
-        select(Saga).where(Saga.type == "copy_repair", Saga.payload.has_key("files_seen"))
-        .order_by(Saga.created_at.desc()).limit(1))
+    saga = await saga_repo.latest_with(session, "copy_repair", "files_seen")
     if saga is None:
         return {"scanned_at": None, "files_seen": 0, "under_replicated_count": 0,
                 "lost_count": 0, "under_replicated": [], "lost": [], "sole_copies": {},

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Integer, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from admin_module.models.audit import AuditEvent
+from admin_module.dashboard import repository as repo
+from admin_module.dashboard.repository import ORIGIN
 from admin_module.models.base import utcnow
 from admin_module.models.dashboard import CapacitySample
 from admin_module.models.storage_element import StorageElement
@@ -28,9 +27,6 @@ from admin_module.storage_elements.context import ControlPlane
 from admin_module.storage_elements.service import UNREACHABLE
 
 log = structlog.get_logger(__name__)
-
-UPLOADS, DOWNLOADS = "file.uploaded", "file.downloaded"
-ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday, UTC midnight: buckets start on the hour
 
 
 async def sample(plane: ControlPlane) -> int:
@@ -60,7 +56,7 @@ async def sample(plane: ControlPlane) -> int:
                 never_verified=(fx or {}).get("never_verified"),
                 last_verified_at=datetime.fromisoformat(last) if last else None))
         cutoff = now - timedelta(days=settings.DASHBOARD_SAMPLE_RETENTION_DAYS)
-        await session.execute(delete(CapacitySample).where(CapacitySample.sampled_at < cutoff))
+        await repo.drop_samples_before(session, cutoff)
     return len(elements)
 
 
@@ -72,13 +68,7 @@ def _step(hours: int, points: int) -> timedelta:
 async def capacity(session: AsyncSession, hours: int, points: int = 200) -> dict[str, Any]:
     since = utcnow() - timedelta(hours=hours)
     step = _step(hours, points)
-    bucket = func.date_bin(step, CapacitySample.sampled_at, ORIGIN).label("at")
-    rows = (await session.execute(
-        select(CapacitySample.storage_element_id, bucket,
-               func.max(CapacitySample.used_bytes), func.max(CapacitySample.capacity_bytes),
-               func.max(CapacitySample.file_count))
-        .where(CapacitySample.sampled_at >= since)
-        .group_by(CapacitySample.storage_element_id, bucket).order_by(bucket))).all()
+    rows = await repo.capacity_buckets(session, since, step)
     names = {se.id: se for se in await se_repo.all_elements(session)}
     series: dict[uuid.UUID, dict[str, Any]] = {}
     for se_id, at, used, cap, files in rows:
@@ -93,15 +83,8 @@ async def capacity(session: AsyncSession, hours: int, points: int = 200) -> dict
 
 
 async def fixity(session: AsyncSession) -> dict[str, Any]:
-    """Each SE's latest sample with fixity counts, and the sums (one index probe per SE)."""
-    latest = (select(CapacitySample)
-              .where(CapacitySample.storage_element_id == StorageElement.id,
-                     CapacitySample.verified.is_not(None))
-              .order_by(CapacitySample.sampled_at.desc()).limit(1).lateral("latest"))
-    sample = aliased(CapacitySample, latest)
-    rows = (await session.execute(
-        select(sample, StorageElement.name).select_from(StorageElement)
-        .join(latest, true()).order_by(StorageElement.name))).all()
+    """Each SE's latest sample with fixity counts, and the sums."""
+    rows = await repo.latest_fixity(session)
     items = [{"storage_element_id": str(s.storage_element_id), "name": name,
               "sampled_at": s.sampled_at.isoformat(), "files": s.file_count,
               "verified": s.verified, "quarantined": s.quarantined,
@@ -115,23 +98,10 @@ async def fixity(session: AsyncSession) -> dict[str, Any]:
 
 
 async def activity(session: AsyncSession, hours: int, points: int = 48) -> dict[str, Any]:
-    """Uploads, downloads and errors (failed or refused actions; an aggregated refusal
-    report counts as its ``count``) per bucket."""
+    """Uploads, downloads and errors per bucket (see ``repository.activity_buckets``)."""
     since = utcnow() - timedelta(hours=hours)
     step = _step(hours, points)
-    bucket = func.date_bin(step, AuditEvent.created_at, ORIGIN).label("at")
-    weight = func.coalesce(AuditEvent.details["count"].astext.cast(Integer), 1)
-    failed = AuditEvent.outcome != "success"
-    rows = (await session.execute(
-        select(bucket,
-               func.count().filter((AuditEvent.action == UPLOADS) & ~failed),
-               func.count().filter((AuditEvent.action == DOWNLOADS) & ~failed),
-               func.coalesce(func.sum(weight).filter(failed), 0))
-        .where(AuditEvent.created_at >= since).group_by(bucket).order_by(bucket))).all()
-    by_action = (await session.execute(
-        select(AuditEvent.action, func.sum(weight).label("n"))
-        .where(AuditEvent.created_at >= since, failed)
-        .group_by(AuditEvent.action).order_by(func.sum(weight).desc()).limit(8))).all()
+    rows, by_action = await repo.activity_buckets(session, since, step)
     counted = {at: (up, down, int(err)) for at, up, down, err in rows}
     buckets = []  # every bucket of the window, the quiet ones as zeros
     at = ORIGIN + (since - ORIGIN) // step * step

@@ -130,3 +130,9 @@ async def audit_range(session: AsyncSession, seq_from: int, seq_to: int, batch: 
         for row in rows:
             yield row
         last = rows[-1].seq
+
+
+async def schedule_actions(session: AsyncSession, classes: Sequence[str]) -> set[str]:
+    """The actions of the retention schedules named ``classes``."""
+    return set(await session.scalars(select(RetentionSchedule.action).where(
+        RetentionSchedule.name.in_(classes))))

@@ -17,8 +17,8 @@ from typing import Any
 
 import anyio
 import structlog
-from sqlalchemy import select
 
+from admin_module.audit import repository as audit_repo
 from admin_module.audit import service as audit
 from admin_module.copies.policy import policies
 from admin_module.disposition import certificate
@@ -26,7 +26,6 @@ from admin_module.disposition import repository as repo
 from admin_module.files.locate import locate
 from admin_module.models.audit import AuditEvent
 from admin_module.models.base import utcnow
-from admin_module.models.legal_hold import RetentionSchedule
 from admin_module.sagas import repository as saga_repo
 from admin_module.sagas.engine import Done, Retry, SagaType, Step, StepContext
 from admin_module.storage_elements import repository as se_repo
@@ -59,8 +58,7 @@ async def _why_kept(session, copies: list[FileAttributes]) -> tuple[str, dict] |
     if until > now:
         return "retained", {"retain_until": until.isoformat()}
     classes = {a.retention_class for a in copies}
-    actions = set(await session.scalars(select(RetentionSchedule.action).where(
-        RetentionSchedule.name.in_([c for c in classes if c]))))
+    actions = await repo.schedule_actions(session, [c for c in classes if c])
     if None in classes or not actions or not actions <= set(repo.DISPOSABLE_ACTIONS):
         return "no_disposition_class", {"retention_class": sorted(c or "" for c in classes)}
     return None
@@ -187,8 +185,8 @@ async def certify(ctx: StepContext) -> Done:
     assert batch is not None and batch.audit_seq_from and batch.audit_seq_to
     if batch.status == "executed":
         return Done("certificate already stored")
-    first = await session.scalar(select(AuditEvent).where(AuditEvent.seq == batch.audit_seq_from))
-    last = await session.scalar(select(AuditEvent).where(AuditEvent.seq == batch.audit_seq_to))
+    first = await audit_repo.event_at(session, batch.audit_seq_from)
+    last = await audit_repo.event_at(session, batch.audit_seq_to)
     assert first is not None and last is not None
     cert = certificate.build(batch, await repo.items(session, batch_id),
                              prev_mac=first.prev_mac, last_mac=last.mac)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 
 from admin_module.config import get_settings
 from admin_module.db import DbSession
-from admin_module.records import service
+from admin_module.records import repository, service
 from admin_module.records.schemas import (
     ClassAssigned,
     ClassAssignment,
@@ -50,8 +50,8 @@ async def create_hold(body: HoldCreate, principal: RecordsWrite, session: DbSess
 @router.get("", response_model=Page[HoldRead])
 async def list_holds(principal: RecordsRead, session: DbSession, paging: Paging,
                      status: Literal["active", "released"] | None = None) -> Page[HoldRead]:
-    rows, total = await service.list_holds(session, status, paging.limit, paging.offset)
-    counts = await service.file_counts(session, [h.id for h in rows])
+    rows, total = await repository.list_holds(session, status, paging.limit, paging.offset)
+    counts = await repository.file_counts(session, [h.id for h in rows])
     return Page(items=[_read(h, counts.get(h.id, 0)) for h in rows], total=total,
                 limit=paging.limit, offset=paging.offset)
 
@@ -59,14 +59,14 @@ async def list_holds(principal: RecordsRead, session: DbSession, paging: Paging,
 @router.get("/{hold_id}", response_model=HoldRead)
 async def get_hold(hold_id: uuid.UUID, principal: RecordsRead, session: DbSession) -> HoldRead:
     hold = await service.get(session, hold_id)
-    return _read(hold, (await service.file_counts(session, [hold.id])).get(hold.id, 0))
+    return _read(hold, (await repository.file_counts(session, [hold.id])).get(hold.id, 0))
 
 
 @router.get("/{hold_id}/files", response_model=Page[HoldFileRead])
 async def hold_files(hold_id: uuid.UUID, principal: RecordsRead, session: DbSession,
                      paging: Paging) -> Page[HoldFileRead]:
     await service.get(session, hold_id)
-    rows, total = await service.list_files(session, hold_id, paging.limit, paging.offset)
+    rows, total = await repository.list_files(session, hold_id, paging.limit, paging.offset)
     return Page(items=[HoldFileRead.model_validate(r) for r in rows], total=total,
                 limit=paging.limit, offset=paging.offset)
 
@@ -89,7 +89,7 @@ async def release_hold(hold_id: uuid.UUID, body: HoldRelease, principal: Records
     """Lift the hold from every copy, then mark it released (audited). ``503`` when a copy
     could not be reached: the hold stays active; release again."""
     hold = await service.release(session, plane, hold_id, body.reason, _actor(principal))
-    return _read(hold, (await service.file_counts(session, [hold.id])).get(hold.id, 0))
+    return _read(hold, (await repository.file_counts(session, [hold.id])).get(hold.id, 0))
 
 
 @router.post("/{hold_id}/files/{file_id}/release", status_code=204)
@@ -120,7 +120,7 @@ async def create_schedule(body: ScheduleCreate, principal: RecordsWrite, session
 @retention_router.get("/retention-schedules", response_model=Page[ScheduleRead])
 async def list_schedules(principal: RecordsRead, session: DbSession, paging: Paging
                          ) -> Page[ScheduleRead]:
-    rows, total = await service.list_schedules(session, paging.limit, paging.offset)
+    rows, total = await repository.list_schedules(session, paging.limit, paging.offset)
     return Page(items=[ScheduleRead.model_validate(r) for r in rows], total=total,
                 limit=paging.limit, offset=paging.offset)
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.config import Settings
-from admin_module.models.saved_search import SavedSearch
+from admin_module.saved_searches import repository as saved_repo
 from admin_module.saved_searches.endpoints import SavedSearchNotFound
 from artstore_common.errors import ServiceUnavailable, ValidationFailed
 from artstore_common.pagination import MAX_LIMIT
@@ -25,8 +24,7 @@ _OURS = {"limit", "offset", "facets", "page"}
 
 async def searched(session: AsyncSession, settings: Settings, search_id: uuid.UUID,
                    owner: str, token: str, max_files: int) -> list[uuid.UUID]:
-    saved = await session.scalar(select(SavedSearch).where(SavedSearch.id == search_id,
-                                                           SavedSearch.owner == owner))
+    saved = await saved_repo.get_owned(session, search_id, owner)
     if saved is None:  # another's is as invisible as a missing one
         raise SavedSearchNotFound(details={"id": str(search_id)})
     params = [(k, v) for k, vs in saved.params.items() if k not in _OURS

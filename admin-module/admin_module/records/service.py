@@ -14,16 +14,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import service as audit
 from admin_module.disposition.repository import note_retention
 from admin_module.files.locate import locate
 from admin_module.models.base import utcnow
-from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
+from admin_module.models.legal_hold import LegalHold, RetentionSchedule
 from admin_module.models.storage_element import StorageElement
+from admin_module.records import repository as repo
 from admin_module.records.schemas import (
     HoldCreate,
     HoldPlacement,
@@ -57,7 +56,7 @@ class HoldNameTaken(Conflict):
 
 
 async def create(session: AsyncSession, body: HoldCreate, actor: str | None) -> LegalHold:
-    if await session.scalar(select(LegalHold.id).where(LegalHold.name == body.name)):
+    if await repo.hold_named(session, body.name):
         raise HoldNameTaken(details={"name": body.name})
     hold = LegalHold(id=uuid.uuid4(), name=body.name, reason=body.reason,
                      owner=body.owner or actor or "unknown", created_by=actor, created_at=utcnow())
@@ -70,42 +69,10 @@ async def create(session: AsyncSession, body: HoldCreate, actor: str | None) -> 
 
 
 async def get(session: AsyncSession, hold_id: uuid.UUID, *, lock: bool = False) -> LegalHold:
-    query = select(LegalHold).where(LegalHold.id == hold_id)
-    hold = await session.scalar(query.with_for_update() if lock else query)
+    hold = await repo.get_hold(session, hold_id, lock=lock)
     if hold is None:
         raise HoldNotFound(details={"hold_id": str(hold_id)})
     return hold
-
-
-async def file_counts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    rows = await session.execute(
-        select(LegalHoldFile.hold_id, func.count()).where(LegalHoldFile.hold_id.in_(ids))
-        .group_by(LegalHoldFile.hold_id))
-    return {hold_id: int(count) for hold_id, count in rows}
-
-
-async def list_holds(session: AsyncSession, status: str | None, limit: int, offset: int
-                     ) -> tuple[list[LegalHold], int]:
-    conditions = []
-    if status == "active":
-        conditions.append(LegalHold.released_at.is_(None))
-    elif status == "released":
-        conditions.append(LegalHold.released_at.is_not(None))
-    total = await session.scalar(select(func.count()).select_from(LegalHold).where(*conditions))
-    rows = await session.scalars(select(LegalHold).where(*conditions)
-                                 .order_by(LegalHold.created_at.desc()).limit(limit)
-                                 .offset(offset))
-    return list(rows), int(total or 0)
-
-
-async def list_files(session: AsyncSession, hold_id: uuid.UUID, limit: int, offset: int
-                     ) -> tuple[list[LegalHoldFile], int]:
-    where = LegalHoldFile.hold_id == hold_id
-    total = await session.scalar(select(func.count()).select_from(LegalHoldFile).where(where))
-    rows = await session.scalars(select(LegalHoldFile).where(where)
-                                 .order_by(LegalHoldFile.placed_at, LegalHoldFile.file_id)
-                                 .limit(limit).offset(offset))
-    return list(rows), int(total or 0)
 
 
 async def _tagged(plane: ControlPlane, ses: Sequence[StorageElement], tag: str
@@ -170,9 +137,7 @@ async def place(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID,
                 result.not_found.append(file_id)
             continue
         result.placed.append(file_id)
-        await session.execute(insert(LegalHoldFile).values(
-            hold_id=hold.id, file_id=file_id, placed_at=utcnow(), placed_by=actor,
-        ).on_conflict_do_nothing())
+        await repo.add_file(session, hold.id, file_id, actor)
     for file_id in result.placed:
         await audit.record(session, action="file.hold_placed", actor=actor,
                            resource_type="file", resource_id=file_id,
@@ -189,8 +154,7 @@ async def release(session: AsyncSession, plane: ControlPlane, hold_id: uuid.UUID
     if hold.released_at is not None:
         return hold
     ses = await se_repo.all_elements(session)
-    file_ids = list(await session.scalars(
-        select(LegalHoldFile.file_id).where(LegalHoldFile.hold_id == hold.id)))
+    file_ids = await repo.held_file_ids(session, hold.id)
     failed: list[dict[str, Any]] = []
     for file_id in file_ids:
         failed += (await _each_copy(plane, ses, file_id, "DELETE",
@@ -218,7 +182,7 @@ async def release_file(session: AsyncSession, plane: ControlPlane, hold_id: uuid
     hold = await get(session, hold_id, lock=True)
     if hold.released_at is not None:
         raise HoldReleased(details={"hold_id": str(hold_id)})
-    placed = await session.get(LegalHoldFile, (hold.id, file_id))
+    placed = await repo.placement(session, hold.id, file_id)
     if placed is None:
         raise FileNotFound("The hold is not on this file",
                            details={"hold_id": str(hold_id), "file_id": str(file_id)})
@@ -227,8 +191,7 @@ async def release_file(session: AsyncSession, plane: ControlPlane, hold_id: uuid
     if failed:
         raise StorageUnavailable("Some copies still carry the hold; release it again",
                                  details={"failed": failed}, headers={"Retry-After": "30"})
-    await session.delete(placed)
-    await session.flush()
+    await repo.remove_placement(session, placed)
     await audit.record(session, action="file.hold_released", actor=actor,
                        resource_type="file", resource_id=file_id,
                        details={"hold_id": str(hold.id), "hold_name": hold.name,
@@ -305,8 +268,7 @@ class TriggerDateMissing(ValidationFailed):
 
 async def create_schedule(session: AsyncSession, body: ScheduleCreate, actor: str | None
                           ) -> RetentionSchedule:
-    if await session.scalar(select(RetentionSchedule.id)
-                            .where(RetentionSchedule.name == body.name)):
+    if await repo.schedule_named(session, body.name):
         raise ScheduleNameTaken(details={"name": body.name})
     schedule = RetentionSchedule(id=uuid.uuid4(), created_by=actor, created_at=utcnow(),
                                  **body.model_dump())
@@ -316,14 +278,6 @@ async def create_schedule(session: AsyncSession, body: ScheduleCreate, actor: st
                        resource_type="retention_schedule", resource_id=schedule.id,
                        details=body.model_dump())
     return schedule
-
-
-async def list_schedules(session: AsyncSession, limit: int, offset: int
-                         ) -> tuple[list[RetentionSchedule], int]:
-    total = await session.scalar(select(func.count()).select_from(RetentionSchedule))
-    rows = await session.scalars(select(RetentionSchedule).order_by(RetentionSchedule.name)
-                                 .limit(limit).offset(offset))
-    return list(rows), int(total or 0)
 
 
 def _end_of(day: date | datetime) -> datetime:
@@ -353,8 +307,7 @@ def trigger_date(schedule: RetentionSchedule, attrs: FileAttributes) -> datetime
 
 
 async def schedule_named(session: AsyncSession, name: str) -> RetentionSchedule:
-    schedule = await session.scalar(select(RetentionSchedule)
-                                    .where(RetentionSchedule.name == name))
+    schedule = await repo.schedule_named(session, name)
     if schedule is None:
         raise ScheduleNotFound(details={"schedule": name})
     return schedule
@@ -393,8 +346,7 @@ async def record_event(session: AsyncSession, plane: ControlPlane, file_id: uuid
                                      headers={"Retry-After": "30"})
         raise FileNotFound(details={"file_id": str(file_id)})
     name = next((a.retention_class for _, a in located.found if a.retention_class), None)
-    schedule = await session.scalar(select(RetentionSchedule)
-                                    .where(RetentionSchedule.name == name)) if name else None
+    schedule = await repo.schedule_named(session, name) if name else None
     if schedule is None or schedule.trigger != "event":
         raise NotAnEventClass(details={"file_id": str(file_id), "retention_class": name})
     value = _end_of(when) + timedelta(days=schedule.period_days)

@@ -17,7 +17,6 @@ import uuid
 from datetime import datetime
 
 import structlog
-from sqlalchemy import text
 
 from admin_module.audit import service as audit
 from admin_module.files.locate import delete_everywhere, locate
@@ -139,8 +138,7 @@ RETENTION_CLEANUP = SagaType("retention_cleanup", [
 async def schedule(plane: ControlPlane, actor: str = "system") -> Saga | None:
     """Start a cleanup run unless one is active (across instances: advisory lock)."""
     async with plane.sessionmaker() as session:
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7))"),
-                              {"k": "retention-schedule"})
+        await saga_repo.lock_resource(session, "retention-schedule")
         if await saga_repo.active(session, "retention_cleanup", RESOURCE) is not None:
             return None
         saga = new_saga("retention_cleanup", RESOURCE, {}, actor)

@@ -12,8 +12,9 @@ from admin_module.models.base import utcnow
 from admin_module.models.saga import ACTIVE_STATES, Saga
 
 
-async def get(session: AsyncSession, saga_id: uuid.UUID) -> Saga | None:
-    return await session.get(Saga, saga_id)
+async def get(session: AsyncSession, saga_id: uuid.UUID, *, for_update: bool = False
+              ) -> Saga | None:
+    return await session.get(Saga, saga_id, with_for_update=for_update)
 
 
 async def claim_due(session: AsyncSession) -> Saga | None:
@@ -32,6 +33,13 @@ async def active(session: AsyncSession, type_: str, resource_id: str) -> Saga | 
         select(Saga).where(Saga.type == type_, Saga.resource_id == resource_id,
                            Saga.state.in_(ACTIVE_STATES))
     )
+
+
+async def latest_with(session: AsyncSession, type_: str, payload_key: str) -> Saga | None:
+    """The newest saga of ``type_`` whose payload has ``payload_key`` (a finished step's)."""
+    return await session.scalar(
+        select(Saga).where(Saga.type == type_, Saga.payload.has_key(payload_key))
+        .order_by(Saga.created_at.desc()).limit(1))
 
 
 async def list_page(

@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy.orm.attributes import flag_modified
 
 from admin_module.models.base import utcnow
-from admin_module.models.saga import ACTIVE_STATES, Saga
+from admin_module.models.saga import ACTIVE_STATES
 from admin_module.sagas import engine
 from admin_module.sagas import repository as saga_repo
 from admin_module.storage_elements.context import ControlPlane
@@ -96,7 +96,7 @@ class SagaRunner:
         """A bug or a database error inside a step: back off and try again later."""
         log.error("saga.step_crashed", saga_id=str(saga_id), error=str(exc), exc_info=exc)
         async with self.plane.sessionmaker() as session:
-            saga = await session.get(Saga, saga_id, with_for_update=True)
+            saga = await saga_repo.get(session, saga_id, for_update=True)  # type: ignore[arg-type]
             if saga is None or saga.state not in ACTIVE_STATES:
                 return
             saga.attempts += 1

@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, func, select
 
 from admin_module.audit import service as audit
 from admin_module.db import DbSession
 from admin_module.models.saved_search import SavedSearch
+from admin_module.saved_searches import repository as repo
 from artstore_common.auth import FilesRead
 from artstore_common.errors import Conflict, NotFound
 from artstore_common.validation import SafeStr
@@ -61,8 +61,7 @@ class SavedSearchNotFound(NotFound):
 
 @router.get("", response_model=SavedSearchList)
 async def list_saved(principal: FilesRead, session: DbSession) -> SavedSearchList:
-    rows = await session.scalars(select(SavedSearch).where(SavedSearch.owner == principal.subject)
-                                 .order_by(SavedSearch.name))
+    rows = await repo.owned(session, principal.subject)
     return SavedSearchList(items=[SavedSearchRead.model_validate(r) for r in rows])
 
 
@@ -70,10 +69,9 @@ async def list_saved(principal: FilesRead, session: DbSession) -> SavedSearchLis
 async def save(body: SavedSearchCreate, principal: FilesRead,
                session: DbSession) -> SavedSearchRead:
     owner = principal.subject
-    mine = SavedSearch.owner == owner
-    if await session.scalar(select(SavedSearch.id).where(mine, SavedSearch.name == body.name)):
+    if await repo.name_taken(session, owner, body.name):
         raise NameTaken(details={"name": body.name})
-    if await session.scalar(select(func.count()).where(mine)) >= MAX_PER_OWNER:
+    if await repo.count_owned(session, owner) >= MAX_PER_OWNER:
         raise TooMany(details={"limit": MAX_PER_OWNER})
     row = SavedSearch(id=uuid.uuid4(), owner=owner, name=body.name, params=body.params)
     session.add(row)
@@ -86,10 +84,7 @@ async def save(body: SavedSearchCreate, principal: FilesRead,
 
 @router.delete("/{search_id}", status_code=204, response_class=Response)
 async def remove(search_id: uuid.UUID, principal: FilesRead, session: DbSession) -> Response:
-    name = await session.scalar(
-        delete(SavedSearch).where(SavedSearch.id == search_id,
-                                  SavedSearch.owner == principal.subject)
-        .returning(SavedSearch.name))
+    name = await repo.delete_owned(session, search_id, principal.subject)
     if name is None:  # another's is as invisible as a missing one
         raise SavedSearchNotFound(details={"id": str(search_id)})
     await audit.record(session, action="saved_search.deleted",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,3 +85,16 @@ async def active_saga_on(session: AsyncSession, resource_id: str) -> Saga | None
         select(Saga).where(Saga.resource_id == resource_id, Saga.state.in_(ACTIVE_STATES))
         .limit(1)
     )
+
+
+async def remove(session: AsyncSession, se: StorageElement) -> None:
+    await session.delete(se)
+    await session.flush()
+
+
+async def repair_completed_since(session: AsyncSession, since: datetime) -> Saga | None:
+    """The newest copy repair that completed and was started after ``since``."""
+    return await session.scalar(
+        select(Saga).where(Saga.type == "copy_repair", Saga.created_at > since,
+                           Saga.state == "completed")
+        .order_by(Saga.created_at.desc()).limit(1))

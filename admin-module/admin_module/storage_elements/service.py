@@ -8,13 +8,11 @@ import uuid
 
 import httpx
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_module.audit import service as audit
 from admin_module.discovery.repository import bump_version
 from admin_module.models.base import utcnow
-from admin_module.models.saga import Saga
 from admin_module.models.storage_element import StorageElement
 from admin_module.storage_elements import repository as repo
 from admin_module.storage_elements.client import SEInfo
@@ -145,8 +143,7 @@ async def delete(
         raise StorageElementNotEmpty(details={
             "file_count": file_count, "used_bytes": used, "lost": se.lost_at is not None,
             "hint": "declare it lost and let a repair run re-make its copies elsewhere first"})
-    await session.delete(se)
-    await session.flush()
+    await repo.remove(session, se)
     await bump_version(session)
     await audit.record(session, action="storage_element.deleted", actor=actor,
                        resource_type="storage_element", resource_id=se_id,
@@ -158,10 +155,7 @@ async def _replaced(session: AsyncSession, se: StorageElement) -> bool:
     started after that found every file at its target without it (nothing under target)."""
     if se.lost_at is None:
         return False
-    scan = await session.scalar(
-        select(Saga).where(Saga.type == "copy_repair", Saga.created_at > se.lost_at,
-                           Saga.state == "completed")
-        .order_by(Saga.created_at.desc()).limit(1))
+    scan = await repo.repair_completed_since(session, se.lost_at)
     return scan is not None and not scan.payload.get("under_replicated_count") \
         and not scan.payload.get("lost_count")
 

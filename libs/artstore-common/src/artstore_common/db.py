@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 @asynccontextmanager
@@ -25,6 +26,12 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
             raise
         else:
             await session.commit()
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """The readiness probe of a service's database: raises when it does not answer."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
