@@ -1,6 +1,11 @@
-"""Domain metrics of the admin module (HTTP metrics come from artstore_common's middleware)."""
+"""Every metric of the admin module (HTTP metrics come from artstore_common's middleware).
+
+One module at the bottom of the package: any domain may import it without an import loop.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge
 
@@ -42,3 +47,53 @@ ACTIVE_KEY_CREATED = Gauge(
 ROTATION_INTERVAL = Gauge(
     "artstore_jwt_rotation_interval_seconds", "Configured signing-key rotation interval"
 )
+REVOCATION_ERRORS = Counter("artstore_admin_revocation_errors_total",
+                            "Revocations that could not be pushed to Redis")
+
+# Sagas
+SAGAS = Counter("artstore_saga_total", "Sagas entering each state", ["type", "state"])
+
+# Copy repair (values of the last scan)
+UNDER_REPLICATED = Gauge("artstore_copies_under_replicated_files",
+                         "Files with fewer healthy copies than their target (last scan)")
+LOST = Gauge("artstore_copies_lost_files", "Files with no healthy copy left (last scan)")
+SOLE_COPIES = Gauge("artstore_copies_sole_copy_files",
+                    "Files whose only healthy copy is on this SE (last scan)", ["se"])
+REPAIRS = Counter("artstore_copies_repairs_total", "Copies made by the repairer", ["outcome"])
+LAST_SCAN = Gauge("artstore_copies_last_scan_timestamp_seconds",
+                  "When the repairer last finished a scan")
+
+# Discovery: publishing, and the registry it publishes (SE capacity, mode, status)
+SE_CAPACITY = Gauge(
+    "artstore_storage_element_capacity_bytes", "Capacity of a storage element",
+    ["storage_element", "name"],
+)
+SE_USED = Gauge(
+    "artstore_storage_element_used_bytes", "Bytes used on a storage element",
+    ["storage_element", "name"],
+)
+SE_MODE = Gauge(
+    "artstore_storage_element_mode", "1 for the storage element's current mode",
+    ["storage_element", "name", "mode"],
+)
+SE_STATUS = Gauge(
+    "artstore_storage_element_status", "1 for the storage element's current health status",
+    ["storage_element", "name", "status"],
+)
+DISCOVERY_PUBLISH = Counter(
+    "artstore_discovery_publish_total", "Discovery document publications by outcome", ["outcome"]
+)
+
+MODES = ("edit", "rw", "ro", "ar")
+STATUSES = ("online", "degraded", "offline")
+
+
+def export_storage_elements(elements: Iterable[object]) -> None:
+    for se in elements:
+        sid, name = str(se.id), se.name  # type: ignore[attr-defined]
+        SE_CAPACITY.labels(sid, name).set(se.capacity_bytes)  # type: ignore[attr-defined]
+        SE_USED.labels(sid, name).set(se.used_bytes)  # type: ignore[attr-defined]
+        for mode in MODES:
+            SE_MODE.labels(sid, name, mode).set(1 if se.mode == mode else 0)  # type: ignore[attr-defined]
+        for status in STATUSES:
+            SE_STATUS.labels(sid, name, status).set(1 if se.status == status else 0)  # type: ignore[attr-defined]

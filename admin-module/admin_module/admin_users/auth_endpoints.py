@@ -11,7 +11,7 @@ from admin_module.admin_users.schemas import (
     LogoutRequest,
     RefreshRequest,
 )
-from admin_module.db import DbSession
+from admin_module.deps import DbSession, Revocations
 
 router = APIRouter(prefix="/admin-auth", tags=["admin-auth"])
 
@@ -38,12 +38,11 @@ async def refresh(body: RefreshRequest, response: Response, auth: AuthService) -
 
 @router.post("/logout", status_code=204)
 async def logout(current: CurrentAdminDep, session: DbSession, auth: AuthService,
-                 request: Request, body: LogoutRequest | None = None) -> Response:
+                 revoker: Revocations, body: LogoutRequest | None = None) -> Response:
     body = body or LogoutRequest(all_sessions=True)
     all_sessions = body.all_sessions or body.refresh_token is None
     await auth.logout(session, current.user.id, current.user.username, body.refresh_token,
                       all_sessions)
-    revoker = request.app.state.revoker
     if all_sessions:
         await revoker.revoke_subject(str(current.user.id), "admin_auth.logout")
     else:  # this session's access token; the user's other sessions keep theirs

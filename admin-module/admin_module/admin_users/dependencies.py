@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 from admin_module.admin_users import repository
 from admin_module.admin_users.auth_service import AdminAuth
 from admin_module.admin_users.service import AdminUsers
-from admin_module.db import DbSession
+from admin_module.deps import AppSettings, DbSession, Hasher
 from admin_module.models.admin_user import AdminUser
+from artstore_common.app import from_state
 from artstore_common.auth import Principal, authenticate
 from artstore_common.auth.dependencies import declare_auth
 from artstore_common.auth.scopes import ADMIN_USER_ROLES
@@ -44,13 +45,9 @@ declare_auth(_current_admin, principal_type="admin_user")
 CurrentAdminDep = Annotated[CurrentAdmin, Depends(_current_admin)]
 
 
-def _users(request: Request, session: DbSession) -> AdminUsers:
-    return AdminUsers(session, request.app.state.settings, request.app.state.hasher)
-
-
-def _auth(request: Request) -> AdminAuth:
-    return request.app.state.admin_auth
+async def _users(session: DbSession, settings: AppSettings, hasher: Hasher) -> AdminUsers:
+    return AdminUsers(session, settings, hasher)
 
 
 UsersService = Annotated[AdminUsers, Depends(_users)]
-AuthService = Annotated[AdminAuth, Depends(_auth)]
+AuthService = Annotated[AdminAuth, Depends(from_state("admin_auth"))]

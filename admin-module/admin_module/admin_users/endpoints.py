@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from admin_module.admin_users import repository
 from admin_module.admin_users.dependencies import UsersService
@@ -16,7 +16,7 @@ from admin_module.admin_users.schemas import (
     Status,
 )
 from admin_module.common import SearchText, actor_of
-from admin_module.db import DbSession
+from admin_module.deps import DbSession, Revocations
 from artstore_common.auth import AccountsAdmin, AccountsRead
 from artstore_common.pagination import Page, Paging
 
@@ -47,18 +47,18 @@ async def read_user(principal: AccountsRead, users: UsersService, user_id: uuid.
 
 @router.patch("/{user_id}", response_model=AdminUserRead)
 async def update_user(principal: AccountsAdmin, users: UsersService, user_id: uuid.UUID,
-                      body: AdminUserUpdate, request: Request) -> AdminUserRead:
+                      body: AdminUserUpdate, revoker: Revocations) -> AdminUserRead:
     user = await users.update(user_id, body, principal.subject, actor_of(principal))
     if body.model_fields_set & {"role", "status"}:
-        await request.app.state.revoker.revoke_subject(str(user_id), "admin_user.changed")
+        await revoker.revoke_subject(str(user_id), "admin_user.changed")
     return AdminUserRead.model_validate(user)
 
 
 @router.delete("/{user_id}", status_code=204)
 async def delete_user(principal: AccountsAdmin, users: UsersService, user_id: uuid.UUID,
-                      request: Request) -> Response:
+                      revoker: Revocations) -> Response:
     await users.delete(user_id, principal.subject, actor_of(principal))
-    await request.app.state.revoker.revoke_subject(str(user_id), "admin_user.deleted")
+    await revoker.revoke_subject(str(user_id), "admin_user.deleted")
     return Response(status_code=204)
 
 

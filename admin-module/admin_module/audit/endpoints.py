@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from admin_module.audit import export, service
 from admin_module.audit.repository import AuditFilter
 from admin_module.audit.schemas import AuditEventRead, AuditVerifyRead
-from admin_module.db import DbSession
+from admin_module.deps import AppSettings, DbSession, Sessions
 from admin_module.errors import ValidationFailed
 from admin_module.models.base import utcnow
 from artstore_common.auth import AuditRead as AuditReader
@@ -52,7 +52,7 @@ def page_of(rows: list, total: int, paging: PageParams) -> Page[AuditEventRead]:
 
 @router.get("/verify", response_model=AuditVerifyRead)
 async def verify_audit(
-    principal: AuditReader, session: DbSession, request: Request,
+    principal: AuditReader, session: DbSession, settings: AppSettings,
     mode: Literal["full", "checkpoint"] = "full",
     from_seq: Annotated[int | None, Query(ge=1)] = None,
     to_seq: Annotated[int | None, Query(ge=1)] = None,
@@ -65,19 +65,18 @@ async def verify_audit(
                                details={"from_seq": from_seq, "to_seq": to_seq})
     result = await service.verify_chain(
         session, mode=mode, from_seq=from_seq, to_seq=to_seq,
-        checkpoint_every=request.app.state.settings.AUDIT_CHECKPOINT_EVERY)
+        checkpoint_every=settings.AUDIT_CHECKPOINT_EVERY)
     return AuditVerifyRead(**result.as_dict())
 
 
 @router.get("/export", response_class=StreamingResponse,
             responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}})
 async def export_audit(
-    principal: AuditReader, request: Request, f: Filters,
+    principal: AuditReader, sessionmaker: Sessions, f: Filters,
     format: Literal["jsonl", "csv"] = "jsonl",
     max_rows: Annotated[int, Query(ge=1, le=1_000_000)] = 100_000,
 ) -> StreamingResponse:
     """The filtered log in ``seq`` order, streamed (oldest first), with each row's MACs."""
-    sessionmaker = request.app.state.sessionmaker
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     if format == "csv":
         body, media = export.csv_lines(sessionmaker, f, max_rows), "text/csv; charset=utf-8"

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from admin_module.auth.parsing import MAX_BODY_BYTES, parse_token_request
 from admin_module.auth.service import TokenIssuer
 from admin_module.errors import OAuthError
 from admin_module.metrics import TOKEN_FAILURES
+from artstore_common.app import from_state
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -54,10 +57,12 @@ _OAUTH_ERROR = {"content": {"application/json": {"schema": {
             "required": ["client_id", "client_secret"]}},
     }}},
 )
-async def token(request: Request) -> JSONResponse:
+async def token(
+    request: Request,
+    issuer: Annotated[TokenIssuer, Depends(from_state("token_issuer"))],
+) -> JSONResponse:
     """Form (`grant_type=client_credentials`, credentials in the body or HTTP Basic) or JSON
     `{"client_id", "client_secret"}`. Errors use the RFC 6749 shape."""
-    issuer: TokenIssuer = request.app.state.token_issuer
     try:
         try:
             body = await _read_body(request)

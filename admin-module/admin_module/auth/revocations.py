@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from admin_module.audit import service as audit
 from admin_module.common import actor_of
-from admin_module.db import DbSession
+from admin_module.deps import DbSession, Revocations
 from artstore_common.auth import AccountsAdmin
 from artstore_common.errors import ServiceUnavailable
 
@@ -38,8 +38,7 @@ class RevocationRead(BaseModel):
 
 @router.post("/revocations", response_model=RevocationRead, status_code=201)
 async def revoke(body: RevocationCreate, principal: AccountsAdmin, session: DbSession,
-                 request: Request) -> RevocationRead:
-    revoker = request.app.state.revoker
+                 revoker: Revocations) -> RevocationRead:
     if body.jti is not None:
         pushed = await revoker.revoke_token(body.jti, None, "auth.revocation")
     else:

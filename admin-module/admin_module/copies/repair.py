@@ -31,13 +31,12 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks
-from prometheus_client import Counter as PromCounter
-from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict
 
 from admin_module.audit import service as audit
 from admin_module.copies.policy import SUITABLE_MODES, policies
 from admin_module.db import DbSession
+from admin_module.metrics import LAST_SCAN, LOST, REPAIRS, SOLE_COPIES, UNDER_REPLICATED
 from admin_module.models.base import utcnow
 from admin_module.models.saga import Saga
 from admin_module.sagas import repository as saga_repo
@@ -63,17 +62,8 @@ class CopyRepairBusy(Conflict):
 RESOURCE = "copies"
 REPORT_LIMIT = 1000
 
-UNDER_REPLICATED = Gauge("artstore_copies_under_replicated_files",
-                         "Files with fewer healthy copies than their target (last scan)")
-LOST = Gauge("artstore_copies_lost_files", "Files with no healthy copy left (last scan)")
-SOLE_COPIES = Gauge("artstore_copies_sole_copy_files",
-                    "Files whose only healthy copy is on this SE (last scan)", ["se"])
-REPAIRS = PromCounter("artstore_copies_repairs_total", "Copies made by the repairer",
-                      ["outcome"])
 # What readiness shows: the counts of this instance's last scan (None before the first).
 LAST_COUNTS: dict[str, int | None] = {"under_replicated": None, "lost": None}
-LAST_SCAN = Gauge("artstore_copies_last_scan_timestamp_seconds",
-                  "When the repairer last finished a scan")
 
 
 async def scan(ctx: StepContext) -> Done:

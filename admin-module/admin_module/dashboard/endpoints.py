@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from admin_module.dashboard import service
-from admin_module.db import DbSession
+from admin_module.deps import AppSettings, DbSession
 from artstore_common.auth import StorageRead
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -34,5 +34,5 @@ async def activity(principal: StorageRead, session: DbSession, hours: Hours = 24
 
 
 @router.get("/links")
-async def links(principal: StorageRead, request: Request) -> dict[str, Any]:
-    return service.links(request.app.state.settings.GRAFANA_URL)
+async def links(principal: StorageRead, settings: AppSettings) -> dict[str, Any]:
+    return service.links(settings.GRAFANA_URL)

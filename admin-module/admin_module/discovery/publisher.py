@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin_module.discovery import repository
-from admin_module.discovery.metrics import DISCOVERY_PUBLISH, export_storage_elements
+from admin_module.metrics import DISCOVERY_PUBLISH, export_storage_elements
 from admin_module.models.storage_element import StorageElement
 from artstore_common.contracts import (
     DISCOVERY_CHANNEL,

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from admin_module.db import DbSession
@@ -11,6 +12,7 @@ from admin_module.keys.schemas import KeyStatusRead, RotationRead, SigningKeyRea
 from admin_module.keys.service import KeyManager
 from admin_module.models.base import utcnow
 from admin_module.models.signing_key import SigningKey
+from artstore_common.app import from_state
 from artstore_common.auth import KeysAdmin
 from artstore_common.errors import ServiceUnavailable
 from artstore_common.pagination import Page, Paging
@@ -19,9 +21,9 @@ router = APIRouter(prefix="/jwt-keys", tags=["jwt-keys"])
 jwks_router = APIRouter(tags=["auth"])
 well_known_router = APIRouter(tags=["auth"])
 
+Keys = Annotated[KeyManager, Depends(from_state("keys"))]
 
-def _keys(request: Request) -> KeyManager:
-    return request.app.state.keys
+
 
 
 def _read(key: SigningKey, now: datetime) -> SigningKeyRead:
@@ -41,8 +43,8 @@ def _read(key: SigningKey, now: datetime) -> SigningKeyRead:
     )
 
 
-async def _jwks(request: Request) -> JSONResponse:
-    document = await _keys(request).jwks()
+async def _jwks(keys: Keys) -> JSONResponse:
+    document = await keys.jwks()
     return JSONResponse(document, headers={"Cache-Control": "public, max-age=60"})
 
 
@@ -52,8 +54,7 @@ well_known_router.add_api_route("/.well-known/jwks.json", _jwks, methods=["GET"]
 
 
 @router.post("/rotate", response_model=RotationRead)
-async def rotate(principal: KeysAdmin, session: DbSession, request: Request) -> RotationRead:
-    keys = _keys(request)
+async def rotate(principal: KeysAdmin, session: DbSession, keys: Keys) -> RotationRead:
     result = await keys.rotate(session, reason="manual", actor=principal.name or principal.subject)
     keys.forget_cache()
     return RotationRead(kid=result.kid, previous_kid=result.previous_kid,
@@ -61,8 +62,7 @@ async def rotate(principal: KeysAdmin, session: DbSession, request: Request) -> 
 
 
 @router.get("/status", response_model=KeyStatusRead)
-async def status(principal: KeysAdmin, session: DbSession, request: Request) -> KeyStatusRead:
-    keys = _keys(request)
+async def status(principal: KeysAdmin, session: DbSession, keys: Keys) -> KeyStatusRead:
     now = utcnow()
     published = await repository.published_keys(session, now)
     active = next((k for k in published if k.retired_at is None and k.activated_at), None)

@@ -19,9 +19,9 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin_module.metrics import SAGAS
 from admin_module.models.base import utcnow
 from admin_module.models.saga import Saga
-from admin_module.sagas.metrics import SAGAS
 from admin_module.storage_elements.context import ControlPlane
 from admin_module.storage_elements.errors import SERejected
 from artstore_common.resilience import CircuitOpenError, UpstreamServerError

@@ -14,14 +14,12 @@ import time
 
 import redis.asyncio as aioredis
 import structlog
-from prometheus_client import Counter
 
+from admin_module.metrics import REVOCATION_ERRORS
 from artstore_common.contracts import REVOCATIONS_KEY
 
 log = structlog.get_logger(__name__)
 
-REVOCATION_ERRORS = Counter("artstore_admin_revocation_errors_total",
-                            "Revocations that could not be pushed to Redis")
 
 
 class Revoker:

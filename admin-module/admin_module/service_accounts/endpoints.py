@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 
 from admin_module.common import SearchText, actor_of
-from admin_module.db import DbSession
+from admin_module.deps import AppSettings, DbSession, Hasher, Revocations
 from admin_module.service_accounts import repository
 from admin_module.service_accounts.schemas import (
     Role,
@@ -25,15 +25,11 @@ from artstore_common.pagination import Page, Paging
 router = APIRouter(prefix="/service-accounts", tags=["service-accounts"])
 
 
-def _service(request: Request, session: DbSession) -> ServiceAccounts:
-    return ServiceAccounts(session, request.app.state.settings, request.app.state.hasher)
+async def _service(session: DbSession, settings: AppSettings, hasher: Hasher) -> ServiceAccounts:
+    return ServiceAccounts(session, settings, hasher)
 
 
 Service = Annotated[ServiceAccounts, Depends(_service)]
-
-
-async def _revoke(request: Request, account_id: uuid.UUID, reason: str) -> None:
-    await request.app.state.revoker.revoke_subject(str(account_id), reason)
 
 
 def _with_secret(account, secret: str) -> ServiceAccountWithSecret:
@@ -71,18 +67,18 @@ async def read_account(principal: AccountsRead, service: Service,
 
 @router.patch("/{account_id}", response_model=ServiceAccountRead)
 async def update_account(principal: AccountsAdmin, service: Service, account_id: uuid.UUID,
-                         body: ServiceAccountUpdate, request: Request) -> ServiceAccountRead:
+                         body: ServiceAccountUpdate, revoker: Revocations) -> ServiceAccountRead:
     account = await service.update(account_id, body, actor_of(principal))
     if "role" in body.model_fields_set:  # tokens carry the role: the old ones must go
-        await _revoke(request, account_id, "service_account.role_changed")
+        await revoker.revoke_subject(str(account_id), "service_account.role_changed")
     return ServiceAccountRead.model_validate(account)
 
 
 @router.post("/{account_id}/suspend", response_model=ServiceAccountRead)
-async def suspend_account(principal: AccountsAdmin, service: Service, request: Request,
+async def suspend_account(principal: AccountsAdmin, service: Service, revoker: Revocations,
                           account_id: uuid.UUID) -> ServiceAccountRead:
     account = await service.set_status(account_id, "suspended", actor_of(principal))
-    await _revoke(request, account_id, "service_account.suspended")
+    await revoker.revoke_subject(str(account_id), "service_account.suspended")
     return ServiceAccountRead.model_validate(account)
 
 
@@ -105,10 +101,10 @@ async def rotate_secret(principal: AccountsAdmin, service: Service, account_id: 
 
 
 @router.delete("/{account_id}", status_code=204)
-async def delete_account(principal: AccountsAdmin, service: Service, request: Request,
+async def delete_account(principal: AccountsAdmin, service: Service, revoker: Revocations,
                          account_id: uuid.UUID) -> Response:
     await service.delete(account_id, actor_of(principal))
-    await _revoke(request, account_id, "service_account.deleted")
+    await revoker.revoke_subject(str(account_id), "service_account.deleted")
     return Response(status_code=204)
 
 

@@ -10,11 +10,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin_module.config import Settings
 from admin_module.storage_elements.client import SEClient
+from artstore_common.app import from_state
 from artstore_common.resilience import BreakerRegistry
 
 # The subject of the tokens the admin module mints for its own calls to storage elements.
@@ -89,8 +90,4 @@ class ControlPlane:
             self.runner.wake()
 
 
-def _control_plane(request: Request) -> ControlPlane:
-    return request.app.state.control_plane
-
-
-Plane = Annotated[ControlPlane, Depends(_control_plane)]
+Plane = Annotated[ControlPlane, Depends(from_state("control_plane"))]
