@@ -42,6 +42,7 @@ class Settings(ArtStoreSettings):
     SE_DEFAULT_TTL_DAYS: int = 30
 
     DATABASE_URL: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/artstore_se"
+    DATABASE_POOL_SIZE: int = Field(default=20, ge=1)  # plus 10 overflow connections
     SE_RUN_MIGRATIONS: bool = True
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
     SE_EVENTS_STREAM: str = FILE_EVENTS_STREAM

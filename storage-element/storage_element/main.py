@@ -26,7 +26,7 @@ from storage_element.backends import make_backend
 from storage_element.capacity import Capacity
 from storage_element.config import Settings
 from storage_element.context import SEContext
-from storage_element.db import make_engine, make_sessionmaker, upgrade_database_async
+from storage_element.db import create_engine, create_sessionmaker, run_migrations
 from storage_element.events import OutboxRelay
 from storage_element.files.endpoints import router as files_router
 from storage_element.modes import ModeKeeper
@@ -43,10 +43,14 @@ log = structlog.get_logger(__name__)
 def _lifespan(settings: Settings):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
         if settings.SE_RUN_MIGRATIONS:
-            await upgrade_database_async(settings.DATABASE_URL)
-        engine = make_engine(settings.DATABASE_URL)
-        sessionmaker = make_sessionmaker(engine)
+            try:
+                await run_migrations(engine)
+            except BaseException:
+                await engine.dispose()
+                raise
+        sessionmaker = create_sessionmaker(engine)
         backend = await anyio.to_thread.run_sync(make_backend, settings)
         modes = ModeKeeper(backend, sessionmaker)
         await modes.load(settings)
