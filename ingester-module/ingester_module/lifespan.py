@@ -10,13 +10,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
-import anyio
 import structlog
 from fastapi import FastAPI
 
-from artstore_common.app import Component, access_trail, open_components
+from artstore_common.app import Component, access_trail, discovery, open_components
 from artstore_common.auth import TokenVerifier
-from artstore_common.discovery import DiscoveryClient
 from artstore_common.resilience import BreakerRegistry, build_async_client
 from artstore_common.service_token import ServiceTokenProvider
 from artstore_common.tls import client_verify
@@ -56,22 +54,6 @@ async def admin_client(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await http.aclose()
-
-
-@asynccontextmanager
-async def discovery(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    client = DiscoveryClient(
-        settings.REDIS_URL,
-        settings.DISCOVERY_FALLBACK_FILE,
-        settings.DISCOVERY_REFRESH_SECONDS,
-    )
-    await anyio.to_thread.run_sync(client.start)
-    app.state.discovery = client
-    try:
-        yield
-    finally:
-        await anyio.to_thread.run_sync(client.stop)
 
 
 @asynccontextmanager

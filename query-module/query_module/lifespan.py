@@ -15,8 +15,7 @@ import structlog
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from artstore_common.app import Component, access_trail, open_components
-from artstore_common.discovery import DiscoveryClient
+from artstore_common.app import Component, access_trail, discovery, open_components
 from artstore_common.resilience import BreakerRegistry, build_async_client
 from artstore_common.service_token import ServiceTokenProvider
 from artstore_common.tls import client_verify
@@ -60,21 +59,6 @@ async def redis(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await client.aclose()
-
-
-@asynccontextmanager
-async def discovery(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    client = DiscoveryClient(
-        settings.REDIS_URL, settings.DISCOVERY_FALLBACK_FILE, settings.DISCOVERY_REFRESH_SECONDS,
-        key=settings.DISCOVERY_KEY, channel=settings.DISCOVERY_CHANNEL,
-    )
-    await anyio.to_thread.run_sync(client.start)
-    app.state.discovery = client
-    try:
-        yield
-    finally:
-        await anyio.to_thread.run_sync(client.stop)
 
 
 @asynccontextmanager

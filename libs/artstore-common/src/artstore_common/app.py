@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -15,6 +16,7 @@ from starlette.responses import Response
 
 from artstore_common.access import AccessTrail
 from artstore_common.auth.revocation import RevocationList
+from artstore_common.discovery import DiscoveryClient
 from artstore_common.errors import Unauthorized, install_error_handlers
 from artstore_common.health import HealthCheck, build_health_router
 from artstore_common.middleware import MetricsMiddleware, RequestContextMiddleware
@@ -59,6 +61,26 @@ async def access_trail(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await trail.aclose()
+
+
+@asynccontextmanager
+async def discovery(app: FastAPI) -> AsyncIterator[None]:
+    """The storage elements' registry (``app.state.discovery``): followed in Redis on a thread
+    of its own, else read from ``DISCOVERY_FALLBACK_FILE``. A service whose settings have
+    ``DISCOVERY_KEY``/``DISCOVERY_CHANNEL`` (the query module) reads those instead of the
+    contract's defaults."""
+    settings = app.state.settings
+    names = {"key": "DISCOVERY_KEY", "channel": "DISCOVERY_CHANNEL"}
+    client = DiscoveryClient(
+        settings.REDIS_URL, settings.DISCOVERY_FALLBACK_FILE, settings.DISCOVERY_REFRESH_SECONDS,
+        **{arg: getattr(settings, name) for arg, name in names.items() if hasattr(settings, name)},
+    )
+    await anyio.to_thread.run_sync(client.start)
+    app.state.discovery = client
+    try:
+        yield
+    finally:
+        await anyio.to_thread.run_sync(client.stop)
 
 
 def create_base_app(
