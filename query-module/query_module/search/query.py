@@ -11,6 +11,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    case,
     cast,
     false,
     func,
@@ -23,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSQUERY, TSVE
 
 from query_module.models import CatalogFile as F
 from query_module.models import CatalogText
-from query_module.search import syntax
+from query_module.search import snippets, syntax
 from query_module.search.schemas import SearchParams
 
 FACET_COLUMNS = {
@@ -41,8 +42,7 @@ PARTIAL_WORD_SIMILARITY = 0.5
 RANK_CANDIDATES = 500
 _HEADLINE_OPTIONS = ("StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2, "
                      "FragmentDelimiter=\" … \"")
-# A snippet is looked for in the first this many characters of the text (headlines parse
-# the whole input, so this bounds their cost per hit).
+# A snippet is looked for in the first this many characters of the text.
 SNIPPET_SCAN_CHARS = 100_000
 EDGE_CHARS = 300
 
@@ -69,6 +69,24 @@ def name_headline(tsq: ColumnElement) -> ColumnElement:
 
 def _config(name: str) -> ColumnElement:
     return cast(literal(name), REGCONFIG)
+
+
+def _headline(text: ColumnElement, tsq: ColumnElement) -> ColumnElement:
+    return func.ts_headline(_config("russian"), html_escaped(text), tsq, _HEADLINE_OPTIONS)
+
+
+def body_headline(params: SearchParams, tsq: ColumnElement) -> ColumnElement:
+    """ts_headline parses and stems all of its input (a 110 KB text: ~36 ms per hit), so a
+    long text is headlined around the first word that may match (see migration 0008); a body
+    whose lexemes hold none of the words is not searched for them at all."""
+    marks = params.folded_tsquery(True)
+    pattern, any_word = snippets.locate_pattern(marks), snippets.any_word_query(marks)
+    located = (case((F.body_vector.op("@@", return_type=Boolean)(cast(literal(any_word),
+                                                                        TSQUERY)),
+                     cast(literal(pattern), Text)))
+               if pattern and any_word else cast(literal(None), Text))
+    return func.catalog_body_headline(CatalogText.content, tsq, located, _HEADLINE_OPTIONS,
+                                      SNIPPET_SCAN_CHARS, type_=Text)
 
 
 def ts_query(params: SearchParams, forms: bool = False) -> ColumnElement:
@@ -254,11 +272,8 @@ def items_query(params: SearchParams, conds: list[ColumnElement],
         body = func.left(CatalogText.content, SNIPPET_SCAN_CHARS)
         columns += [
             name_headline(tsq).label("hl_name"),
-            func.ts_headline(_config("russian"), html_escaped(func.coalesce(F.description, "")),
-                             tsq,
-                             _HEADLINE_OPTIONS).label("hl_description"),
-            func.ts_headline(_config("russian"), html_escaped(body), tsq,
-                             _HEADLINE_OPTIONS).label("hl_body"),
+            _headline(func.coalesce(F.description, ""), tsq).label("hl_description"),
+            body_headline(params, tsq).label("hl_body"),
             # The text's ends, to tell whether a snippet was cut there ("…").
             func.left(CatalogText.content, EDGE_CHARS).label("body_head"),
             func.right(body, EDGE_CHARS).label("body_tail"),
