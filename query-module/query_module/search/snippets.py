@@ -47,8 +47,9 @@ def ellipsize(headline: str | None, head: str | None, tail: str | None) -> str |
     fragments = [f.strip() for f in headline.split(DELIMITER.strip()) if f.strip()]
     first = _words(_TAG.sub("", fragments[0]))
     last = _words(_TAG.sub("", fragments[-1]))
-    start = _words(html.escape(head or "", quote=False))
-    end = _words(html.escape(tail or "", quote=False))
+    # Five words at each edge decide it.
+    start = html.escape(head or "", quote=False).split(maxsplit=5)[:5]
+    end = html.escape(tail or "", quote=False).rsplit(maxsplit=5)[-5:]
     text = DELIMITER.join(fragments)
     if first and start[: min(len(first), 5)] != first[:5]:
         text = "… " + text
