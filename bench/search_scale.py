@@ -172,6 +172,9 @@ async def measure(url: str, headers: dict, sample: dict, repeat: int) -> list[di
     out = []
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
         for kind, label, params in cases(sample):
+            # One untimed request first: a fresh process opens its pool's connections and each
+            # new backend loads its catalog caches; a running service has done that long ago.
+            (await client.get("/api/v1/search", params=params)).raise_for_status()
             times = []
             body = {}
             for _ in range(repeat):

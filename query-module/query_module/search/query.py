@@ -11,6 +11,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    any_,
     case,
     cast,
     false,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSQUERY, TSVECTOR, array
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from query_module.models import CatalogFile as F
 from query_module.models import CatalogText
@@ -242,13 +244,15 @@ def body_only_query(params: SearchParams, conds: list[ColumnElement], want: int)
 
 def items_query(params: SearchParams, conds: list[ColumnElement],
                 rank_candidates: int | None = None,
-                file_ids: list[UUID] | None = None) -> Select:
+                file_ids: list[UUID] | None = None,
+                among: list[UUID] | None = None) -> Select:
     """One page of hits. With ``rank_candidates`` (a match set too large to rank whole) only
     that many of the newest matches are ranked; ``file_ids`` is a page chosen already (the
-    caller keeps its order)."""
+    caller keeps its order); ``among`` is the whole match set, already found."""
     rank = rank_expression(params)
     rank_col = (rank if rank is not None else literal(None)).label("rank")
-    where = and_(*conds)
+    where = (F.file_id == any_(cast(literal(among, ARRAY(PG_UUID)), ARRAY(PG_UUID)))
+             if among is not None else and_(*conds))
     if rank_candidates is not None and rank is not None and params.effective_sort == "relevance":
         newest = (select(F.file_id).where(where).order_by(F.created_at.desc())
                   .limit(rank_candidates))
@@ -285,13 +289,9 @@ def items_query(params: SearchParams, conds: list[ColumnElement],
     return stmt.order_by(*_order_by(params, page.c.rank if rank is not None else None))
 
 
-def count_query(conds: list[ColumnElement], cap: int) -> Select:
-    """Matches counted up to ``cap``: a common word must not cost a full count."""
-    matches = select(F.file_id).where(and_(*conds)).limit(cap).subquery()
-    return select(func.count()).select_from(matches)
-
-
-def facet_rows_query(conds: list[ColumnElement], cap: int) -> Select:
-    """The facet columns of the matches (of at most ``cap`` of them): one pass over the
-    match set counts them and serves every facet."""
-    return select(*FACET_COLUMNS.values()).where(and_(*conds)).limit(cap)
+def matches_query(conds: list[ColumnElement], cap: int, facets: bool) -> Select:
+    """The ids of the matches (at most ``cap``: a common word must not cost a full count) and,
+    with ``facets``, their facet columns: one pass gives the count, the facets and the set a
+    page is then ranked in, by primary key (the match condition is not evaluated twice)."""
+    columns = [F.file_id, *(FACET_COLUMNS.values() if facets else ())]
+    return select(*columns).where(and_(*conds)).limit(cap)

@@ -72,15 +72,17 @@ async def search(
     se_ids = _se_ids_for_modes(params, discovery)
     conds = query.filter_conditions(params, se_ids)
     # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
-    # With facets, one pass over those rows gives the count and the facets' sample.
+    # One pass over those rows gives the count, the facets' sample and the ids a page of an
+    # exact total is ranked among.
+    match_ids: list[UUID] = []
     facet_rows: list = []
     cap = exact_limit + 1
 
     async def count() -> int:
-        if not params.facets:
-            return (await session.execute(query.count_query(conds, cap))).scalar_one()
-        facet_rows[:] = (await session.execute(query.facet_rows_query(conds, cap))).all()
-        return len(facet_rows)
+        rows = (await session.execute(query.matches_query(conds, cap, params.facets))).all()
+        match_ids[:] = [row[0] for row in rows]
+        facet_rows[:] = [row[1:] for row in rows] if params.facets else []
+        return len(rows)
 
     total = await count()
     if not total and params.q and params.mode == "partial":
@@ -100,7 +102,8 @@ async def search(
                             key=lambda row: page.index(row[0].file_id))
         else:
             candidates = None if total_exact else query.RANK_CANDIDATES
-            result = list(await session.execute(query.items_query(params, conds, candidates)))
+            result = list(await session.execute(query.items_query(
+                params, conds, candidates, among=match_ids if total_exact else None)))
         modes = {se.id: se.mode for se in discovery.storage_elements} if discovery else {}
         copies = await copies_of(session, [row[0].file_id for row in result])
         for row in result:
