@@ -150,6 +150,8 @@ def cases(sample: dict) -> list[tuple[str, str, dict]]:
     person, number = sample["person"], sample["number"]
     return [
         ("fulltext", "selective (name + kind)", {"q": f"{person} договор"}),
+        ("fulltext", "selective, newest first", {"q": f"{person} договор",
+                                                 "sort": "created_at"}),
         ("fulltext", "selective body/number", {"q": str(number)}),
         ("fulltext", "inflected (договоры поставок)", {"q": "договоры поставок"}),
         ("fulltext", "common term, top 20", {"q": "договор", "limit": 20}),
