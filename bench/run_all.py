@@ -6,11 +6,12 @@
 Default sizes are the issue's: 100 MiB and 1 GiB files, 2,000 small files at concurrency 16,
 catalogs of 100,000 and 1,000,000 rows for search (each built once and kept: see
 bench/search_scale.py, `--cached`; the first 1M build takes 20-45 min). `--quick` shrinks them
-(10/100 MiB, 200 files, 5,000 rows) to try the suite in a few minutes. Each reference (dd conv=fsync, nginx sendfile, a bare ASGI
-write+fsync endpoint, a raw 4 KiB write+fsync loop) is measured in the same run, on the same
-disk, so the ratios hold on any machine. The JSON (latest.json plus a timestamped copy) keeps
-every figure each bench returned and the machine's facts. Nothing here asserts a time; a bench
-that fails shows as a row with its error and makes the exit status 1.
+(10/100 MiB, 200 files, 5,000 rows) to try the suite in a few minutes. Each reference (dd
+conv=fsync, nginx sendfile, a bare ASGI write+fsync endpoint, a raw 4 KiB write+fsync loop) is
+measured in the same run, on the same disk, so the ratios hold on any machine. The JSON
+(latest.json plus a timestamped copy) keeps every figure each bench returned and the machine's
+facts. Nothing here asserts a time; a bench that fails shows as a row with its error and makes
+the exit status 1.
 
 bench/small_files.py (the ingester's small-file rate against a bare ASGI write+fsync endpoint)
 is called as a subprocess: `bench/small_files.py --json --count N` prints one JSON object on its

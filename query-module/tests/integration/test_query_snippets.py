@@ -41,7 +41,7 @@ TEXTS = {
 @pytest.fixture()
 async def texts(harness, builders):
     ids = {}
-    for name, text in TEXTS.items():
+    for name in TEXTS:
         attrs = builders.attrs(original_filename=f"{name}.txt", content_type="text/plain",
                                description="Письмо неустойка" if name == "absent" else None)
         await harness.publish(builders.event(attrs, SE))
