@@ -21,7 +21,8 @@ help:
 	@echo "                ARTSTORE_SKIP_CONTAINERS=1 skips it outside CI)"
 	@echo "make lint       ruff"
 	@echo "make bench      every benchmark: one table, JSON in .artstore/bench/"
-	@echo "                (BENCH_ARGS=--quick: small sizes; --search-docs 1000000: 1M rows)"
+	@echo "                (BENCH_ARGS=--quick: small sizes; search at 100k and 1M rows, built"
+	@echo "                once and kept under .artstore/; --search-docs 100000: only 100k)"
 
 install: install-system install-python install-ui
 

@@ -1,15 +1,17 @@
 """Every benchmark in one run: one table on stdout, the whole report as JSON.
 
-    .venv/bin/python bench/run_all.py [--quick] [--search-docs 1000000] [--only NAME,...]
+    .venv/bin/python bench/run_all.py [--quick] [--search-docs 100000,1000000] [--only NAME,...]
                                       [--out .artstore/bench]      # or: make bench
 
 Default sizes are the issue's: 100 MiB and 1 GiB files, 2,000 small files at concurrency 16,
-a 100,000-row catalog for search. `--quick` shrinks them (10/100 MiB, 200 files, 5,000 rows) to
-try the suite in a few minutes. Each reference (dd conv=fsync, nginx sendfile, a bare ASGI
-write+fsync endpoint, a raw 4 KiB write+fsync loop) is measured in the same run, on the same
-disk, so the ratios hold on any machine. The JSON (latest.json plus a timestamped copy) keeps
-every figure each bench returned and the machine's facts. Nothing here asserts a time; a bench
-that fails shows as a row with its error and makes the exit status 1.
+catalogs of 100,000 and 1,000,000 rows for search (each built once and kept: see
+bench/search_scale.py, `--cached`; the first 1M build takes 20-45 min). `--quick` shrinks them
+(10/100 MiB, 200 files, 5,000 rows) to try the suite in a few minutes. Each reference (dd
+conv=fsync, nginx sendfile, a bare ASGI write+fsync endpoint, a raw 4 KiB write+fsync loop) is
+measured in the same run, on the same disk, so the ratios hold on any machine. The JSON
+(latest.json plus a timestamped copy) keeps every figure each bench returned and the machine's
+facts. Nothing here asserts a time; a bench that fails shows as a row with its error and makes
+the exit status 1.
 
 bench/small_files.py (the ingester's small-file rate against a bare ASGI write+fsync endpoint)
 is called as a subprocess: `bench/small_files.py --json --count N` prints one JSON object on its
@@ -56,10 +58,11 @@ SMALL_FILES = Path(__file__).with_name("small_files.py")
 PROFILES = {
     "default": {"sizes": "100M,1G", "small_files": 2000, "small_files_count": 1000,
                 "lag_samples": 50,
-                "sizing_uploads": 2000, "audit_entries": 200, "search_docs": 100_000,
+                "sizing_uploads": 2000, "audit_entries": 200,
+                "search_docs": [100_000, 1_000_000],
                 "search_repeat": 15, "token_requests": 100, "fsync_count": 1000},
     "quick": {"sizes": "10M,100M", "small_files": 200, "small_files_count": 200, "lag_samples": 10,
-              "sizing_uploads": 250, "audit_entries": 50, "search_docs": 5_000,
+              "sizing_uploads": 250, "audit_entries": 50, "search_docs": [5_000],
               "search_repeat": 5, "token_requests": 10, "fsync_count": 200},
 }
 
@@ -188,11 +191,19 @@ def bench_suite(p: dict) -> tuple[dict, list[dict]]:
 
 
 def bench_search(p: dict) -> tuple[dict, list[dict]]:
-    r = asyncio.run(search_scale.run(p["search_docs"], p["search_repeat"], STATE))
-    area = f"search {r['docs']:,} rows"
-    return r, [row(area, f"{c['kind']}: {c['label']}", f"{c['p50_ms']:.0f} / {c['p95_ms']:.0f}",
-                   "ms p50 / p95", f"{c['total']:,}{'' if c['total_exact'] else '+'} hits")
-               for c in r["cases"]]
+    results, rows = {}, []
+    for docs in p["search_docs"]:
+        r = asyncio.run(search_scale.run(docs, p["search_repeat"], STATE, cached=True))
+        results[str(docs)] = r
+        area = f"search {r['docs']:,} rows"
+        if r["built"]:
+            rows.append(row(area, "corpus built and kept (first run only)",
+                            round(r["load_seconds"]), "s"))
+        rows += [row(area, f"{c['kind']}: {c['label']}",
+                     f"{c['p50_ms']:.0f} / {c['p95_ms']:.0f}", "ms p50 / p95",
+                     f"{c['total']:,}{'' if c['total_exact'] else '+'} hits")
+                 for c in r["cases"]]
+    return results, rows
 
 
 def bench_tokens(p: dict) -> tuple[dict, list[dict]]:
@@ -213,13 +224,13 @@ BENCHES: dict[str, Callable[[dict], tuple[dict, list[dict]]]] = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, a few minutes")
-    parser.add_argument("--search-docs", type=int, help="catalog rows for search (1000000: 1M)")
+    parser.add_argument("--search-docs", help="catalog sizes for search, comma-separated")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(BENCHES)}")
     parser.add_argument("--out", default=str(ROOT / ".artstore" / "bench"))
     args = parser.parse_args()
     profile = PROFILES["quick" if args.quick else "default"]
     if args.search_docs:
-        profile = {**profile, "search_docs": args.search_docs}
+        profile = {**profile, "search_docs": [int(n) for n in args.search_docs.split(",")]}
     names = args.only.split(",") if args.only else list(BENCHES)
     if unknown := set(names) - set(BENCHES):
         parser.error(f"unknown bench: {', '.join(sorted(unknown))}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -61,7 +61,7 @@ class FileRead(BaseModel):
     text_extraction: TextExtraction = TextExtraction()
 
     @classmethod
-    def from_row(cls, row: CatalogFile, copies: list[CatalogCopy] | None = None) -> FileRead:
+    def from_row(cls, row: CatalogFile, copies: list[CatalogCopy] | None = None) -> Self:
         return cls(
             file_id=row.file_id,
             original_filename=row.original_filename,

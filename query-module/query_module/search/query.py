@@ -11,6 +11,8 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    any_,
+    case,
     cast,
     false,
     func,
@@ -20,10 +22,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSQUERY, TSVECTOR, array
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from query_module.models import CatalogFile as F
 from query_module.models import CatalogText
-from query_module.search import syntax
+from query_module.search import snippets, syntax
 from query_module.search.schemas import SearchParams
 
 FACET_COLUMNS = {
@@ -41,8 +44,7 @@ PARTIAL_WORD_SIMILARITY = 0.5
 RANK_CANDIDATES = 500
 _HEADLINE_OPTIONS = ("StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=10, MaxFragments=2, "
                      "FragmentDelimiter=\" … \"")
-# A snippet is looked for in the first this many characters of the text (headlines parse
-# the whole input, so this bounds their cost per hit).
+# A snippet is looked for in the first this many characters of the text.
 SNIPPET_SCAN_CHARS = 100_000
 EDGE_CHARS = 300
 
@@ -69,6 +71,24 @@ def name_headline(tsq: ColumnElement) -> ColumnElement:
 
 def _config(name: str) -> ColumnElement:
     return cast(literal(name), REGCONFIG)
+
+
+def _headline(text: ColumnElement, tsq: ColumnElement) -> ColumnElement:
+    return func.ts_headline(_config("russian"), html_escaped(text), tsq, _HEADLINE_OPTIONS)
+
+
+def body_headline(params: SearchParams, tsq: ColumnElement) -> ColumnElement:
+    """ts_headline parses and stems all of its input (a 110 KB text: ~36 ms per hit), so a
+    long text is headlined around the first word that may match (see migration 0008); a body
+    whose lexemes hold none of the words is not searched for them at all."""
+    marks = params.folded_tsquery(True)
+    pattern, any_word = snippets.locate_pattern(marks), snippets.any_word_query(marks)
+    located = (case((F.body_vector.op("@@", return_type=Boolean)(cast(literal(any_word),
+                                                                        TSQUERY)),
+                     cast(literal(pattern), Text)))
+               if pattern and any_word else cast(literal(None), Text))
+    return func.catalog_body_headline(CatalogText.content, tsq, located, _HEADLINE_OPTIONS,
+                                      SNIPPET_SCAN_CHARS, type_=Text)
 
 
 def ts_query(params: SearchParams, forms: bool = False) -> ColumnElement:
@@ -224,13 +244,15 @@ def body_only_query(params: SearchParams, conds: list[ColumnElement], want: int)
 
 def items_query(params: SearchParams, conds: list[ColumnElement],
                 rank_candidates: int | None = None,
-                file_ids: list[UUID] | None = None) -> Select:
+                file_ids: list[UUID] | None = None,
+                among: list[UUID] | None = None) -> Select:
     """One page of hits. With ``rank_candidates`` (a match set too large to rank whole) only
     that many of the newest matches are ranked; ``file_ids`` is a page chosen already (the
-    caller keeps its order)."""
+    caller keeps its order); ``among`` is the whole match set, already found."""
     rank = rank_expression(params)
     rank_col = (rank if rank is not None else literal(None)).label("rank")
-    where = and_(*conds)
+    where = (F.file_id == any_(cast(literal(among, ARRAY(PG_UUID)), ARRAY(PG_UUID)))
+             if among is not None else and_(*conds))
     if rank_candidates is not None and rank is not None and params.effective_sort == "relevance":
         newest = (select(F.file_id).where(where).order_by(F.created_at.desc())
                   .limit(rank_candidates))
@@ -254,11 +276,8 @@ def items_query(params: SearchParams, conds: list[ColumnElement],
         body = func.left(CatalogText.content, SNIPPET_SCAN_CHARS)
         columns += [
             name_headline(tsq).label("hl_name"),
-            func.ts_headline(_config("russian"), html_escaped(func.coalesce(F.description, "")),
-                             tsq,
-                             _HEADLINE_OPTIONS).label("hl_description"),
-            func.ts_headline(_config("russian"), html_escaped(body), tsq,
-                             _HEADLINE_OPTIONS).label("hl_body"),
+            _headline(func.coalesce(F.description, ""), tsq).label("hl_description"),
+            body_headline(params, tsq).label("hl_body"),
             # The text's ends, to tell whether a snippet was cut there ("…").
             func.left(CatalogText.content, EDGE_CHARS).label("body_head"),
             func.right(body, EDGE_CHARS).label("body_tail"),
@@ -270,13 +289,9 @@ def items_query(params: SearchParams, conds: list[ColumnElement],
     return stmt.order_by(*_order_by(params, page.c.rank if rank is not None else None))
 
 
-def count_query(conds: list[ColumnElement], cap: int) -> Select:
-    """Matches counted up to ``cap``: a common word must not cost a full count."""
-    matches = select(F.file_id).where(and_(*conds)).limit(cap).subquery()
-    return select(func.count()).select_from(matches)
-
-
-def facet_rows_query(conds: list[ColumnElement], cap: int) -> Select:
-    """The facet columns of the matches (of at most ``cap`` of them): one pass over the
-    match set counts them and serves every facet."""
-    return select(*FACET_COLUMNS.values()).where(and_(*conds)).limit(cap)
+def matches_query(conds: list[ColumnElement], cap: int, facets: bool) -> Select:
+    """The ids of the matches (at most ``cap``: a common word must not cost a full count) and,
+    with ``facets``, their facet columns: one pass gives the count, the facets and the set a
+    page is then ranked in, by primary key (the match condition is not evaluated twice)."""
+    columns = [F.file_id, *(FACET_COLUMNS.values() if facets else ())]
+    return select(*columns).where(and_(*conds)).limit(cap)

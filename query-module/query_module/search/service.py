@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from uuid import UUID
 
-from sqlalchemy import Text, cast, select, text
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artstore_common.contracts import DiscoveryDocument
 from query_module import metrics
 from query_module.catalog.repository import copies_of
-from query_module.catalog.schemas import FacetValue, FileRead, SearchHit, SearchPage
+from query_module.catalog.schemas import FacetValue, SearchHit, SearchPage
 from query_module.search import query, syntax
 from query_module.search.schemas import SearchParams
 from query_module.search.snippets import ellipsize
@@ -49,34 +49,40 @@ async def search(
     metrics.SEARCHES.labels(params.mode if params.q else "browse").inc()
     # A generic plan of a prepared statement guesses a tsquery's selectivity (500 rows) and
     # builds a bitmap of every match of a common word; a plan for the actual values stops early.
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    local = {"plan_cache_mode": "force_custom_plan"}
     if params.q and params.mode == "partial":
         # Names with a typo: «Соколвой» ~ «Соколовой» is 0.58 in word similarity (default 0.6).
-        await session.execute(text(f"SET LOCAL pg_trgm.word_similarity_threshold = "
-                                   f"{query.PARTIAL_WORD_SIMILARITY}"))
-    if params.q and params.mode == "fulltext":
-        if syntax.has_negation(params.q):
-            # The planner takes a negation as independent of the rest and expects many matches,
-            # so a sequential scan to the LIMIT: for «договор -поставки» (0 matches) it read and
-            # de-TOASTed all 1M vectors, 6 s. The GIN index evaluates the negation itself.
-            # (Elsewhere the early-stopping scan of a common word beats a full bitmap, 66 vs
-            # 242 ms at 1M.)
-            await session.execute(text("SET LOCAL enable_seqscan = off"))
-        match, marks = syntax.to_tsquery(params.q), syntax.to_tsquery(params.q, forms=True)
-        row = (await session.execute(select(cast(match, Text), cast(marks, Text)))).one()
-        params._tsqueries = (row[0], row[1])
+        local["pg_trgm.word_similarity_threshold"] = str(query.PARTIAL_WORD_SIMILARITY)
+    fulltext = bool(params.q) and params.mode == "fulltext"
+    if fulltext and syntax.has_negation(params.q):
+        # The planner takes a negation as independent of the rest and expects many matches,
+        # so a sequential scan to the LIMIT: for «договор -поставки» (0 matches) it read and
+        # de-TOASTed all 1M vectors, 6 s. The GIN index evaluates the negation itself.
+        # (Elsewhere the early-stopping scan of a common word beats a full bitmap, 66 vs
+        # 242 ms at 1M.)
+        local["enable_seqscan"] = "off"
+    # One round trip: the transaction's settings and the tsqueries, folded once.
+    columns = [func.set_config(name, value, True) for name, value in local.items()]
+    if fulltext:
+        columns += [cast(syntax.to_tsquery(params.q), Text),
+                    cast(syntax.to_tsquery(params.q, forms=True), Text)]
+    row = (await session.execute(select(*columns))).one()
+    if fulltext:
+        params._tsqueries = (row[-2], row[-1])
     se_ids = _se_ids_for_modes(params, discovery)
     conds = query.filter_conditions(params, se_ids)
     # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
-    # With facets, one pass over those rows gives the count and the facets' sample.
+    # One pass over those rows gives the count, the facets' sample and the ids a page of an
+    # exact total is ranked among.
+    match_ids: list[UUID] = []
     facet_rows: list = []
     cap = exact_limit + 1
 
     async def count() -> int:
-        if not params.facets:
-            return (await session.execute(query.count_query(conds, cap))).scalar_one()
-        facet_rows[:] = (await session.execute(query.facet_rows_query(conds, cap))).all()
-        return len(facet_rows)
+        rows = (await session.execute(query.matches_query(conds, cap, params.facets))).all()
+        match_ids[:] = [row[0] for row in rows]
+        facet_rows[:] = [row[1:] for row in rows] if params.facets else []
+        return len(rows)
 
     total = await count()
     if not total and params.q and params.mode == "partial":
@@ -96,16 +102,15 @@ async def search(
                             key=lambda row: page.index(row[0].file_id))
         else:
             candidates = None if total_exact else query.RANK_CANDIDATES
-            result = list(await session.execute(query.items_query(params, conds, candidates)))
+            result = list(await session.execute(query.items_query(
+                params, conds, candidates, among=match_ids if total_exact else None)))
         modes = {se.id: se.mode for se in discovery.storage_elements} if discovery else {}
         copies = await copies_of(session, [row[0].file_id for row in result])
         for row in result:
             mapping = row._mapping
             entity = row[0]
-            hit = SearchHit(
-                **FileRead.from_row(entity, copies[entity.file_id]).model_dump(),
-                rank=float(mapping["rank"]) if mapping["rank"] is not None else None,
-            )
+            hit = SearchHit.from_row(entity, copies[entity.file_id])
+            hit.rank = float(mapping["rank"]) if mapping["rank"] is not None else None
             hit.storage_element_mode = modes.get(entity.storage_element_id)
             if "hl_name" in mapping:
                 hit.highlights = {"original_filename": mapping["hl_name"]}

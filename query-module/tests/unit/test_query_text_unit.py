@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from document_samples import docx, scan_pdf, text_pdf
 
-from query_module.search.snippets import ellipsize
+from query_module.search.snippets import any_word_query, ellipsize, locate_pattern
 from query_module.search.syntax import parse
 from query_module.text import morph
 from query_module.text.extract import decode, extract
@@ -68,6 +68,14 @@ def test_snippet_edges():
     assert ellipsize("", "x", "x") is None and ellipsize(None, None, None) is None
     escaped = "A &amp; <mark>B</mark>"
     assert ellipsize(escaped, "A & B", "A & B") == escaped
+
+
+def test_snippet_window_pattern():
+    marks = "( 'договор' | 'счет' ) & !'проект' & 'invoic' <-> 'it''s' & 'c++'"
+    # Stems as prefixes (е also matches ё), English ones shortened, negated words left out.
+    assert locate_pattern(marks) == r"\m(?:c\+\+|invo|it's|договор|сч[её]т)"
+    assert any_word_query(marks) == "'c++' | 'invoic' | 'it''s' | 'договор' | 'счет'"
+    assert locate_pattern("") is None and any_word_query(None) is None
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1251", "koi8_r",
