@@ -1,12 +1,13 @@
 """The one client for storage elements (admin, ingester and query module).
 
 Every call names its SE (anything with ``id`` and ``api_url``) and runs under that SE's circuit
-breaker with a time limit (``guarded=False`` for the few callers that pick the SE regardless of
-its breaker); a 5xx answer (507 aside: a full SE is healthy) counts against the breaker and is
-raised as ``UpstreamServerError``. Requests carry the service's own token (``tokens``; a 401 is
-retried once with a fresh one when the body can be sent again) unless the caller passes
-``token=`` (the ingester forwards its caller's). Answers are typed with the SE's response
-models from ``artstore_common.contracts``; a refusal is ``SERejected`` with the SE's error code.
+breaker with a time limit (``guarded=False`` for the few callers that try an SE regardless of
+its breaker); a 5xx answer (507 aside: a full SE is healthy) is raised as
+``UpstreamServerError`` and counts against the breaker. Requests carry the service's own
+token (``tokens``; a 401 is retried once with a fresh one when the body can be sent again)
+unless the caller passes ``token=`` (the ingester forwards its caller's). Answers are typed
+with the SE's response models from ``artstore_common.contracts``; a refusal is ``SERejected``
+with the SE's error code.
 
 Bodies stream both ways: an upload from an async iterator (httpx, or aiohttp with
 ``Expect: 100-continue`` for ``put_stream``: httpx has no 100-continue), a download as an
@@ -217,8 +218,7 @@ class StorageElementClient:
         async with self.guard(se, time_limit, guarded):
             response = await self._send(se, method, path, token=token, headers=headers,
                                         stream=False, **kwargs)
-            if guarded:
-                await self._check(se, response)
+            await self._check(se, response)
             return response
 
     async def open(
@@ -231,8 +231,7 @@ class StorageElementClient:
         async with self.guard(se, time_limit, guarded):
             response = await self._send(se, method, path, token=token, headers=headers,
                                         stream=True, **kwargs)
-            if guarded:
-                await self._check(se, response)
+            await self._check(se, response)
             return response
 
     @asynccontextmanager
