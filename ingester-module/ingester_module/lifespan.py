@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import aiohttp
 import anyio
 import structlog
 from fastapi import FastAPI
@@ -18,6 +17,7 @@ from artstore_common.app import Component, access_trail, open_components
 from artstore_common.auth import TokenVerifier
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.resilience import BreakerRegistry, build_async_client
+from artstore_common.se_client import StorageElementClient, upload_session
 from artstore_common.service_token import ServiceTokenProvider
 from artstore_common.tls import client_verify
 from ingester_module.config import Settings
@@ -76,17 +76,15 @@ async def discovery(app: FastAPI) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def ingest(app: FastAPI) -> AsyncIterator[None]:
-    """The streaming aiohttp session to SEs, the storage client, placement, the service."""
+    """The SE client (its aiohttp session streams the uploads), placement, the service."""
     settings: Settings = app.state.settings
-    session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=200, ssl=client_verify(settings)),
-        timeout=aiohttp.ClientTimeout(
-            total=None, sock_connect=settings.SE_CONNECT_TIMEOUT_SECONDS),
-        auto_decompress=False,
-    )
+    session = upload_session(verify=client_verify(settings),
+                             connect_timeout=settings.SE_CONNECT_TIMEOUT_SECONDS)
     try:
+        se = StorageElementClient(app.state.http, app.state.breakers, app.state.service_tokens,
+                                  uploads=session)
         client = StorageClient(
-            session, app.state.http, app.state.breakers, app.state.service_tokens,
+            se,
             Timeouts(connect=settings.SE_CONNECT_TIMEOUT_SECONDS,
                      write=settings.SE_WRITE_TIMEOUT_SECONDS,
                      read=settings.SE_READ_TIMEOUT_SECONDS),
