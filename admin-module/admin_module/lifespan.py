@@ -35,11 +35,11 @@ from admin_module.sagas import engine as saga_engine
 from admin_module.sagas import mode_transition
 from admin_module.sagas import repository as saga_repo
 from admin_module.sagas.runner import SagaRunner
-from admin_module.storage_elements.client import SEClient
 from admin_module.storage_elements.context import ControlPlane, ServiceTokens
 from admin_module.storage_elements.service import poll_health
 from artstore_common.app import Component, open_components
-from artstore_common.resilience import BreakerRegistry, ResilientHttp, build_async_client
+from artstore_common.resilience import BreakerRegistry, build_async_client
+from artstore_common.se_client import StorageElementClient
 from artstore_common.tls import client_verify
 
 log = structlog.get_logger(__name__)
@@ -110,9 +110,9 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
     plane = ControlPlane(
         settings=settings,
         sessionmaker=app.state.sessionmaker,
-        client=SEClient(ResilientHttp(http_client, breakers),
-                        ServiceTokens(app.state.keys, settings),
-                        settings.SE_TRANSFER_TIMEOUT_SECONDS),
+        client=StorageElementClient(
+            http_client, breakers, ServiceTokens(app.state.keys, settings),
+            transfer_timeout=settings.SE_TRANSFER_TIMEOUT_SECONDS),
         publisher=DiscoveryPublisher(app.state.sessionmaker, app.state.redis,
                                      settings.DISCOVERY_TTL_SECONDS, copy_policy.policies),
         breakers=breakers,

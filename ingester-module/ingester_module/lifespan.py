@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import aiohttp
 import structlog
 from fastapi import FastAPI
 
 from artstore_common.app import Component, access_trail, discovery, open_components
 from artstore_common.auth import TokenVerifier
 from artstore_common.resilience import BreakerRegistry, build_async_client
+from artstore_common.se_client import StorageElementClient, upload_session
 from artstore_common.service_token import ServiceTokenProvider
 from artstore_common.tls import client_verify
 from ingester_module.config import Settings
@@ -58,17 +58,15 @@ async def admin_client(app: FastAPI) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def ingest(app: FastAPI) -> AsyncIterator[None]:
-    """The streaming aiohttp session to SEs, the storage client, placement, the service."""
+    """The SE client (its aiohttp session streams the uploads), placement, the service."""
     settings: Settings = app.state.settings
-    session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=200, ssl=client_verify(settings)),
-        timeout=aiohttp.ClientTimeout(
-            total=None, sock_connect=settings.SE_CONNECT_TIMEOUT_SECONDS),
-        auto_decompress=False,
-    )
+    session = upload_session(verify=client_verify(settings),
+                             connect_timeout=settings.SE_CONNECT_TIMEOUT_SECONDS)
     try:
+        se = StorageElementClient(app.state.http, app.state.breakers, app.state.service_tokens,
+                                  uploads=session)
         client = StorageClient(
-            session, app.state.http, app.state.breakers, app.state.service_tokens,
+            se,
             Timeouts(connect=settings.SE_CONNECT_TIMEOUT_SECONDS,
                      write=settings.SE_WRITE_TIMEOUT_SECONDS,
                      read=settings.SE_READ_TIMEOUT_SECONDS),

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from artstore_common.app import Component, access_trail, discovery, open_components
 from artstore_common.resilience import BreakerRegistry, build_async_client
+from artstore_common.se_client import StorageElementClient
 from artstore_common.service_token import ServiceTokenProvider
 from artstore_common.tls import client_verify
 from query_module.cache import MetadataCache
@@ -82,15 +83,17 @@ async def storage_clients(app: FastAPI) -> AsyncIterator[None]:
     )
     state = app.state
     state.metadata_cache = cache = MetadataCache(settings, state.redis)
-    state.downloader = downloader = Downloader(http, tokens, state.discovery,
+    se = StorageElementClient(http, BreakerRegistry("query-se", fail_max=3, reset_timeout=30.0),
+                              tokens)
+    state.downloader = downloader = Downloader(se, state.discovery,
                                                settings.DOWNLOAD_CHUNK_BYTES)
     state.thumbnails = Thumbnails(state.redis, downloader, settings.THUMBNAIL_MAX_SOURCE_BYTES)
     state.catalog_lookup = CatalogMissLookup(
-        http, tokens, state.discovery, downloader.breakers, state.sessionmaker, cache,
+        se, state.discovery, state.sessionmaker, cache,
         concurrency=settings.CATALOG_MISS_CONCURRENCY,
         timeout=settings.CATALOG_MISS_TIMEOUT_SECONDS)
     state.reindexer = reindexer = Reindexer(
-        state.sessionmaker, http, tokens, state.discovery, settings.REINDEX_PAGE_SIZE,
+        state.sessionmaker, se, state.discovery, settings.REINDEX_PAGE_SIZE,
         on_changed=cache.invalidate,
     )
     try:

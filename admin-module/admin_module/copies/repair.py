@@ -44,7 +44,6 @@ from admin_module.sagas.engine import Done, SagaType, Step, StepContext, new_sag
 from admin_module.sagas.schemas import SagaRead
 from admin_module.storage_elements import repository as se_repo
 from admin_module.storage_elements import service as se_service
-from admin_module.storage_elements.client import SourceChecksumMismatch
 from admin_module.storage_elements.context import ControlPlane, Plane
 from admin_module.storage_elements.errors import SERejected
 from admin_module.storage_elements.schemas import LostDeclaration, StorageElementRead
@@ -52,6 +51,7 @@ from admin_module.storage_elements.service import UNREACHABLE
 from artstore_common.auth import StorageAdmin, StorageRead
 from artstore_common.contracts import FileAttributes, copy_attributes
 from artstore_common.errors import Conflict
+from artstore_common.se_client import SourceChecksumMismatch
 
 log = structlog.get_logger(__name__)
 
@@ -87,10 +87,11 @@ async def scan(ctx: StepContext) -> Done:
         cursor = None
         try:
             while True:
-                items, cursor = await ctx.plane.client.list_holdings(se, cursor=cursor)
-                for attrs, quarantined in items:
+                page = await ctx.plane.client.list_files(se, cursor=cursor)
+                for attrs in page.items:
                     if attrs.status == "active":
-                        into[str(attrs.file_id)][str(se.id)] = (attrs, quarantined)
+                        into[str(attrs.file_id)][str(se.id)] = (attrs, attrs.quarantined)
+                cursor = page.next_cursor
                 if not cursor:
                     break
         except UNREACHABLE as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -25,6 +25,7 @@ from admin_module.models.storage_element import StorageElement
 from admin_module.storage_elements import repository as se_repo
 from admin_module.storage_elements.context import ControlPlane
 from admin_module.storage_elements.service import UNREACHABLE
+from artstore_common.contracts import FixitySummary
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +36,7 @@ async def sample(plane: ControlPlane) -> int:
         elements = [se for se in await se_repo.all_elements(session)
                     if se.lost_at is None and se.status != "offline"]
 
-    async def fixity(se: StorageElement) -> dict[str, Any] | None:
+    async def fixity(se: StorageElement) -> FixitySummary | None:
         try:
             return await plane.client.fixity_summary(se)
         except UNREACHABLE as exc:
@@ -48,13 +49,12 @@ async def sample(plane: ControlPlane) -> int:
     settings = plane.settings
     async with plane.sessionmaker() as session, session.begin():
         for se, fx in zip(elements, summaries, strict=True):
-            last = (fx or {}).get("last_verified_at")
             session.add(CapacitySample(
                 storage_element_id=se.id, sampled_at=now, used_bytes=se.used_bytes,
                 capacity_bytes=se.capacity_bytes, file_count=se.file_count,
-                verified=(fx or {}).get("verified"), quarantined=(fx or {}).get("quarantined"),
-                never_verified=(fx or {}).get("never_verified"),
-                last_verified_at=datetime.fromisoformat(last) if last else None))
+                verified=fx and fx.verified, quarantined=fx and fx.quarantined,
+                never_verified=fx and fx.never_verified,
+                last_verified_at=fx and fx.last_verified_at))
         cutoff = now - timedelta(days=settings.DASHBOARD_SAMPLE_RETENTION_DAYS)
         await repo.drop_samples_before(session, cutoff)
     return len(elements)

@@ -51,8 +51,10 @@ async def _verify_copy(plane: ControlPlane, se: StorageElement, file_id: uuid.UU
         return _copy(se, outcome="unreachable", message=str(exc)[:200] or type(exc).__name__)
     if answer is None:  # gone between locating and checking
         return _copy(se, outcome="missing", message="The storage element no longer holds it")
-    return _copy(se, **{k: answer.get(k) for k in (
-        "outcome", "fixity_status", "quarantined", "last_verified_at")})
+    verified = answer.last_verified_at
+    return _copy(se, outcome=answer.outcome, fixity_status=answer.fixity_status,
+                 quarantined=answer.quarantined,
+                 last_verified_at=verified.isoformat() if verified else None)
 
 
 async def verify(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,

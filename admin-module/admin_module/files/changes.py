@@ -142,7 +142,9 @@ async def update(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,
                        details={"fields": sorted(fields),
                                 "storage_element_ids": [str(se.id) for se, _ in found]})
     stored = await plane.client.get_file(found[0][0], file_id)
-    return stored.model_dump(mode="json") if stored else {}
+    # The sidecar as it is, without what the SE says about its own copy.
+    return stored.model_dump(mode="json", exclude={"storage_element_id", "quarantined"}
+                             ) if stored else {}
 
 
 async def delete(session: AsyncSession, plane: ControlPlane, file_id: uuid.UUID,

@@ -29,9 +29,9 @@ from admin_module.models.base import utcnow
 from admin_module.models.storage_element import StorageElement
 from admin_module.sagas.engine import Done, Fail, Retry, SagaType, Step, StepContext, Wait
 from admin_module.storage_elements import repository as se_repo
-from admin_module.storage_elements.client import SourceChecksumMismatch
 from admin_module.storage_elements.errors import SERejected
 from artstore_common.contracts import UploadAttributes
+from artstore_common.se_client import SourceChecksumMismatch
 
 
 async def _element(ctx: StepContext, key: str) -> StorageElement:

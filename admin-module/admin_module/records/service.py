@@ -83,14 +83,15 @@ async def _tagged(plane: ControlPlane, ses: Sequence[StorageElement], tag: str
         cursor = None
         while True:
             try:
-                items, cursor = await plane.client.list_files(se, status="active", cursor=cursor,
-                                                              limit=500)
+                page = await plane.client.list_files(se, status="active", cursor=cursor,
+                                                     limit=500)
             except UNREACHABLE as exc:
                 raise StorageUnavailable("A storage element did not answer its listing",
                                          details={"storage_element_id": str(se.id),
                                                   "error": str(exc)[:200]},
                                          headers={"Retry-After": "30"}) from exc
-            found.update((a.file_id, None) for a in items if tag in a.tags)
+            found.update((a.file_id, None) for a in page.items if tag in a.tags)
+            cursor = page.next_cursor
             if len(found) > MAX_TAGGED_FILES:
                 raise ValidationFailed(f"More than {MAX_TAGGED_FILES} files carry this tag",
                                        code="TOO_MANY_FILES", details={"tag": tag})

@@ -51,11 +51,12 @@ async def scan(ctx: StepContext) -> Done:
         cursor = None
         try:
             while len(candidates) < batch:
-                items, cursor = await ctx.plane.client.list_files(
+                page = await ctx.plane.client.list_files(
                     se, expires_before=cutoff, status="active", cursor=cursor,
                     limit=min(500, batch - len(candidates)))
                 candidates += [{"se_id": str(se.id), "file_id": str(a.file_id)}
-                               for a in items if _expired(a, cutoff)]
+                               for a in page.items if _expired(a, cutoff)]
+                cursor = page.next_cursor
                 if not cursor:
                     break
         except UNREACHABLE as exc:

@@ -14,9 +14,9 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin_module.config import Settings
-from admin_module.storage_elements.client import SEClient
 from artstore_common.app import from_state
 from artstore_common.resilience import BreakerRegistry
+from artstore_common.se_client import StorageElementClient
 
 # The subject of the tokens the admin module mints for its own calls to storage elements.
 SYSTEM_SUBJECT = uuid.uuid5(uuid.NAMESPACE_URL, "artstore:admin-module")
@@ -33,7 +33,7 @@ class ServiceTokens:
         self._token: str | None = None
         self._renew_at = 0.0
 
-    async def __call__(self) -> str:
+    async def token(self) -> str:
         from admin_module.auth.tokens import issue_access_token
 
         now = time.monotonic()
@@ -46,6 +46,9 @@ class ServiceTokens:
             self._token = issued.access_token
             self._renew_at = now + max(30.0, issued.expires_in / 2)
         return self._token
+
+    def invalidate(self) -> None:
+        self._token = None
 
     async def probe_token(self) -> str:
         """For /info of a URL nobody registered yet: read-only, never an internal scope, so
@@ -76,7 +79,7 @@ class Runner(Protocol):
 class ControlPlane:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
-    client: SEClient
+    client: StorageElementClient
     publisher: Publisher
     breakers: BreakerRegistry
     runner: Runner | None = None  # set by the lifespan once the runner exists

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from artstore_common.errors import ArtStoreError, Conflict, NotFound, ValidationFailed
+from artstore_common.se_client import SERejected  # noqa: F401 - the shared client raises it
 
 
 class StorageElementNotFound(NotFound):
@@ -49,13 +50,3 @@ class FileNotFinalizable(Conflict):
 
 class StorageUnavailable(ArtStoreError):
     status_code, code, message = 503, "STORAGE_UNAVAILABLE", "A storage element did not answer"
-
-
-class SERejected(Exception):
-    """A storage element answered 4xx: the request was wrong for its state, not a failure."""
-
-    def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(f"{status_code} {code}: {message}")
-        self.status_code = status_code
-        self.code = code
-        self.message = message

@@ -15,7 +15,6 @@ from admin_module.discovery.repository import bump_version
 from admin_module.models.base import utcnow
 from admin_module.models.storage_element import StorageElement
 from admin_module.storage_elements import repository as repo
-from admin_module.storage_elements.client import SEInfo
 from admin_module.storage_elements.context import ControlPlane
 from admin_module.storage_elements.errors import (
     SERejected,
@@ -27,6 +26,7 @@ from admin_module.storage_elements.errors import (
     StorageElementUnreachable,
 )
 from admin_module.storage_elements.schemas import StorageElementCreate, StorageElementUpdate
+from artstore_common.contracts import InfoRead
 from artstore_common.resilience import CircuitOpenError, UpstreamServerError
 
 log = structlog.get_logger(__name__)
@@ -38,12 +38,12 @@ PUBLISHED_FIELDS = ("name", "api_url", "mode", "status", "draining", "priority",
                     "redundant_backend")
 
 
-async def probe(plane: ControlPlane, api_url: str) -> SEInfo:
+async def probe(plane: ControlPlane, api_url: str) -> InfoRead:
     """/info of an SE that may not be registered yet. Every failure gives the same answer
     (refused, timed out, not an SE, bad TLS…): discover must not work as a port prober."""
     try:
         return await plane.client.probe_info(api_url, plane.settings.SE_REQUEST_TIMEOUT_SECONDS,
-                                             await plane.client.token.probe_token())
+                                             await plane.client.tokens.probe_token())
     except UNREACHABLE as exc:
         log.info("storage_element.probe_failed", api_url=api_url,
                  error=f"{type(exc).__name__}: {exc}"[:300])
@@ -60,7 +60,7 @@ async def get_or_404(session: AsyncSession, se_id: uuid.UUID, *, lock: bool = Fa
     return se
 
 
-def apply_info(se: StorageElement, info: SEInfo) -> None:
+def apply_info(se: StorageElement, info: InfoRead) -> None:
     se.mode = info.mode
     se.backend = info.backend
     se.capacity_bytes = info.capacity_bytes
@@ -214,7 +214,7 @@ async def sync_all(session: AsyncSession, plane: ControlPlane) -> list[StorageEl
     changed = False
     for se, outcome in zip(elements, infos, strict=True):
         before = _published(se)
-        if isinstance(outcome, SEInfo) and outcome.id == se.id:
+        if isinstance(outcome, InfoRead) and outcome.id == se.id:
             apply_info(se, outcome)
         else:
             se.status = "offline"
@@ -228,7 +228,7 @@ async def sync_all(session: AsyncSession, plane: ControlPlane) -> list[StorageEl
     return elements
 
 
-async def _info_or_error(plane: ControlPlane, se: StorageElement) -> SEInfo | str:
+async def _info_or_error(plane: ControlPlane, se: StorageElement) -> InfoRead | str:
     try:
         return await plane.client.info(se)
     except UNREACHABLE as exc:

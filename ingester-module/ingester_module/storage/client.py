@@ -1,15 +1,13 @@
-"""One upload attempt to one storage element: PUT /api/v1/files/{file_id}, streamed."""
+"""One upload attempt to one storage element: PUT /api/v1/files/{file_id}, streamed, and
+what the ingester makes of the answer (through the shared ``artstore_common.se_client``)."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
-import aiohttp
 import httpx
 import structlog
 from opentelemetry.propagate import inject
@@ -25,8 +23,15 @@ from artstore_common.contracts import (
     UploadAttributes,
 )
 from artstore_common.errors import ArtStoreError
-from artstore_common.resilience import BreakerRegistry, CircuitOpenError, UpstreamServerError
-from artstore_common.service_token import ServiceTokenProvider
+from artstore_common.resilience import CircuitOpenError, UpstreamServerError
+from artstore_common.se_client import (
+    Answer,
+    SEConnectionError,
+    StorageElementClient,
+    encode_attributes,
+    error_of,
+    files_path,
+)
 from ingester_module.errors import ClientStalled, StorageFailed
 from ingester_module.storage.body import FileBody
 from ingester_module.storage.tee import Branch, pump
@@ -45,25 +50,6 @@ class Skipped:
     status_code: int | None = None
 
 
-def encode_attributes(attrs: UploadAttributes) -> str:
-    raw = attrs.model_dump_json(exclude_none=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-class SEConnectionError(ConnectionError):
-    """The connection to the SE failed (counts against its breaker)."""
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-
 @dataclass(frozen=True)
 class Timeouts:
     connect: float = 5.0
@@ -72,28 +58,11 @@ class Timeouts:
     overall: float = 6 * 3600.0
 
 
-def _error_of(response: Response) -> dict:
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
-
-
 class StorageClient:
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        http: httpx.AsyncClient,
-        breakers: BreakerRegistry,
-        tokens: ServiceTokenProvider,
-        timeouts: Timeouts | None = None,
-    ) -> None:
-        self.session = session  # uploads (needs 100-continue, which httpx lacks)
-        self.http = http  # everything else
-        self.breakers = breakers
-        self.tokens = tokens
+    def __init__(self, se: StorageElementClient, timeouts: Timeouts | None = None) -> None:
+        self.se = se  # uploads over its aiohttp session (100-continue), the rest over httpx
+        self.breakers = se.breakers
+        self.tokens = se.tokens
         self.timeouts = timeouts or Timeouts()
 
     async def put(
@@ -107,7 +76,6 @@ class StorageClient:
     ) -> FileAttributes | Skipped:
         """PUT with the caller's own token: the SE takes the uploader from it and applies
         the caller's rights, so the ingester vouches for nothing it could get wrong."""
-        url = f"{se.api_url.rstrip('/')}/api/v1/files/{file_id}"
         headers = {
             HEADER_ATTRIBUTES: encode_attributes(attrs),
             HEADER_DECLARED_SIZE: str(declared_size),
@@ -117,7 +85,7 @@ class StorageClient:
         if attrs.copies:  # internal provenance: the ingester vouches for the set it planned
             headers[HEADER_COPY_SET_VOUCHER] = f"Bearer {await self.tokens.token()}"
         inject(headers)  # W3C traceparent: the SE's spans join this upload's trace
-        response = await self._send(se, url, headers, body)
+        response = await self._send(se, file_id, headers, body)
         if isinstance(response, Skipped):
             return response
         return self._outcome(se, response, body)
@@ -172,18 +140,18 @@ class StorageClient:
                 await self.delete(se, file_id)
 
     async def _send(
-        self, se: DiscoveredStorageElement, url: str, headers: dict[str, str],
+        self, se: DiscoveredStorageElement, file_id: UUID, headers: dict[str, str],
         body: FileBody | Branch,
-    ) -> Response | Skipped:
+    ) -> Answer | Skipped:
         target = str(se.id)
         try:
             async with self.breakers.guard(target, time_limit=self.timeouts.overall):
                 try:
-                    response = await self._exchange(url, headers, body)
-                except aiohttp.ClientError as exc:
+                    response = await self._exchange(se, file_id, headers, body)
+                except SEConnectionError:
                     if body.error is not None:
                         raise body.error from None
-                    raise SEConnectionError(f"{type(exc).__name__}: {exc}") from exc
+                    raise
                 if response.status >= 500 and response.status != 507:
                     raise UpstreamServerError(target, response.status, response.text)
                 return response
@@ -201,7 +169,7 @@ class StorageClient:
         except (SEConnectionError, TimeoutError) as exc:
             log.warning("storage.upload_transport_error", se=se.name,
                         error=f"{type(exc).__name__}: {exc}")
-            if isinstance(exc.__cause__, aiohttp.ClientConnectorError) or (
+            if (isinstance(exc, SEConnectionError) and exc.connecting) or (
                 body.replayable and not body.finished
             ):
                 return Skipped("unreachable")
@@ -210,12 +178,11 @@ class StorageClient:
                 details={"storage_element_id": target, "reason": type(exc).__name__},
             ) from exc
 
-    async def _exchange(self, url: str, headers: dict[str, str],
-                        body: FileBody | Branch) -> Response:
-        """PUT with ``Expect: 100-continue``: the SE checks the headers (auth, mode, room)
-        before asking for the body, so a refusal costs no file bytes and the file can go to
-        the next SE. The deadline moves with progress: a stalled SE times out, a long
-        upload does not."""
+    async def _exchange(self, se: DiscoveredStorageElement, file_id: UUID,
+                        headers: dict[str, str], body: FileBody | Branch) -> Answer:
+        """PUT with ``Expect: 100-continue`` (``put_stream``): a refusal costs no file bytes
+        and the file can go to the next SE. The deadline moves with progress: a stalled SE
+        times out, a long upload does not."""
         loop = asyncio.get_running_loop()
         t = self.timeouts
         async with asyncio.timeout(loop.time() + t.connect + t.read) as deadline:
@@ -226,12 +193,7 @@ class StorageClient:
 
             body.on_progress = progressed
             try:
-                async with self.session.put(
-                    url, data=body.stream(), headers=headers, expect100=True,
-                    chunked=True,
-                ) as resp:
-                    content = await resp.read()
-                    return Response(resp.status, content)
+                return await self.se.put_stream(se, file_id, headers, body.stream())
             except TimeoutError:
                 if body.waiting_on_client:
                     raise ClientStalled() from None
@@ -241,7 +203,7 @@ class StorageClient:
 
     @staticmethod
     def _outcome(
-        se: DiscoveredStorageElement, response: Response, body: FileBody | Branch | None
+        se: DiscoveredStorageElement, response: Answer, body: FileBody | Branch | None
     ) -> FileAttributes | Skipped:
         status = response.status
         if status in (200, 201):
@@ -256,7 +218,7 @@ class StorageClient:
                                  413: "refused_size"}.get(status)
         if reason is not None:
             return Skipped(reason, status)
-        error = _error_of(response)
+        error = error_of(response.content)
         if status == 422:
             # The SE rejected what the client sent (e.g. the sidecar would be too large).
             raise ArtStoreError(
@@ -288,30 +250,32 @@ class StorageClient:
         """
         t = self.timeouts
         timeout = httpx.Timeout(t.read, connect=t.connect, write=t.write)
-        token = await self.tokens.token()
-        auth = {"Authorization": f"Bearer {token}"}
         try:
             async with self.breakers.guard(str(target.id), time_limit=t.overall):
-                async with self.http.stream(
-                    "GET", f"{source.api_url.rstrip('/')}/api/v1/files/{file_id}/content",
-                    headers={**auth, "Accept-Encoding": "identity"}, timeout=timeout,
-                ) as download:
+                try:
+                    download = await self.se.open(
+                        source, "GET", files_path(file_id, "/content"), guarded=False,
+                        headers={"Accept-Encoding": "identity"}, timeout=timeout)
+                except UpstreamServerError as exc:
+                    log.warning("storage.replicate_source_failed", se=source.name,
+                                status=exc.status_code)
+                    return Skipped("server_error", exc.status_code)
+                try:
                     if download.status_code != 200:
                         await download.aread()
                         log.warning("storage.replicate_source_failed", se=source.name,
                                     status=download.status_code)
                         return Skipped("server_error", download.status_code)
-                    headers = {**auth, HEADER_ATTRIBUTES: encode_attributes(attrs),
+                    headers = {HEADER_ATTRIBUTES: encode_attributes(attrs),
                                HEADER_DECLARED_SIZE: str(stored.size),
                                HEADER_EXPECTED_SHA256: stored.sha256,
                                "Content-Type": "application/octet-stream"}
                     inject(headers)
-                    response = await self.http.put(
-                        f"{target.api_url.rstrip('/')}/api/v1/files/{file_id}",
+                    response = await self.se.request(
+                        target, "PUT", files_path(file_id), guarded=False,
                         content=download.aiter_raw(), headers=headers, timeout=timeout)
-                if response.status_code >= 500 and response.status_code != 507:
-                    raise UpstreamServerError(str(target.id), response.status_code,
-                                              response.text)
+                finally:
+                    await download.aclose()
         except CircuitOpenError:
             return Skipped("breaker_open")
         except (UpstreamServerError, httpx.HTTPError, TimeoutError) as exc:
@@ -321,18 +285,14 @@ class StorageClient:
         if response.status_code not in (200, 201):
             log.warning("storage.replicate_refused", target=target.name,
                         status=response.status_code,
-                        error=_error_of(Response(response.status_code, response.content)))
+                        error=error_of(response.content))
             return Skipped("refused_copy", response.status_code)
-        return self._outcome(target, Response(response.status_code, response.content), None)
+        return self._outcome(target, Answer(response.status_code, response.content), None)
 
     async def delete(self, se: DiscoveredStorageElement, file_id: UUID) -> bool:
         """Withdraws a copy of an upload we refused: never acknowledged, so also from rw."""
-        url = f"{se.api_url.rstrip('/')}/api/v1/files/{file_id}/withdraw"
         try:
-            token = await self.tokens.token()
-            async with self.breakers.guard(str(se.id)):
-                response = await self.http.post(url, headers={"Authorization": f"Bearer {token}"})
-                return response.status_code in (200, 202, 204)
+            return await self.se.withdraw(se, file_id)
         except Exception as exc:  # noqa: BLE001 - reported by the caller
             log.error("storage.delete_failed", se=se.name, file_id=str(file_id), error=str(exc))
             return False

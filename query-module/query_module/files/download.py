@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from contextlib import nullcontext
 from pathlib import Path
 from uuid import UUID
 
@@ -28,8 +27,8 @@ from starlette.responses import Response, StreamingResponse
 from artstore_common.contracts import DiscoveredStorageElement
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.errors import ArtStoreError
-from artstore_common.resilience import BreakerRegistry, CircuitOpenError, UpstreamServerError
-from artstore_common.service_token import ServiceTokenProvider
+from artstore_common.resilience import CircuitOpenError, UpstreamServerError
+from artstore_common.se_client import StorageElementClient, files_path
 from query_module import metrics
 from query_module.catalog.schemas import FileRead
 from query_module.errors import (
@@ -50,19 +49,12 @@ RELAYED_RESPONSE_HEADERS = ("content-length", "content-range", "etag", "accept-r
 
 
 class Downloader:
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        tokens: ServiceTokenProvider,
-        discovery: DiscoveryClient,
-        chunk_size: int,
-        breakers: BreakerRegistry | None = None,
-    ) -> None:
-        self.http = http
-        self.tokens = tokens
+    def __init__(self, se: StorageElementClient, discovery: DiscoveryClient,
+                 chunk_size: int) -> None:
+        self.se = se
+        self.breakers = se.breakers
         self.discovery = discovery
         self.chunk_size = chunk_size
-        self.breakers = breakers or BreakerRegistry("query-se", fail_max=3, reset_timeout=30.0)
         self.drift_detected = 0  # catalog rows whose SE no longer has the file (since start)
 
     def _sources(
@@ -94,37 +86,23 @@ class Downloader:
             usable.append(se)
         return usable + held_back, {se.id for se in held_back}, error
 
-    async def _send(self, method: str, url: str, request: Request) -> httpx.Response:
-        forwarded = {
-            h: request.headers[h] for h in FORWARDED_REQUEST_HEADERS if h in request.headers
-        }
-        for attempt in (1, 2):
-            headers = {**forwarded, "Authorization": f"Bearer {await self.tokens.token()}",
-                       "Accept-Encoding": "identity"}
-            request_id = request.scope.get("state", {}).get("request_id")
-            if request_id:
-                headers["X-Request-ID"] = request_id
-            upstream = await self.http.send(
-                self.http.build_request(method, url, headers=headers), stream=True
-            )
-            if upstream.status_code == 401 and attempt == 1:
-                await upstream.aclose()
-                self.tokens.invalidate()
-                continue
-            return upstream
-        raise AssertionError("unreachable")
+    @staticmethod
+    def _headers(request: Request) -> dict[str, str]:
+        headers = {h: request.headers[h] for h in FORWARDED_REQUEST_HEADERS
+                   if h in request.headers}
+        headers["Accept-Encoding"] = "identity"
+        request_id = request.scope.get("state", {}).get("request_id")
+        if request_id:
+            headers["X-Request-ID"] = request_id
+        return headers
 
     async def _open(self, method: str, file: FileRead, request: Request) -> httpx.Response:
         sources, held_back, error = self._sources(file)
+        headers = self._headers(request)
         for index, se in enumerate(sources):
-            url = f"{se.api_url.rstrip('/')}/api/v1/files/{file.file_id}/content"
-            guard = nullcontext() if se.id in held_back else self.breakers.guard(str(se.id))
             try:
-                async with guard:
-                    upstream = await self._send(method, url, request)
-                    if upstream.status_code >= 500:
-                        await _discard(upstream)
-                        raise UpstreamServerError(str(se.id), upstream.status_code, "")
+                upstream = await self.se.open(se, method, files_path(file.file_id, "/content"),
+                                              headers=headers, guarded=se.id not in held_back)
             except (httpx.HTTPError, UpstreamServerError, CircuitOpenError, TimeoutError) as exc:
                 log.warning("download.se_unavailable", storage_element_id=str(se.id),
                             error=f"{type(exc).__name__}: {exc}"[:200])
@@ -147,30 +125,24 @@ class Downloader:
         """Copy the file's original bytes into ``dest`` (for text extraction), from any copy."""
         sources, _, error = self._sources(file)
         for se in sources:
-            url = f"{se.api_url.rstrip('/')}/api/v1/files/{file.file_id}/content"
-            for attempt in (1, 2):
-                headers = {"Authorization": f"Bearer {await self.tokens.token()}",
-                           "Accept-Encoding": "identity"}
-                try:
-                    async with self.http.stream("GET", url, headers=headers) as upstream:
-                        if upstream.status_code == 401 and attempt == 1:
-                            self.tokens.invalidate()
-                            continue
-                        if upstream.status_code != 200:
-                            await upstream.aread()
-                            error = self._error_for(file, upstream, se.id)
-                            break
-                        written = 0
-                        async with await anyio.open_file(dest, "wb") as out:
-                            async for chunk in upstream.aiter_raw(self.chunk_size):
-                                written += len(chunk)
-                                if written > max_bytes:
-                                    raise ValueError(f"larger than {max_bytes} bytes")
-                                await out.write(chunk)
-                        return
-                except httpx.HTTPError:
-                    error = StorageElementUnavailable(details={"file_id": str(file.file_id)})
-                    break
+            try:
+                async with self.se.stream(se, "GET", files_path(file.file_id, "/content"),
+                                          headers={"Accept-Encoding": "identity"},
+                                          guarded=False) as upstream:
+                    if upstream.status_code != 200:
+                        await upstream.aread()
+                        error = self._error_for(file, upstream, se.id)
+                        continue
+                    written = 0
+                    async with await anyio.open_file(dest, "wb") as out:
+                        async for chunk in upstream.aiter_raw(self.chunk_size):
+                            written += len(chunk)
+                            if written > max_bytes:
+                                raise ValueError(f"larger than {max_bytes} bytes")
+                            await out.write(chunk)
+                    return
+            except (httpx.HTTPError, UpstreamServerError):
+                error = StorageElementUnavailable(details={"file_id": str(file.file_id)})
         raise error
 
     async def respond(self, file: FileRead, request: Request) -> Response:

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from artstore_common.contracts import DiscoveredStorageElement, FileAttributes
 from artstore_common.discovery import DiscoveryClient
-from artstore_common.resilience import BreakerRegistry, CircuitOpenError, UpstreamServerError
-from artstore_common.service_token import ServiceTokenProvider
+from artstore_common.resilience import CircuitOpenError, UpstreamServerError
+from artstore_common.se_client import SERejected, StorageElementClient
 from query_module import metrics
 from query_module.cache import MetadataCache
 from query_module.catalog import repository as catalog
@@ -43,20 +43,17 @@ class _Unavailable(Exception):
 class CatalogMissLookup:
     def __init__(
         self,
-        http: httpx.AsyncClient,
-        tokens: ServiceTokenProvider,
+        se: StorageElementClient,
         discovery: DiscoveryClient,
-        breakers: BreakerRegistry,
         sessionmaker: async_sessionmaker[AsyncSession],
         cache: MetadataCache,
         *,
         concurrency: int,
         timeout: float,
     ) -> None:
-        self.http = http
-        self.tokens = tokens
+        self.se = se
         self.discovery = discovery
-        self.breakers = breakers
+        self.breakers = se.breakers
         self.sessionmaker = sessionmaker
         self.cache = cache
         self.timeout = timeout
@@ -110,37 +107,25 @@ class CatalogMissLookup:
         return value
 
     async def _ask(self, se: DiscoveredStorageElement, file_id: UUID) -> FileAttributes | None:
-        url = f"{se.api_url.rstrip('/')}/api/v1/files/{file_id}"
         try:
-            async with self.breakers.guard(str(se.id), time_limit=self.timeout):
-                for attempt in (1, 2):
-                    headers = {"Authorization": f"Bearer {await self.tokens.token()}"}
-                    response = await self.http.get(url, headers=headers, timeout=self.timeout)
-                    if response.status_code == 401 and attempt == 1:
-                        self.tokens.invalidate()
-                        continue
-                    break
-                if response.status_code >= 500:
-                    raise UpstreamServerError(str(se.id), response.status_code, "")
+            attrs = await self.se.get_file(se, file_id, time_limit=self.timeout,
+                                           timeout=self.timeout)
         except (httpx.HTTPError, UpstreamServerError, CircuitOpenError, TimeoutError) as exc:
             log.warning("catalog.miss_lookup_failed", storage_element_id=str(se.id),
                         error=f"{type(exc).__name__}: {exc}"[:200])
             raise _Unavailable(str(se.id)) from exc
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
+        except SERejected as exc:
             log.warning("catalog.miss_lookup_refused", storage_element_id=str(se.id),
-                        status=response.status_code)
-            raise _Unavailable(str(se.id))
-        try:
-            body = response.json()
-            attrs = FileAttributes.model_validate(body)
-        except (ValueError, ValidationError) as exc:
+                        status=exc.status_code)
+            raise _Unavailable(str(se.id)) from exc
+        except ValidationError as exc:
             log.warning("catalog.miss_lookup_invalid", storage_element_id=str(se.id),
                         error=str(exc)[:200])
             raise _Unavailable(str(se.id)) from exc
+        if attrs is None:
+            return None
         # Only what this SE says about this id, about itself, is taken.
-        if attrs.file_id != file_id or body.get("storage_element_id") != str(se.id):
+        if attrs.file_id != file_id or attrs.storage_element_id != se.id:
             log.warning("catalog.miss_lookup_mismatch", storage_element_id=str(se.id),
                         file_id=str(file_id))
             raise _Unavailable(str(se.id))

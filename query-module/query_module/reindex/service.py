@@ -18,11 +18,11 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from artstore_common.contracts import DiscoveredStorageElement, FileAttributes
+from artstore_common.contracts import DiscoveredStorageElement, FilePage
 from artstore_common.discovery import DiscoveryClient
 from artstore_common.errors import ArtStoreError
 from artstore_common.resilience import UpstreamServerError, retrying
-from artstore_common.service_token import ServiceTokenProvider
+from artstore_common.se_client import SERejected, StorageElementClient
 from query_module import metrics
 from query_module.catalog import repository as catalog
 from query_module.catalog.rules import Outcome
@@ -42,15 +42,13 @@ class Reindexer:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        http: httpx.AsyncClient,
-        tokens: ServiceTokenProvider,
+        se: StorageElementClient,
         discovery: DiscoveryClient,
         page_size: int,
         on_changed: Any = None,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.http = http
-        self.tokens = tokens
+        self.se = se
         self.discovery = discovery
         self.page_size = page_size
         self.on_changed = on_changed
@@ -141,10 +139,8 @@ class Reindexer:
             progress.error = None
         while True:
             page = await self._fetch_page(se, cursor)
-            listed = page.get("items", [])
-            items = [FileAttributes.model_validate(item) for item in listed]
-            quarantined = {a.file_id for a, item in zip(items, listed, strict=True)
-                           if item.get("quarantined")}
+            items = page.items
+            quarantined = {a.file_id for a in items if a.quarantined}
             changed = []
             async with session_scope(self.sessionmaker) as session:
                 upserted = 0
@@ -157,7 +153,7 @@ class Reindexer:
                         changed.append(attrs.file_id)
                 await repo.mark_seen(session, se.id, [a.file_id for a in items], started)
                 progress = await repo.progress_for(session, run_id, se.id)
-                cursor = page.get("next_cursor")
+                cursor = page.next_cursor
                 progress.cursor = cursor
                 progress.pages += 1
                 progress.listed += len(items)
@@ -173,32 +169,17 @@ class Reindexer:
             progress.done = True
         log.info("reindex.se_done", storage_element_id=str(se.id), removed=removed)
 
-    async def _fetch_page(self, se: DiscoveredStorageElement, cursor: str | None) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": self.page_size}
-        if cursor:
-            params["cursor"] = cursor
-        url = f"{se.api_url.rstrip('/')}/api/v1/files"
-        # A busy SE (timeouts, 5xx) gets a few tries before the run records it as failed.
+    async def _fetch_page(self, se: DiscoveredStorageElement, cursor: str | None) -> FilePage:
+        # A busy SE (timeouts, 5xx) gets a few tries before the run records it as failed;
+        # no breaker: a run asks each SE in turn, whatever the downloads think of it.
         async for attempt in retrying(attempts=4, initial=0.5, maximum=5.0):
             with attempt:
-                return await self._get_page(se, url, params)
+                try:
+                    return await self.se.list_files(se, cursor=cursor, limit=self.page_size,
+                                                    guarded=False, timeout=60.0)
+                except SERejected as exc:
+                    raise ListingFailed(f"listing answered {exc.status_code}") from exc
         raise AssertionError("unreachable")
-
-    async def _get_page(
-        self, se: DiscoveredStorageElement, url: str, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        for auth_attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {await self.tokens.token()}"}
-            response = await self.http.get(url, params=params, headers=headers, timeout=60.0)
-            if response.status_code == 401 and auth_attempt == 1:
-                self.tokens.invalidate()
-                continue
-            if response.status_code >= 500:
-                raise UpstreamServerError(str(se.id), response.status_code, response.text)
-            if response.status_code != 200:
-                raise ListingFailed(f"listing answered {response.status_code}")
-            return response.json()
-        raise ListingFailed("listing refused the service token")
 
 
 def _summary(run: ReindexRun, progress: list[Any], running: bool) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Wire contracts shared between services: the sidecar, events, SE info, discovery.
+"""Wire contracts shared between services: the sidecar, events, the storage element's
+answers (``/info``, files, modes, fixity), discovery.
 
 Changing a field here changes the protocol between services; keep readers tolerant
 (``extra="ignore"``) and bump ``ATTR_SCHEMA_VERSION`` when the sidecar's meaning changes.
@@ -220,6 +221,72 @@ class StorageElementInfo(BaseModel):
     retention_days: int | None = None
     version: str
     status: Literal["ok", "degraded"] = "ok"
+
+
+class InfoRead(StorageElementInfo):
+    """``GET /api/v1/info``: the discovery fields plus what placement needs right now."""
+
+    in_flight_uploads: int
+    reserved_bytes: int
+    max_file_size: int
+
+
+class FileRead(FileAttributes):
+    """One file: its sidecar, the SE answering, and whether that SE's copy is served."""
+
+    storage_element_id: UUID
+    quarantined: bool = Field(default=False,
+                              description="present (true) only when this copy failed fixity")
+
+
+class FilePage(BaseModel):
+    """``GET /api/v1/files``: ordered by (updated_at, file_id); ``next_cursor`` continues."""
+
+    items: list[FileRead]
+    total: int
+    limit: int
+    offset: int
+    next_cursor: str | None
+
+
+class ModeChange(BaseModel):
+    target_mode: Literal["edit", "rw", "ro", "ar"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ModeChanged(BaseModel):
+    previous_mode: Mode
+    mode: Mode
+    id: UUID
+
+
+class Disposition(BaseModel):
+    """The approved batch a copy is destroyed under (``POST /files/{id}/dispose``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    batch_id: UUID
+
+
+class FixitySummary(BaseModel):
+    """This SE's copies by their last check (the dashboard)."""
+
+    storage_element_id: UUID
+    files: int
+    verified: int
+    quarantined: int
+    never_verified: int
+    last_verified_at: datetime | None
+
+
+class CopyVerified(BaseModel):
+    """One copy checked now ("Check integrity now")."""
+
+    file_id: UUID
+    storage_element_id: UUID
+    outcome: Literal["ok", "mismatch", "missing", "unreadable", "error"]
+    fixity_status: str | None
+    quarantined: bool
+    last_verified_at: datetime | None
 
 
 class DiscoveredStorageElement(BaseModel):

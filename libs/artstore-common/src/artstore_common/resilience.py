@@ -254,38 +254,3 @@ def build_async_client(
         verify=verify,
         headers=headers,
     )
-
-
-class ResilientHttp:
-    """An httpx client whose every request runs under the target's breaker and timeout."""
-
-    def __init__(self, client: httpx.AsyncClient, breakers: BreakerRegistry) -> None:
-        self.client = client
-        self.breakers = breakers
-
-    async def request(
-        self, target: str, method: str, url: str, *, time_limit: float | None = None, **kwargs: Any
-    ) -> httpx.Response:
-        async with self.breakers.guard(target, time_limit=time_limit):
-            response = await self.client.request(method, url, **kwargs)
-            if response.status_code >= 500 and response.status_code not in NOT_FAILURES:
-                raise UpstreamServerError(target, response.status_code, response.text)
-            return response
-
-    @asynccontextmanager
-    async def stream(
-        self, target: str, method: str, url: str, *, time_limit: float | None = None, **kwargs: Any
-    ) -> AsyncIterator[httpx.Response]:
-        """Open a streamed response under the breaker; the body is read by the caller
-        (httpx's read timeout still applies to every chunk)."""
-        async with self.breakers.guard(target, time_limit=time_limit):
-            request = self.client.build_request(method, url, **kwargs)
-            response = await self.client.send(request, stream=True)
-            if response.status_code >= 500 and response.status_code not in NOT_FAILURES:
-                body = (await response.aread()).decode("utf-8", "replace")
-                await response.aclose()
-                raise UpstreamServerError(target, response.status_code, body)
-        try:
-            yield response
-        finally:
-            await response.aclose()

@@ -1,21 +1,15 @@
-"""Circuit breaker registry, retry helper and the breaker-guarded HTTP client."""
+"""Circuit breaker registry and retry helper (the guarded SE client: test_se_client.py)."""
 
 import anyio
 import httpx
 import pytest
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from prometheus_client import REGISTRY
 
 from artstore_common.resilience import (
     BreakerRegistry,
     CircuitOpenError,
-    ResilientHttp,
-    UpstreamServerError,
-    build_async_client,
     retrying,
 )
-from artstore_common.testing import free_port
 
 
 def gauge(service: str, target: str) -> float | None:
@@ -30,16 +24,6 @@ async def refuse() -> None:
 
 async def ok() -> str:
     return "ok"
-
-
-def upstream_app() -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/status/{code}")
-    async def status(code: int) -> JSONResponse:
-        return JSONResponse({"code": code}, status_code=code)
-
-    return app
 
 
 class TestBreakerRegistry:
@@ -160,47 +144,3 @@ class TestRetrying:
                         attempts.append(1)
                         raise error
             assert len(attempts) == 1
-
-
-class TestResilientHttp:
-    async def test_5xx_counts_against_the_breaker_and_4xx_does_not(self):
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=upstream_app()), base_url="http://se"
-        )
-        http = ResilientHttp(client, BreakerRegistry("unit-h", fail_max=2, reset_timeout=60))
-        for _ in range(4):
-            response = await http.request("se-1", "GET", "/status/404")
-            assert response.status_code == 404
-        assert http.breakers.state("se-1") == "closed"
-        for _ in range(2):
-            with pytest.raises(UpstreamServerError) as info:
-                await http.request("se-1", "GET", "/status/503")
-            assert info.value.status_code == 503
-        assert http.breakers.is_open("se-1")
-        with pytest.raises(CircuitOpenError):
-            await http.request("se-1", "GET", "/status/200")
-        await client.aclose()
-
-    async def test_unreachable_target_trips_the_breaker(self):
-        client = build_async_client(timeout=2, connect_timeout=1)
-        http = ResilientHttp(client, BreakerRegistry("unit-i", fail_max=2, reset_timeout=60))
-        url = f"http://127.0.0.1:{free_port()}/api/v1/info"
-        for _ in range(2):
-            with pytest.raises(httpx.ConnectError):
-                await http.request("se-down", "GET", url)
-        with pytest.raises(CircuitOpenError):
-            await http.request("se-down", "GET", url)
-        await client.aclose()
-
-    async def test_stream_yields_an_open_response(self):
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=upstream_app()), base_url="http://se"
-        )
-        http = ResilientHttp(client, BreakerRegistry("unit-j"))
-        async with http.stream("se-1", "GET", "/status/200") as response:
-            body = b"".join([chunk async for chunk in response.aiter_bytes()])
-        assert response.status_code == 200 and b'"code":200' in body
-        with pytest.raises(UpstreamServerError):
-            async with http.stream("se-1", "GET", "/status/500"):
-                pass
-        await client.aclose()
