@@ -60,7 +60,8 @@ def test_buffered_when_switched_off_or_not_supported(tmp_path: Path) -> None:
         root = shm / f"artstore-test-{os.getpid()}"
         try:
             tmpfs = LocalBackend(root)
-            assert write_in_pieces(tmpfs, "2026/01/01/00/f.bin", data) is False  # tmpfs refuses O_DIRECT
+            # tmpfs refuses O_DIRECT
+            assert write_in_pieces(tmpfs, "2026/01/01/00/f.bin", data) is False
             assert tmpfs.get_bytes("2026/01/01/00/f.bin") == data
         finally:
             shutil.rmtree(root, ignore_errors=True)
