@@ -29,7 +29,7 @@ DIRECT_BUFFER = 1024 * 1024
 
 class LocalWriter:
     """Writes the temp file with O_DIRECT where the file system takes it: bytes go from one
-    aligned buffer to the device instead of through the page cache, which cost 1–1.6 CPU s per
+    aligned buffer to the device instead of through the page cache, which cost 1–2.7 CPU s per
     GiB (page allocation and reclaim) on a busy host against ≈0.1 direct. Durability is the
     same either way: fsync of the file, rename, fsync of the directory. The last partial
     block is written buffered (O_DIRECT cleared) before that fsync."""
@@ -63,13 +63,14 @@ class LocalWriter:
         whole = self._filled - self._filled % BLOCK
         if whole:
             with memoryview(self._buf) as view:
-                try:
-                    _write_all(self._fd, view[:whole])
-                except OSError as exc:
-                    if exc.errno != errno.EINVAL:
-                        raise
-                    _clear_direct(self._fd)  # the file system took the open, not the write
-                    _write_all(self._fd, view[:whole])
+                done = 0
+                while done < whole:
+                    try:
+                        done += os.write(self._fd, view[done:whole])
+                    except OSError as exc:  # the file system took the open, not the write
+                        if exc.errno != errno.EINVAL or not _is_direct(self._fd):
+                            raise
+                        _clear_direct(self._fd)
             self._buf.move(0, whole, self._filled - whole)
             self._filled -= whole
 

@@ -4,6 +4,7 @@ the same bytes either way, nothing left behind on abort."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import shutil
 from pathlib import Path
@@ -74,3 +75,19 @@ def test_abort_leaves_nothing(tmp_path: Path) -> None:
     writer.abort()
     assert backend.get_bytes("2026/01/01/00/f.bin") is None
     assert not [p for p in backend.root.rglob("*") if p.is_file()]
+
+
+def test_a_direct_write_refused_goes_on_buffered_without_losing_or_repeating_bytes(
+    tmp_path: Path,
+) -> None:
+    backend = LocalBackend(tmp_path / "se")
+    if not takes_o_direct(backend.root):
+        pytest.skip("this file system refuses O_DIRECT at open")
+    writer = backend.open_writer("2026/01/01/00/f.bin")
+    assert writer._buf is not None
+    os.lseek(writer._fd, 1, os.SEEK_SET)  # an unaligned offset: O_DIRECT writes get EINVAL
+    data = os.urandom(3 * DIRECT_BUFFER + 99)
+    writer.write(data)
+    assert not fcntl.fcntl(writer._fd, fcntl.F_GETFL) & os.O_DIRECT  # fell back
+    writer.commit()
+    assert backend.get_bytes("2026/01/01/00/f.bin") == b"\0" + data
