@@ -98,6 +98,17 @@ class WritePipeline:
         self.size += len(data)
         self._emit(self._compressor.compress(data) if self._compressor else data)
 
+    def feed_pieces(self, pieces: list[bytes]) -> None:
+        """As ``feed(b"".join(pieces))`` without that copy when the bytes are stored as they
+        come (the writer copies them into its own buffer anyway)."""
+        if not self._decided or self._compressor:
+            self.feed(b"".join(pieces))
+            return
+        for data in pieces:
+            self.sha.update(data)
+            self.size += len(data)
+            self._emit(data)
+
     @property
     def stored_sha256(self) -> str:
         return (self._stored_sha if self._compressor else self.sha).hexdigest()

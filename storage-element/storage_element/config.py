@@ -39,6 +39,7 @@ class Settings(ArtStoreSettings):
     SE_RETENTION_DAYS: int | None = None
     SE_MAX_FILE_SIZE: int = GiB
     SE_CHUNK_BYTES: int = MiB
+    SE_DIRECT_IO: bool = True  # local backend: file bytes bypass the page cache (O_DIRECT)
     SE_DEFAULT_TTL_DAYS: int = 30
 
     DATABASE_URL: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/artstore_se"

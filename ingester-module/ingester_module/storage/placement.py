@@ -1,10 +1,10 @@
 """Sequential fill: try writable SEs of the required mode, lowest priority number first.
 
-A file whose copy policy asks for more than one copy is streamed to the first two SEs of its
-copy plan at once (a tee), with the same provenance; if only one of them took it, it is copied
-SE → SE (SHA-256 checked by the target) onto SEs of other failure domains until
-``write_quorum`` copies are durable; only then is the upload acknowledged. Copies above the
-quorum are left to the repairer.
+A file whose copy policy asks for more than one copy is streamed to every SE of its copy plan
+at once (a tee: one pass over the body, up to the target), with the same provenance; if fewer
+than ``write_quorum`` took it, it is copied SE → SE (SHA-256 checked by the target) onto SEs of
+other failure domains until the quorum is durable; only then is the upload acknowledged. Copies
+the plan could not place are left to the repairer.
 """
 
 from __future__ import annotations
@@ -165,13 +165,12 @@ class Placer:
         file_id: UUID, attrs: UploadAttributes, body: FileBody, token: str,
         declared_size: int, policy: CopyPolicy, uploader: Uploader, tried: list[dict],
     ) -> Placed | None:
-        """The body to ``plan[0]`` and ``plan[1]`` at once; None if neither took it."""
-        pair = plan[:2]
+        """The body to every SE of ``plan`` at once; None if none took it."""
         attrs = attrs.model_copy(update={"created_at": datetime.now(UTC),
                                          "uploaded_by": uploader})
-        outcomes = await self.client.put_pair(pair, file_id, attrs, body, declared_size, token)
+        outcomes = await self.client.put_pair(plan, file_id, attrs, body, declared_size, token)
         made: list[tuple[DiscoveredStorageElement, FileAttributes]] = []
-        for se, outcome in zip(pair, outcomes, strict=True):
+        for se, outcome in zip(plan, outcomes, strict=True):
             if isinstance(outcome, FileAttributes):
                 made.append((se, outcome))
                 continue

@@ -1,5 +1,5 @@
-"""One upload streamed to two SEs at once: one reader of the client's body feeds one small
-bounded queue per SE, so memory stays flat and the slower SE sets the pace."""
+"""One upload streamed to every SE of its copy plan at once: one reader of the client's body
+feeds one small bounded queue per SE, so memory stays flat and the slowest SE sets the pace."""
 
 from __future__ import annotations
 

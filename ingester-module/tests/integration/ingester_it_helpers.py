@@ -55,10 +55,11 @@ class SE:
 
 
 def publish(redis_url: str, elements: list[SE | DiscoveredStorageElement],
-            version: int | None = None) -> None:
+            version: int | None = None, copy_policies: list | None = None) -> None:
     doc = DiscoveryDocument(
         version=version or int(time.time() * 1000),
         published_at=datetime.now(UTC),
+        **({"copy_policies": copy_policies} if copy_policies is not None else {}),
         storage_elements=[
             se if isinstance(se, DiscoveredStorageElement) else se.discovered()
             for se in elements

@@ -1,6 +1,7 @@
-"""An SE killed (SIGKILL) while the ingester tees a permanent upload to it and another SE:
-the write quorum (2) is met by an SE → SE copy to a third SE, the upload is answered 201, and the
-killed SE, restarted, shows no trace of the partial file.
+"""A target of three copies streamed to three SEs in one pass. An SE killed (SIGKILL) while
+the ingester tees a permanent upload to it and another SE: the write quorum (2) is met by an
+SE → SE copy to a third SE, the upload is answered 201, and the killed SE, restarted, shows no
+trace of the partial file.
 
 SEs (all rw): ``crash-a`` (priority 1), ``crash-b`` (priority 2, the victim), ``crash-c`` (3).
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from artstore_common.contracts import DEFAULT_COPY_POLICIES, CopyPolicy
 from artstore_common.testing import ServiceProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,8 +42,46 @@ def cluster(start_se, admin_process, private_redis, public_key_file, tmp_path_fa
                               log_path=str(logs_dir / "ingester-crash.log"),
                               name="ingester-crash").start()
     wait_ready_discovery(ingester.url, {str(se.id) for se in ses.values()})
-    yield {"ingester": ingester, **ses}
+    yield {"ingester": ingester, "discovery_url": discovery_url, **ses}
     ingester.stop()
+
+
+def follow(cluster, version: int, copy_policies: list | None) -> None:
+    """Publishes the three SEs with ``copy_policies`` and waits until the ingester has it."""
+    publish(cluster["discovery_url"], [cluster[k] for k in "abc"], version, copy_policies)
+    hung = time.monotonic() + 60  # only stops a hung test
+    while httpx.get(cluster["ingester"].url + "/health/ready", timeout=5).json()[
+            "checks"]["discovery"]["detail"]["version"] != version:
+        assert time.monotonic() < hung, "the ingester never saw the new copy policy"
+        time.sleep(0.1)
+
+
+def test_three_copies_are_streamed_in_one_pass(cluster, token_factory) -> None:
+    """A target of three: the ingester tees the body to all three SEs; no SE → SE copy."""
+    policy = CopyPolicy(retention_policy="permanent", target_copies=3, write_quorum=3)
+    version = int(time.time() * 1000)
+    follow(cluster, version, [policy, DEFAULT_COPY_POLICIES["temporary"]])
+    try:
+        before = copies_made(cluster)
+        data = os.urandom(5 * MiB + 17)
+        response = httpx.post(
+            cluster["ingester"].url + "/api/v1/files", timeout=120,
+            headers=token_factory.headers("USER", name="tee-user"),
+            data={"retention_policy": "permanent"},
+            files={"file": ("three.bin", data, "application/octet-stream")})
+        assert response.status_code == 201, response.text
+        answer = response.json()
+        assert set(answer["copies"]) == {str(cluster[k].id) for k in "abc"}
+        assert answer["sha256"] == hashlib.sha256(data).hexdigest()
+        found = [sidecar(cluster[k], answer["file_id"]) for k in "abc"]
+        assert all(f is not None and f["sha256"] == answer["sha256"] for f in found)
+        assert all(set(f["copies"]) == set(answer["copies"]) for f in found)
+        assert len({(f["created_at"], f["storage_filename"]) for f in found}) == 1
+        after = copies_made(cluster)
+        assert after.get("stream", 0) - before.get("stream", 0) == 3
+        assert after.get("se_copy", 0) == before.get("se_copy", 0)
+    finally:
+        follow(cluster, version + 1, None)  # back to the defaults: two copies
 
 
 def receiving(se) -> bool:

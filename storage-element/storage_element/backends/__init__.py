@@ -21,7 +21,7 @@ def make_backend(settings: Settings) -> StorageBackend:
         )
     from storage_element.backends.local import LocalBackend
 
-    return LocalBackend(settings.SE_DATA_DIR)
+    return LocalBackend(settings.SE_DATA_DIR, settings.SE_DIRECT_IO)
 
 
 __all__ = ["StorageBackend", "chunked", "make_backend"]

@@ -233,9 +233,9 @@ class _Overlapped:
         self._pipeline = pipeline
         self._pending: Future | None = None
 
-    async def feed(self, data: bytes) -> None:
+    async def feed(self, pieces: list[bytes]) -> None:
         await self.wait()
-        self._pending = _WRITERS.submit(self._pipeline.feed, data)
+        self._pending = _WRITERS.submit(self._pipeline.feed_pieces, pieces)
 
     async def wait(self) -> None:
         """Until the piece in flight is written (its error, if any, is raised here)."""
@@ -274,10 +274,10 @@ async def _store(
             buf.append(chunk)
             buffered += len(chunk)
             if buffered >= ctx.settings.SE_CHUNK_BYTES:
-                await overlapped.feed(b"".join(buf))
+                await overlapped.feed(buf)
                 buf, buffered = [], 0
         if buf:
-            await overlapped.feed(b"".join(buf))
+            await overlapped.feed(buf)
         await overlapped.wait()
         if content_length is not None and received != content_length:
             raise IncompleteBody(details={"expected": content_length, "received": received})

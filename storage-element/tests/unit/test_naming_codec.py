@@ -98,6 +98,23 @@ def test_incompressible_sample_is_stored_plain():
     assert pipe.stored_sha256 == pipe.sha.hexdigest() == hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.parametrize("algorithm", [None, "zstd"])
+def test_pieces_are_stored_as_their_join(algorithm):
+    text = b"".join(b"%d some text\n" % i for i in range(100_000))
+    pieces = [text[i:i + 70_000] for i in range(0, len(text), 70_000)]
+    one, many = _Sink(), _Sink()
+    joined, split = WritePipeline(one, algorithm), WritePipeline(many, algorithm)
+    for i in range(0, len(pieces), 5):
+        joined.feed(b"".join(pieces[i:i + 5]))
+        split.feed_pieces(pieces[i:i + 5])
+    joined.finish()
+    split.finish()
+    assert many.data == one.data and split.algorithm == joined.algorithm == algorithm
+    assert split.size == len(text)
+    assert split.sha.hexdigest() == hashlib.sha256(text).hexdigest()
+    assert split.stored_sha256 == joined.stored_sha256 == hashlib.sha256(one.data).hexdigest()
+
+
 def test_sidecar_limit():
     with pytest.raises(ArtStoreError) as info:
         sidecar.encode({"custom": "x" * 5000})
