@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import anyio
+import redis.asyncio as aioredis
 import structlog
 from fastapi import FastAPI
 
@@ -84,6 +85,8 @@ async def ingest(app: FastAPI) -> AsyncIterator[None]:
             total=None, sock_connect=settings.SE_CONNECT_TIMEOUT_SECONDS),
         auto_decompress=False,
     )
+    schedules = aioredis.from_url(settings.REDIS_URL, socket_timeout=2.0,
+                                  socket_connect_timeout=2.0)
     try:
         client = StorageClient(
             session, app.state.http, app.state.breakers, app.state.service_tokens,
@@ -93,10 +96,11 @@ async def ingest(app: FastAPI) -> AsyncIterator[None]:
         )
         placer = Placer(app.state.discovery, app.state.breakers, client,
                         retry_after=settings.NO_STORAGE_RETRY_AFTER_SECONDS)
-        app.state.ingest_service = IngestService(settings, placer, app.state.http)
+        app.state.ingest_service = IngestService(settings, placer, app.state.http, schedules)
         yield
     finally:
         await session.close()
+        await schedules.aclose()
 
 
 # Opened in order, closed in reverse. Append new components here.
