@@ -148,6 +148,9 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
                          lambda: dashboard.sample(plane),
                          initial_delay=min(15.0, settings.DASHBOARD_SAMPLE_INTERVAL_SECONDS)))
             await stack.enter_async_context(
+                periodic("dashboard-rollup", 300, lambda: dashboard.roll_up(plane),
+                         initial_delay=20))
+            await stack.enter_async_context(
                 periodic("se-health", settings.SE_HEALTH_INTERVAL_SECONDS,
                          lambda: poll_health(plane)))
             yield
