@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pypdfium2
 import pytest
-from e2e_support import Api, assert_error, new_account, sha256, token_of
+import redis
+from e2e_support import Api, assert_error, new_account, sha256, token_of, wait_for
+
+from artstore_common.contracts import RETENTION_SCHEDULES_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -314,3 +317,65 @@ class TestEventTrigger:
         other = due_file(admin_api, rm, destroy_class, "ledger.txt", b"ledger")
         assert_error(rm.admin("POST", f"/api/v1/files/{other}/retention-event",
                               json={"date": "2015-06-30"}), 409, "RETENTION_TRIGGER_NOT_EVENT")
+
+
+class TestClassGivenWhileAdminIsDown:
+    def test_the_admin_indexes_the_class_from_the_file_events_when_back(
+            self, suite, suite_env, admin_api, managers, destroy_class):
+        """The ingester takes the schedule from Redis and the admin module reads the SEs' file
+        events: an upload with a class while the admin module is stopped is no lost candidate."""
+        rm = managers[0]
+        r = rm.admin("POST", "/api/v1/retention-schedules", json={
+            "name": f"offline-{uuid.uuid4().hex[:6]}", "period_days": 3650, "trigger": "upload",
+            "action": "review"})
+        assert r.status_code == 201, r.text
+        later_class = r.json()["name"]
+        published = redis.Redis.from_url(suite_env["REDIS_URL"])
+        try:
+            wait_for(lambda: published.hexists(RETENTION_SCHEDULES_KEY, destroy_class)
+                     and published.hexists(RETENTION_SCHEDULES_KEY, later_class),
+                     "the schedules published in Redis")
+        finally:
+            published.close()
+
+        # The services already know the admin's signing key and hold their own tokens, as
+        # they do when the admin module goes down in the middle of the day.
+        warm = admin_api.upload("warm.txt", b"before the outage", retention_policy="permanent")
+        assert warm.status_code == 201, warm.text
+        suite.kill("admin")
+        try:
+            due = admin_api.upload("offline-ledger.txt", b"ledger 2015, uploaded offline",
+                                   retention_policy="permanent", retention_class=destroy_class,
+                                   metadata=json.dumps({"fiscal_year_end": "2015-12-31"}))
+            assert due.status_code == 201, due.text
+            kept = admin_api.upload("offline-fresh.txt", b"kept ten years",
+                                    retention_policy="permanent", retention_class=later_class)
+            assert kept.status_code == 201, kept.text
+            # A class the ingester cannot know without the admin module: refused, nothing kept.
+            assert_error(admin_api.upload("x.txt", b"x", retention_class="never-published"),
+                         503, "SERVICE_UNAVAILABLE")
+        finally:
+            suite.restart("admin")
+        due_id, kept_id = due.json()["file_id"], kept.json()["file_id"]
+        expected = datetime(2016, 1, 1, 23, 59, 59, 999999, tzinfo=UTC)
+        assert all(c["retention_class"] == destroy_class
+                   and datetime.fromisoformat(c["retain_until"]) == expected
+                   for c in copies_on_ses(admin_api, due_id).values())
+
+        def listed() -> dict | None:
+            r = rm.admin("GET", "/api/v1/disposition/candidates", params={"limit": 1000})
+            assert r.status_code == 200, r.text
+            return next((c for c in r.json()["items"] if c["file_id"] == due_id), None)
+
+        candidate = wait_for(listed, "the file uploaded while the admin was down as a candidate")
+        assert candidate["retention_class"] == destroy_class
+        assert datetime.fromisoformat(candidate["retain_until"]) == expected
+        assert candidate["original_filename"] == "offline-ledger.txt"
+        # The upload-triggered class was computed from the published schedule too.
+        assert all(c["retention_class"] == later_class and datetime.fromisoformat(
+            c["retain_until"]) > datetime.now(UTC) + timedelta(days=3649)
+            for c in copies_on_ses(admin_api, kept_id).values())
+        assert kept_id not in candidate_ids(rm)
+        r = rm.admin("POST", "/api/v1/disposition/batches", json={
+            "file_ids": [due_id], "reason": "uploaded while the admin was down"})
+        assert r.status_code == 201, r.text

@@ -409,15 +409,20 @@ class TestRetentionClassAtUpload:
         assert found and all(c["retention_class"] == by_event and c["retain_until"] is None
                              for c in found)
 
-        # A class whose period is already over: a disposition candidate right after the 201.
+        # A class whose period is already over: a disposition candidate once the admin module
+        # has read the SEs' file events (a second or two after the 201).
         r = upload(admin_api, by_date, metadata=json.dumps({"closed": "2020-01-01"}))
         assert r.status_code == 201, r.text
         due_id = r.json()["file_id"]
         expected = datetime(2020, 1, 2, 23, 59, 59, 999999, tzinfo=UTC)
         assert all(datetime.fromisoformat(c["retain_until"]) == expected
                    for c in copies(due_id))
-        listed = rm.admin("GET", "/api/v1/disposition/candidates", params={"limit": 1000})
-        assert listed.status_code == 200, listed.text
-        due = [c for c in listed.json()["items"] if c["file_id"] == due_id]
-        assert len(due) == 1 and due[0]["retention_class"] == by_date, listed.text
+
+        def listed() -> list[dict]:
+            r = rm.admin("GET", "/api/v1/disposition/candidates", params={"limit": 1000})
+            assert r.status_code == 200, r.text
+            return [c for c in r.json()["items"] if c["file_id"] == due_id]
+
+        due = wait_for(listed, "the classed upload among the disposition candidates")
+        assert len(due) == 1 and due[0]["retention_class"] == by_date, due
         assert datetime.fromisoformat(due[0]["retain_until"]) == expected

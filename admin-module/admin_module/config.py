@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from artstore_common.contracts import FILE_EVENTS_STREAM
 from artstore_common.settings import ArtStoreSettings
 
 
@@ -17,6 +18,7 @@ class Settings(ArtStoreSettings):
     MIGRATE_ON_STARTUP: bool = True
     REDIS_URL: str = "redis://localhost:6379/0"
     QUERY_URL: str = "http://localhost:8030"  # holds by saved search run it there
+    FILE_EVENTS_STREAM: str = FILE_EVENTS_STREAM  # the SEs' events: classes given at upload
 
     # Tokens and signing keys
     ACCESS_TOKEN_TTL_SECONDS: int = Field(default=1800, ge=60, le=86400)

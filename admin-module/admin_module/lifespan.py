@@ -22,12 +22,14 @@ from admin_module.copies import repair
 from admin_module.dashboard import service as dashboard
 from admin_module.db import create_engine, create_sessionmaker
 from admin_module.discovery.publisher import DiscoveryPublisher
+from admin_module.disposition import events as retention_events
 from admin_module.disposition import saga as disposition
 from admin_module.files import finalize
 from admin_module.identity import audit_retention, identity_services
 from admin_module.keys.service import KeyManager
 from admin_module.migrate import run_migrations
 from admin_module.models.base import utcnow
+from admin_module.records import published as schedules
 from admin_module.redis_client import create_redis
 from admin_module.retention import cleanup as retention
 from admin_module.runtime_secrets import resolve_runtime_secrets
@@ -146,12 +148,31 @@ async def control_plane(app: FastAPI) -> AsyncIterator[None]:
                          lambda: dashboard.sample(plane),
                          initial_delay=min(15.0, settings.DASHBOARD_SAMPLE_INTERVAL_SECONDS)))
             await stack.enter_async_context(
+                periodic("dashboard-rollup", 300, lambda: dashboard.roll_up(plane),
+                         initial_delay=20))
+            await stack.enter_async_context(
                 periodic("se-health", settings.SE_HEALTH_INTERVAL_SECONDS,
                          lambda: poll_health(plane)))
             yield
     finally:
         await runner.stop()
         await http_client.aclose()
+
+
+@asynccontextmanager
+async def retention_index(app: FastAPI) -> AsyncIterator[None]:
+    """Retention schedules published for the ingester; classed files indexed from the SEs'
+    file events (the disposition candidates)."""
+    redis_client, sessionmaker = app.state.redis, app.state.sessionmaker
+    stream = app.state.settings.FILE_EVENTS_STREAM
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(periodic(
+            "retention-schedules-publish", 300, lambda: schedules.publish_all(
+                redis_client, sessionmaker), initial_delay=0))
+        await stack.enter_async_context(periodic(
+            "retention-file-events", retention_events.POLL_SECONDS,
+            lambda: retention_events.drain(redis_client, sessionmaker, stream)))
+        yield
 
 
 # Opened in order, closed in reverse. Append new components here.
@@ -162,6 +183,7 @@ COMPONENTS: list[Component] = [
     identity_services,
     audit_retention,
     control_plane,  # needs signing_keys (service tokens for calls to SEs)
+    retention_index,
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis.asyncio as aioredis
 import structlog
 from fastapi import FastAPI
 
@@ -62,6 +63,8 @@ async def ingest(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     session = upload_session(verify=client_verify(settings),
                              connect_timeout=settings.SE_CONNECT_TIMEOUT_SECONDS)
+    schedules = aioredis.from_url(settings.REDIS_URL, socket_timeout=2.0,
+                                  socket_connect_timeout=2.0)
     try:
         se = StorageElementClient(app.state.http, app.state.breakers, app.state.service_tokens,
                                   uploads=session)
@@ -73,10 +76,11 @@ async def ingest(app: FastAPI) -> AsyncIterator[None]:
         )
         placer = Placer(app.state.discovery, app.state.breakers, client,
                         retry_after=settings.NO_STORAGE_RETRY_AFTER_SECONDS)
-        app.state.ingest_service = IngestService(settings, placer, app.state.http)
+        app.state.ingest_service = IngestService(settings, placer, app.state.http, schedules)
         yield
     finally:
         await session.close()
+        await schedules.aclose()
 
 
 # Opened in order, closed in reverse. Append new components here.

@@ -31,6 +31,18 @@ async def note_retention(session: AsyncSession, file_id: uuid.UUID, retain_until
                           .on_conflict_do_update(index_elements=["file_id"], set_=values))
 
 
+async def note_from_sidecar(session: AsyncSession, file_id: uuid.UUID, retain_until: datetime,
+                            retention_class: str, original_filename: str, size: int) -> None:
+    """What a copy's sidecar says (a file event). Only a sidecar with the same or a later
+    ``retain_until`` replaces the row: the copies' events may arrive in any order."""
+    values = {"retain_until": retain_until, "retention_class": retention_class,
+              "original_filename": original_filename, "size": size, "updated_at": utcnow()}
+    stmt = insert(FileRetention).values(file_id=file_id, **values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["file_id"], set_=values,
+        where=FileRetention.retain_until <= stmt.excluded.retain_until))
+
+
 def _held() -> Select:
     return (select(LegalHoldFile.file_id).join(LegalHold, LegalHold.id == LegalHoldFile.hold_id)
             .where(LegalHold.released_at.is_(None)))

@@ -6,7 +6,7 @@ Import every model module here so ``Base.metadata`` is complete for Alembic and 
 from admin_module.models.admin_user import AdminUser, PasswordHistory, RefreshToken
 from admin_module.models.audit import AuditChainHead, AuditEvent
 from admin_module.models.base import Base
-from admin_module.models.dashboard import CapacitySample
+from admin_module.models.dashboard import AuditActivityHour, AuditActivityRollup, CapacitySample
 from admin_module.models.disposition import DispositionBatch, DispositionItem, FileRetention
 from admin_module.models.legal_hold import LegalHold, LegalHoldFile, RetentionSchedule
 from admin_module.models.saga import Saga
@@ -17,6 +17,8 @@ from admin_module.models.storage_element import CopyPolicyRow, DiscoveryVersion,
 
 __all__ = [
     "AdminUser",
+    "AuditActivityHour",
+    "AuditActivityRollup",
     "AuditChainHead",
     "AuditEvent",
     "Base",

@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from admin_module.config import get_settings
 from admin_module.db import DbSession
-from admin_module.records import repository, service
+from admin_module.records import published, repository, service
 from admin_module.records.schemas import (
     ClassAssigned,
     ClassAssignment,
@@ -111,10 +111,12 @@ async def set_retain_until(file_id: uuid.UUID, body: RetainUntilChange, principa
 
 
 @retention_router.post("/retention-schedules", response_model=ScheduleRead, status_code=201)
-async def create_schedule(body: ScheduleCreate, principal: RecordsWrite, session: DbSession
-                          ) -> ScheduleRead:
-    return ScheduleRead.model_validate(
-        await service.create_schedule(session, body, _actor(principal)))
+async def create_schedule(body: ScheduleCreate, principal: RecordsWrite, session: DbSession,
+                          request: Request, background: BackgroundTasks) -> ScheduleRead:
+    schedule = await service.create_schedule(session, body, _actor(principal))
+    # After the commit (the response is sent then); the periodic republishing covers a failure.
+    background.add_task(published.publish, request.app.state.redis, published.wire(schedule))
+    return ScheduleRead.model_validate(schedule)
 
 
 @retention_router.get("/retention-schedules", response_model=Page[ScheduleRead])

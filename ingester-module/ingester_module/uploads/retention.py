@@ -1,19 +1,21 @@
-"""A retention class given at upload: the schedule comes from the admin module (asked with the
-caller's own token, before any byte is stored) and gives ``retain_until`` for every copy's
-sidecar; afterwards the admin module is told the file's class so that the file becomes a
-disposition candidate when due."""
+"""A retention class given at upload: the schedule (published by the admin module in Redis, else
+asked from the admin module with the caller's own token, before any byte is stored) gives
+``retain_until`` for every copy's sidecar. The admin module learns the file's class from the
+SEs' file events (its disposition index), so nothing here depends on it being up afterwards."""
 
 from __future__ import annotations
 
 import dataclasses
-import uuid
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import redis.asyncio as aioredis
 import structlog
 
+from artstore_common.contracts import RETENTION_SCHEDULES_KEY
 from artstore_common.errors import ServiceUnavailable
 from ingester_module.errors import InvalidField
 from ingester_module.uploads.form import UploadOptions
@@ -50,11 +52,17 @@ def _trigger(schedule: dict[str, Any], custom: dict[str, Any], now: datetime
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def apply_class(http: httpx.AsyncClient, admin_url: str, token: str,
-                      options: UploadOptions) -> UploadOptions:
-    """``options`` with ``retain_until`` computed from the class's schedule."""
-    if options.retention_class is None:
-        return options
+async def _published(client: aioredis.Redis, name: str) -> dict[str, Any] | None:
+    try:
+        raw = await client.hget(RETENTION_SCHEDULES_KEY, name)
+    except aioredis.RedisError as exc:
+        log.warning("retention.schedules_unreadable", error=str(exc)[:200])
+        return None
+    return json.loads(raw) if raw else None
+
+
+async def _asked(http: httpx.AsyncClient, admin_url: str, token: str,
+                 options: UploadOptions) -> dict[str, Any]:
     try:
         r = await http.get(f"{admin_url.rstrip('/')}/api/v1/retention-schedules/"
                            f"{quote(options.retention_class, safe='')}",
@@ -69,23 +77,16 @@ async def apply_class(http: httpx.AsyncClient, admin_url: str, token: str,
         raise ServiceUnavailable("The admin module could not give the retention class",
                                  details={"status": r.status_code},
                                  headers={"Retry-After": "30"})
-    schedule = r.json()
+    return r.json()
+
+
+async def apply_class(http: httpx.AsyncClient, schedules: aioredis.Redis, admin_url: str,
+                      token: str, options: UploadOptions) -> UploadOptions:
+    """``options`` with ``retain_until`` computed from the class's schedule."""
+    if options.retention_class is None:
+        return options
+    schedule = (await _published(schedules, options.retention_class)
+                or await _asked(http, admin_url, token, options))
     start = _trigger(schedule, options.custom, datetime.now(UTC))
     until = start + timedelta(days=schedule["period_days"]) if start else None
     return dataclasses.replace(options, retain_until=until)
-
-
-async def tell_admin(http: httpx.AsyncClient, admin_url: str, token: str, file_id: uuid.UUID,
-                     retention_class: str) -> None:
-    """The admin module notes the class (its disposition index) and writes it once more to
-    every copy through its only-later path. The sidecars already carry it either way."""
-    try:
-        r = await http.put(f"{admin_url.rstrip('/')}/api/v1/files/{file_id}/retention-class",
-                           json={"schedule": retention_class},
-                           headers={"Authorization": f"Bearer {token}"})
-        if r.status_code == 200:
-            return
-        problem = f"HTTP {r.status_code}: {r.text[:200]}"
-    except httpx.HTTPError as exc:
-        problem = str(exc)[:200]
-    log.error("retention_class.not_noted", file_id=str(file_id), problem=problem)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import redis.asyncio as aioredis
 import structlog
 from pydantic import ValidationError
 
@@ -74,10 +75,12 @@ class UploadRequest:
 
 
 class IngestService:
-    def __init__(self, settings: Settings, placer: Placer, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, placer: Placer, http: httpx.AsyncClient,
+                 schedules: aioredis.Redis) -> None:
         self.settings = settings
         self.placer = placer
         self.http = http  # to the admin module
+        self.schedules = schedules  # Redis, where the admin module publishes retention schedules
 
     def _declared_size(self, request: UploadRequest) -> tuple[int, bool]:
         if request.content_length is not None:
@@ -118,15 +121,8 @@ class IngestService:
 
     async def _resolved(self, fields: dict[str, str], request: UploadRequest) -> UploadOptions:
         options = self._options(fields, request.principal)
-        return await retention.apply_class(self.http, self.settings.ADMIN_URL, request.token,
-                                           options)
-
-    async def _noted(self, request: UploadRequest, options: UploadOptions,
-                     stored: FileRead) -> FileRead:
-        if options.retention_class is not None:
-            await retention.tell_admin(self.http, self.settings.ADMIN_URL, request.token,
-                                       stored.file_id, options.retention_class)
-        return stored
+        return await retention.apply_class(self.http, self.schedules, self.settings.ADMIN_URL,
+                                           request.token, options)
 
     async def upload_one(self, request: UploadRequest) -> FileRead:
         reader = MultipartReader(request.body, boundary_from(request.content_type))
@@ -142,8 +138,7 @@ class IngestService:
                     details={"field": following.name})
             await request.body.complete()
 
-        return await self._noted(request, options,
-                                 await self._ingest(request, reader, part, options, only_file))
+        return await self._ingest(request, reader, part, options, only_file)
 
     async def upload_batch(self, request: UploadRequest) -> list[dict[str, Any]]:
         reader = MultipartReader(request.body, boundary_from(request.content_type))
@@ -168,8 +163,7 @@ class IngestService:
                 results.append(_error_result(index, error))
                 break
             try:
-                stored = await self._noted(request, options, await self._ingest(
-                    request, reader, part, options, files_only))
+                stored = await self._ingest(request, reader, part, options, files_only)
                 results.append({"index": index, "status": 201,
                                 "file": stored.model_dump(mode="json")})
             except ArtStoreError as exc:

@@ -32,9 +32,10 @@ async def download_file(file_id: UUID, principal: FilesRead, request: Request, c
                         trail: Trail) -> Response:
     value = await load_file(file_id, cache, sessions, lookup)
     response = await downloader.respond(value, request)
-    if request.method == "GET":
-        details = {"range": request.headers["range"][:100]} if "range" in request.headers else {}
-        trail.note("file.downloaded", file_id, principal, client_address(request), details)
+    if request.method == "GET" and "range" in request.headers:  # a viewer's reads: one entry
+        trail.note_range(file_id, principal, client_address(request), request.headers["range"])
+    elif request.method == "GET":
+        trail.note("file.downloaded", file_id, principal, client_address(request))
     return response
 
 

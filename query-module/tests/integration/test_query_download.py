@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from artstore_common.contracts import ACCESS_EVENTS_STREAM, AccessEvent
 from query_module.config import Settings
 
 pytestmark = pytest.mark.e2e
@@ -54,6 +55,30 @@ class TestDownload:
         assert response.status_code == 206
         assert response.content == body[1000:51000]
         assert response.headers["content-range"] == f"bytes 1000-50999/{len(body)}"
+
+    async def test_a_viewers_range_reads_are_one_access_trail_entry(self, with_ses, edit_se):
+        """pdf.js reads a PDF in ranges: one ``file.downloaded`` entry with their count, a whole
+        download its own entry (the trail's series is closed here rather than after 30 s)."""
+        body = os.urandom(200_000)
+        record = edit_se.upload(body)
+        await with_ses.wait_for_file(record["file_id"])
+        url, viewer = f"/api/v1/files/{record['file_id']}/download", with_ses.headers()
+        for start in range(0, 200_000, 40_000):
+            response = await with_ses.client.get(
+                url, headers={**viewer, "Range": f"bytes={start}-{start + 39_999}"})
+            assert response.status_code == 206
+        other = await with_ses.client.get(url, headers={**with_ses.headers(), "Range": "bytes=0-9"})
+        assert other.status_code == 206  # another account: its own entry
+        assert (await with_ses.client.get(url, headers=viewer)).status_code == 200
+        trail = with_ses.app.state.access_trail
+        trail.close_quiet_series(everything=True)
+        await trail.flush()
+        events = [AccessEvent.model_validate_json(fields[b"data"])
+                  for _, fields in await with_ses.redis.xrange(ACCESS_EVENTS_STREAM)]
+        downloads = [e.details for e in events if e.action == "file.downloaded"
+                     and str(e.file_id) == record["file_id"]]
+        assert sorted((d.get("ranges", 0), d.get("range", "")) for d in downloads) == [
+            (0, ""), (1, "bytes=0-9"), (5, "bytes=0-39999")], downloads
 
     async def test_unsatisfiable_range_416_with_error_shape(self, with_ses, edit_se):
         record = edit_se.upload(b"x" * 100)

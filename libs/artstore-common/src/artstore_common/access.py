@@ -4,12 +4,21 @@ them to ``contracts.ACCESS_EVENTS_STREAM`` for the admin module's audit chain.
 ``note`` only appends to memory, so a request never waits for Redis and never fails because of
 it. Events that cannot be sent are kept (at most ``max_pending``) and sent later; beyond that the
 oldest are dropped, logged and counted in ``artstore_access_events_dropped_total``.
+
+Ranged reads (``note_range``; a PDF viewer reads one document in dozens of ranges) are coalesced:
+consecutive ranges of one file by one account from one address, each within
+``range_gap_seconds`` of the previous, become one event with ``ranges`` (how many), the first
+``range``, ``first_at``/``last_at``. The event is queued once the series has been quiet that
+long (or has lasted ``range_series_seconds``, or at a clean stop) and carries the first read's
+time, so every read is still counted in the trail — just not one row each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -28,21 +37,69 @@ DROPPED = Counter("artstore_access_events_dropped_total",
                   "Access-trail events lost before they reached Redis (buffer full)")
 
 
+@dataclass
+class _RangeSeries:
+    event: AccessEvent  # the first read; its details get the series' figures when queued
+    started: float
+    last: float
+    last_at: datetime
+    ranges: int = 1
+
+
 class AccessTrail:
     def __init__(self, redis_url: str, service: str, *, interval: float = 1.0,
-                 max_pending: int = 10_000, batch: int = 500) -> None:
+                 max_pending: int = 10_000, batch: int = 500, range_gap_seconds: float = 30.0,
+                 range_series_seconds: float = 600.0) -> None:
         self._redis = Redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self.service, self.interval, self.batch = service, interval, batch
+        self.range_gap, self.range_series = range_gap_seconds, range_series_seconds
         self._pending: deque[str] = deque()
+        self._series: dict[tuple[str, str, str | None], _RangeSeries] = {}
         self._max_pending = max_pending
         self._task: asyncio.Task | None = None
 
+    def _event(self, action: str, file_id: UUID | str, principal: Principal,
+               source: str | None, details: dict[str, Any] | None) -> AccessEvent:
+        return AccessEvent(action=action, file_id=file_id, subject=principal.subject,
+                           name=principal.name or principal.client_id, source=source,
+                           service=self.service, occurred_at=datetime.now(UTC),
+                           details=details or {})
+
     def note(self, action: str, file_id: UUID | str, principal: Principal,
              source: str | None, details: dict[str, Any] | None = None) -> None:
-        event = AccessEvent(action=action, file_id=file_id, subject=principal.subject,
-                            name=principal.name or principal.client_id, source=source,
-                            service=self.service, occurred_at=datetime.now(UTC),
-                            details=details or {})
+        self._queue(self._event(action, file_id, principal, source, details))
+
+    def note_range(self, file_id: UUID | str, principal: Principal, source: str | None,
+                   range_header: str) -> None:
+        """A ranged download: joins the open series of this file, account and address."""
+        key, now = (str(file_id), principal.subject, source), time.monotonic()
+        series = self._series.get(key)
+        if series is not None and now - series.last <= self.range_gap:
+            series.ranges, series.last, series.last_at = series.ranges + 1, now, datetime.now(UTC)
+            return
+        if series is not None:
+            self._close(key)
+        event = self._event("file.downloaded", file_id, principal, source,
+                            {"range": range_header[:100]})
+        self._series[key] = _RangeSeries(event, now, now, event.occurred_at)
+        if len(self._series) > self._max_pending:
+            self._close(next(iter(self._series)))
+
+    def _close(self, key: tuple[str, str, str | None]) -> None:
+        series = self._series.pop(key)
+        series.event.details.update(ranges=series.ranges,
+                                    first_at=series.event.occurred_at.isoformat(),
+                                    last_at=series.last_at.isoformat())
+        self._queue(series.event)
+
+    def close_quiet_series(self, everything: bool = False) -> None:
+        now = time.monotonic()
+        for key, series in list(self._series.items()):
+            if (everything or now - series.last > self.range_gap
+                    or now - series.started > self.range_series):
+                self._close(key)
+
+    def _queue(self, event: AccessEvent) -> None:
         self._pending.append(event.model_dump_json())
         if len(self._pending) > self._max_pending:
             self._pending.popleft()
@@ -75,6 +132,7 @@ class AccessTrail:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
+            self.close_quiet_series()
             await self.flush()
 
     def start(self) -> None:
@@ -84,6 +142,7 @@ class AccessTrail:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        self.close_quiet_series(everything=True)
         try:
             await asyncio.wait_for(self.flush(), timeout=5.0)
         except TimeoutError:

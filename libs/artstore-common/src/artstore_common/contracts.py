@@ -32,6 +32,10 @@ REFUSALS_STREAM = "artstore:refusals"
 # its audit chain. Capped (``MAXLEN ~``) so a long admin outage cannot fill Redis.
 ACCESS_EVENTS_STREAM = "artstore:access-events"
 ACCESS_EVENTS_MAXLEN = 100_000
+# Retention schedules (hash: name → JSON of name, period_days, trigger, date_field, action),
+# written by the admin module: the ingester computes a class's retain_until at upload from here,
+# so an upload with a class does not need the admin module up. Schedules never change once made.
+RETENTION_SCHEDULES_KEY = "artstore:retention-schedules"
 
 
 def stream_overtaken_key(stream: str) -> str:
