@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import redis.asyncio as aioredis
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin_module.models.legal_hold import RetentionSchedule
+from admin_module.records import repository
 from artstore_common.contracts import RETENTION_SCHEDULES_KEY
 
 
@@ -30,6 +30,6 @@ async def publish_all(client: aioredis.Redis,
                       sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker() as session:
         wired = {}
-        for schedule in await session.scalars(select(RetentionSchedule)):
+        for schedule in await repository.all_schedules(session):
             wired.update(wire(schedule))
     await publish(client, wired)

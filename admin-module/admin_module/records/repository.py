@@ -80,6 +80,10 @@ async def schedule_named(session: AsyncSession, name: str) -> RetentionSchedule 
     return await session.scalar(select(RetentionSchedule).where(RetentionSchedule.name == name))
 
 
+async def all_schedules(session: AsyncSession) -> Sequence[RetentionSchedule]:
+    return (await session.scalars(select(RetentionSchedule))).all()
+
+
 async def list_schedules(session: AsyncSession, limit: int, offset: int
                          ) -> tuple[list[RetentionSchedule], int]:
     total = await session.scalar(select(func.count()).select_from(RetentionSchedule))
