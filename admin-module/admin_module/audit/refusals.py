@@ -31,10 +31,11 @@ CLAIM_IDLE_MS = 60_000
 POLL_SECONDS = 5.0
 
 
-async def ensure_group(client: aioredis.Redis, stream: str) -> None:
-    """The admin module's consumer group on a stream the other services report to."""
+async def ensure_group(client: aioredis.Redis, stream: str, group: str = GROUP) -> None:
+    """The admin module's consumer group on a stream the other services report to, from the
+    start of what the stream still holds."""
     try:
-        await client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+        await client.xgroup_create(stream, group, id="0", mkstream=True)
     except aioredis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise

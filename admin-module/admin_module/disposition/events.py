@@ -12,8 +12,6 @@ The SEs' stream trimmer keeps every entry this group has not acknowledged (up to
 from __future__ import annotations
 
 import json
-import os
-import socket
 import uuid
 
 import redis.asyncio as aioredis
@@ -21,25 +19,15 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin_module.audit.refusals import CLAIM_IDLE_MS, CONSUMER, ensure_group
 from admin_module.disposition import repository as repo
 from artstore_common.contracts import FileAttributes, FileEvent, stream_overtaken_key
 
 log = structlog.get_logger(__name__)
 
 GROUP = "admin-retention"
-CONSUMER = f"{socket.gethostname()}-{os.getpid()}"
 BATCH = 500
-CLAIM_IDLE_MS = 60_000
 POLL_SECONDS = 2.0
-
-
-async def _ensure_group(client: aioredis.Redis, stream: str) -> None:
-    # From the start of what the stream still holds: the first start indexes recent uploads too.
-    try:
-        await client.xgroup_create(stream, GROUP, id="0", mkstream=True)
-    except aioredis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
 
 
 def _classed(entry_id: str, fields: dict) -> FileAttributes | None:
@@ -68,7 +56,8 @@ async def _index(sessionmaker: async_sessionmaker[AsyncSession],
 async def drain(client: aioredis.Redis, sessionmaker: async_sessionmaker[AsyncSession],
                 stream: str) -> int:
     """Index every waiting classed file event; returns how many files were noted."""
-    await _ensure_group(client, stream)
+    # The first start indexes the recent uploads the stream still holds too.
+    await ensure_group(client, stream, GROUP)
     if await client.hdel(stream_overtaken_key(stream), GROUP):
         # The SEs' bound trimmed events this group had not read (the admin module was down
         # through more than SE_EVENTS_MAX_ENTRIES events): classes given then are not indexed.
