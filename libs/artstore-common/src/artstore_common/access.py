@@ -5,12 +5,11 @@ them to ``contracts.ACCESS_EVENTS_STREAM`` for the admin module's audit chain.
 it. Events that cannot be sent are kept (at most ``max_pending``) and sent later; beyond that the
 oldest are dropped, logged and counted in ``artstore_access_events_dropped_total``.
 
-Ranged reads (``note_range``; a PDF viewer reads one document in dozens of ranges) are coalesced:
-consecutive ranges of one file by one account from one address, each within
-``range_gap_seconds`` of the previous, become one event with ``ranges`` (how many), the first
-``range``, ``first_at``/``last_at``. The event is queued once the series has been quiet that
-long (or has lasted ``range_series_seconds``, or at a clean stop) and carries the first read's
-time, so every read is still counted in the trail — just not one row each.
+Ranged reads (``note_range``; a PDF viewer reads one document in dozens of ranges) are one
+access: the first range of a file by an account from an address is queued at once, like any
+access, with its ``range``; the reads that follow it within ``range_gap_seconds`` of each other
+(for at most ``range_series_seconds``) add no entry. So an access is in the trail as soon as it
+begins, and a process that is killed loses no more of a viewer's reads than of anything else.
 """
 
 from __future__ import annotations
@@ -39,11 +38,8 @@ DROPPED = Counter("artstore_access_events_dropped_total",
 
 @dataclass
 class _RangeSeries:
-    event: AccessEvent  # the first read; its details get the series' figures when queued
     started: float
     last: float
-    last_at: datetime
-    ranges: int = 1
 
 
 class AccessTrail:
@@ -71,33 +67,26 @@ class AccessTrail:
 
     def note_range(self, file_id: UUID | str, principal: Principal, source: str | None,
                    range_header: str) -> None:
-        """A ranged download: joins the open series of this file, account and address."""
+        """A ranged download: a new access unless it continues this file, account and
+        address's recent reads."""
         key, now = (str(file_id), principal.subject, source), time.monotonic()
         series = self._series.get(key)
-        if series is not None and now - series.last <= self.range_gap:
-            series.ranges, series.last, series.last_at = series.ranges + 1, now, datetime.now(UTC)
+        if (series is not None and now - series.last <= self.range_gap
+                and now - series.started <= self.range_series):
+            series.last = now
             return
-        if series is not None:
-            self._close(key)
-        event = self._event("file.downloaded", file_id, principal, source,
-                            {"range": range_header[:100]})
-        self._series[key] = _RangeSeries(event, now, now, event.occurred_at)
+        self._series.pop(key, None)
+        self._series[key] = _RangeSeries(now, now)
         if len(self._series) > self._max_pending:
-            self._close(next(iter(self._series)))
+            self._series.pop(next(iter(self._series)))
+        self.note("file.downloaded", file_id, principal, source, {"range": range_header[:100]})
 
-    def _close(self, key: tuple[str, str, str | None]) -> None:
-        series = self._series.pop(key)
-        series.event.details.update(ranges=series.ranges,
-                                    first_at=series.event.occurred_at.isoformat(),
-                                    last_at=series.last_at.isoformat())
-        self._queue(series.event)
-
-    def close_quiet_series(self, everything: bool = False) -> None:
+    def forget_quiet_series(self) -> None:
+        """Drop the series that ended (their first read is already queued)."""
         now = time.monotonic()
         for key, series in list(self._series.items()):
-            if (everything or now - series.last > self.range_gap
-                    or now - series.started > self.range_series):
-                self._close(key)
+            if now - series.last > self.range_gap or now - series.started > self.range_series:
+                del self._series[key]
 
     def _queue(self, event: AccessEvent) -> None:
         self._pending.append(event.model_dump_json())
@@ -132,7 +121,7 @@ class AccessTrail:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            self.close_quiet_series()
+            self.forget_quiet_series()
             await self.flush()
 
     def start(self) -> None:
@@ -142,7 +131,6 @@ class AccessTrail:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        self.close_quiet_series(everything=True)
         try:
             await asyncio.wait_for(self.flush(), timeout=5.0)
         except TimeoutError:
