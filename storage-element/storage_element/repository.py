@@ -57,6 +57,10 @@ async def delete_file(session: AsyncSession, file_id: uuid.UUID) -> None:
     await session.execute(delete(FileRow).where(FileRow.file_id == file_id))
 
 
+async def delete_files(session: AsyncSession, file_ids: list[uuid.UUID]) -> None:
+    await session.execute(delete(FileRow).where(FileRow.file_id.in_(file_ids)))
+
+
 async def usage(session: AsyncSession) -> tuple[int, int]:
     row = (await session.execute(
         select(func.coalesce(func.sum(FileRow.stored_size), 0), func.count())

@@ -17,8 +17,6 @@ from pathlib import Path
 from uuid import UUID
 
 import structlog
-from sqlalchemy import func, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from query_module import metrics
@@ -26,60 +24,12 @@ from query_module.catalog.schemas import FileRead
 from query_module.config import Settings
 from query_module.db import session_scope
 from query_module.errors import FileArchived, FileNotFound, StorageElementUnavailable
+from query_module.extraction import repository
 from query_module.files.download import Downloader
-from query_module.models import CatalogFile as F
-from query_module.models import CatalogText
 from query_module.text.extract import kind_of
-from query_module.text.morph import metadata_lemmas
 from query_module.text.sandbox import Extracted, Limits, run_extraction
 
 log = structlog.get_logger(__name__)
-
-
-def body_vector(text: str, lemmas: str):  # noqa: ANN201 - an SQL expression
-    """Body lexemes, weight D (below every metadata weight, so metadata matches rank first)."""
-    vector = (func.to_tsvector(_config("russian"), text)
-              .op("||")(func.to_tsvector(_config("english"), text))
-              .op("||")(func.to_tsvector(_config("simple"), lemmas)))
-    return func.setweight(vector, literal_column("'D'"))
-
-
-def _config(name: str):  # noqa: ANN202
-    return literal_column(f"'{name}'::regconfig")
-
-
-async def store_text(session: AsyncSession, file: FileRead, result: Extracted) -> None:
-    """Save an extraction's outcome, if the row still describes the same bytes and is still
-    waiting for its text."""
-    values: dict = {
-        "text_state": result.state, "text_reason": result.reason, "text_lease_until": None,
-        "body_vector": body_vector(result.text, result.lemmas) if result.text else None,
-        "meta_lemmas": func.coalesce(F.meta_lemmas, metadata_lemmas(
-            file.original_filename, file.description, file.tags, file.custom)),
-    }
-    updated = await session.execute(
-        update(F).where(F.file_id == file.file_id, F.sha256 == file.sha256,
-                        F.text_state == "pending").values(**values)
-        .returning(F.file_id))
-    if updated.scalar_one_or_none() is None:
-        return
-    if result.state == "done":
-        row = {"file_id": file.file_id, "sha256": file.sha256, "content": result.text,
-               "method": result.method, "pages": result.pages,
-               "extracted_at": datetime.now(UTC)}
-        stmt = insert(CatalogText).values(**row)
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=[CatalogText.file_id],
-            set_={k: stmt.excluded[k] for k in row if k != "file_id"}))
-    else:
-        await session.execute(
-            CatalogText.__table__.delete().where(CatalogText.file_id == file.file_id))
-
-
-async def mark_all_pending(session: AsyncSession) -> None:
-    """Re-index regenerates every document's text."""
-    await session.execute(update(F).values(text_state="pending", text_reason=None,
-                                           text_lease_until=None))
 
 
 class TextIndexer:
@@ -127,21 +77,13 @@ class TextIndexer:
             return
         self._gauge_at = time.monotonic()
         async with session_scope(self.sessionmaker) as session:
-            pending = await session.scalar(
-                select(func.count()).select_from(F).where(F.text_state == "pending"))
-        metrics.TEXT_PENDING.set(pending or 0)
+            pending = await repository.count_pending(session)
+        metrics.TEXT_PENDING.set(pending)
 
     async def _claim(self, n: int) -> list[FileRead]:
         lease = timedelta(seconds=self.settings.TEXT_TIMEOUT_SECONDS * 2 + 60)
         async with session_scope(self.sessionmaker) as session:
-            now = datetime.now(UTC)
-            rows = (await session.execute(
-                select(F).where(F.text_state == "pending",
-                                or_(F.text_lease_until.is_(None), F.text_lease_until < now))
-                .order_by(F.indexed_at).limit(n).with_for_update(skip_locked=True)
-            )).scalars().all()
-            for row in rows:
-                row.text_lease_until = now + lease
+            rows = await repository.claim_pending(session, n, lease)
             return [FileRead.from_row(row) for row in rows]
 
     async def _process(self, file: FileRead) -> None:
@@ -154,7 +96,7 @@ class TextIndexer:
         if result is None:  # the SE went away mid-way: try again later
             return
         async with session_scope(self.sessionmaker) as session:
-            await store_text(session, file, result)
+            await repository.store_text(session, file, result)
         metrics.TEXT_EXTRACTIONS.labels(result.state).inc()
         metrics.TEXT_DURATION.observe(time.perf_counter() - started)
         log.info("text.extracted", file_id=str(file.file_id), state=result.state,
@@ -191,6 +133,4 @@ class TextIndexer:
     async def _retry_later(self, file_id: UUID) -> None:
         until = datetime.now(UTC) + timedelta(seconds=self.settings.TEXT_RETRY_SECONDS)
         async with session_scope(self.sessionmaker) as session:
-            await session.execute(update(F).where(F.file_id == file_id)
-                                  .values(text_lease_until=until,
-                                          text_reason="storage element unreachable; will retry"))
+            await repository.retry_later(session, file_id, until)

@@ -28,6 +28,10 @@ async def unfinished_run(session: AsyncSession) -> ReindexRun | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def get_run(session: AsyncSession, run_id: UUID) -> ReindexRun | None:
+    return await session.get(ReindexRun, run_id)
+
+
 async def create_run(session: AsyncSession, started_at: datetime) -> ReindexRun:
     run = ReindexRun(id=uuid.uuid4(), status="running", started_at=started_at)
     session.add(run)

@@ -27,7 +27,7 @@ from query_module import metrics
 from query_module.catalog import repository as catalog
 from query_module.catalog.rules import Outcome
 from query_module.db import session_scope
-from query_module.extraction.worker import mark_all_pending
+from query_module.extraction.repository import mark_all_pending
 from query_module.models import ReindexRun
 from query_module.reindex import repository as repo
 
@@ -122,7 +122,7 @@ class Reindexer:
                     progress = await repo.progress_for(session, run_id, se.id)
                     progress.error = str(exc)[:1000]
         async with session_scope(self.sessionmaker) as session:
-            run = await session.get(ReindexRun, run_id)
+            run = await repo.get_run(session, run_id)
             assert run is not None
             run.status = "partial" if failures or doc is None else "completed"
             run.finished_at = datetime.now(UTC)

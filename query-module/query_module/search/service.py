@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from uuid import UUID
 
-from sqlalchemy import Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from artstore_common.contracts import DiscoveryDocument
 from query_module import metrics
 from query_module.catalog.repository import copies_of
 from query_module.catalog.schemas import FacetValue, SearchHit, SearchPage
-from query_module.search import query, syntax
+from query_module.search import repository, syntax
 from query_module.search.schemas import SearchParams
 from query_module.search.snippets import ellipsize
 
@@ -31,17 +30,6 @@ def _facet_order(name: str, counter: Counter) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
 
 
-async def _large_set_page(session: AsyncSession, params: SearchParams, conds: list) -> list[UUID]:
-    """The page of a match set too large to rank whole: metadata matches ranked first (newest
-    query.RANK_CANDIDATES of them), then body-only matches, newest first."""
-    want = params.offset + params.limit
-    ids = list((await session.execute(query.meta_ranked_query(params, conds, want))).scalars())
-    if len(ids) < want:
-        ids += (await session.execute(query.body_only_query(params, conds, want - len(ids)))
-                ).scalars()
-    return ids[params.offset:want]
-
-
 async def search(
     session: AsyncSession, params: SearchParams, discovery: DiscoveryDocument | None,
     exact_limit: int = 1_000, facet_sample: int = 1_000,
@@ -52,7 +40,7 @@ async def search(
     local = {"plan_cache_mode": "force_custom_plan"}
     if params.q and params.mode == "partial":
         # Names with a typo: «Соколвой» ~ «Соколовой» is 0.58 in word similarity (default 0.6).
-        local["pg_trgm.word_similarity_threshold"] = str(query.PARTIAL_WORD_SIMILARITY)
+        local["pg_trgm.word_similarity_threshold"] = str(repository.PARTIAL_WORD_SIMILARITY)
     fulltext = bool(params.q) and params.mode == "fulltext"
     if fulltext and syntax.has_negation(params.q):
         # The planner takes a negation as independent of the rest and expects many matches,
@@ -61,16 +49,11 @@ async def search(
         # (Elsewhere the early-stopping scan of a common word beats a full bitmap, 66 vs
         # 242 ms at 1M.)
         local["enable_seqscan"] = "off"
-    # One round trip: the transaction's settings and the tsqueries, folded once.
-    columns = [func.set_config(name, value, True) for name, value in local.items()]
-    if fulltext:
-        columns += [cast(syntax.to_tsquery(params.q), Text),
-                    cast(syntax.to_tsquery(params.q, forms=True), Text)]
-    row = (await session.execute(select(*columns))).one()
-    if fulltext:
-        params._tsqueries = (row[-2], row[-1])
+    tsqueries = await repository.prepare(session, local, params.q if fulltext else None)
+    if tsqueries is not None:
+        params._tsqueries = tsqueries
     se_ids = _se_ids_for_modes(params, discovery)
-    conds = query.filter_conditions(params, se_ids)
+    conds = repository.filter_conditions(params, se_ids)
     # Counting stops past exact_limit: beyond it total is a lower bound (total_exact false).
     # One pass over those rows gives the count, the facets' sample and the ids a page of an
     # exact total is ranked among.
@@ -79,7 +62,7 @@ async def search(
     cap = exact_limit + 1
 
     async def count() -> int:
-        rows = (await session.execute(query.matches_query(conds, cap, params.facets))).all()
+        rows = await repository.matches(session, conds, cap, params.facets)
         match_ids[:] = [row[0] for row in rows]
         facet_rows[:] = [row[1:] for row in rows] if params.facets else []
         return len(rows)
@@ -87,7 +70,7 @@ async def search(
     total = await count()
     if not total and params.q and params.mode == "partial":
         params._fuzzy = True  # no name contains it: perhaps a typo
-        conds = query.filter_conditions(params, se_ids)
+        conds = repository.filter_conditions(params, se_ids)
         total = await count()
     total_exact = total <= exact_limit
     total = min(total, exact_limit)
@@ -96,14 +79,13 @@ async def search(
     if total and (params.offset < total or not total_exact):
         if (not total_exact and params.q and params.mode == "fulltext"
                 and params.effective_sort == "relevance"):
-            page = await _large_set_page(session, params, conds)
-            result = sorted(await session.execute(query.items_query(params, conds,
-                                                                    file_ids=page)),
+            page = await repository.large_set_page(session, params, conds)
+            result = sorted(await repository.items(session, params, conds, file_ids=page),
                             key=lambda row: page.index(row[0].file_id))
         else:
-            candidates = None if total_exact else query.RANK_CANDIDATES
-            result = list(await session.execute(query.items_query(
-                params, conds, candidates, among=match_ids if total_exact else None)))
+            candidates = None if total_exact else repository.RANK_CANDIDATES
+            result = await repository.items(
+                session, params, conds, candidates, among=match_ids if total_exact else None)
         modes = {se.id: se.mode for se in discovery.storage_elements} if discovery else {}
         copies = await copies_of(session, [row[0].file_id for row in result])
         for row in result:
@@ -126,15 +108,15 @@ async def search(
         # Facets count every match when there are few; else a sample of facet_sample rows.
         sample = (None if total_exact and total <= facet_sample
                   else min(facet_sample, len(facet_rows)))
-        counters: dict[str, Counter] = {name: Counter() for name in query.FACET_COLUMNS}
+        counters: dict[str, Counter] = {name: Counter() for name in repository.FACET_COLUMNS}
         for row in facet_rows[:sample]:
-            for name, value in zip(query.FACET_COLUMNS, row, strict=True):
+            for name, value in zip(repository.FACET_COLUMNS, row, strict=True):
                 if name == "tags":
                     counters[name].update(value or ())
                 elif value is not None:
                     counters[name][str(value)] += 1
         facets = {name: [FacetValue(value=value, count=n) for value, n in
-                         _facet_order(name, counter)[:query.FACET_LIMIT]]
+                         _facet_order(name, counter)[:repository.FACET_LIMIT]]
                   for name, counter in counters.items()}
         sampled = sample
     return SearchPage(items=items, total=total, limit=params.limit, offset=params.offset,

@@ -20,7 +20,7 @@ from relevance_set import KEY, QUERIES, distractors
 
 from query_module.catalog.schemas import FileRead
 from query_module.db import session_scope
-from query_module.extraction.worker import store_text
+from query_module.extraction.repository import store_text
 from query_module.models import CatalogFile
 from query_module.text.extract import extract
 from query_module.text.morph import lemma_text

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from query_module.extraction.worker import body_vector
+from query_module.extraction.repository import body_vector
 from query_module.models import CatalogFile
 from query_module.text.morph import lemma_text
 

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from query_module.extraction.worker import body_vector
+from query_module.extraction.repository import body_vector
 from query_module.models import CatalogFile, CatalogText
 from query_module.text.morph import lemma_text
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.dialects import postgresql
 
-from query_module.search import query
+from query_module.search import repository as query
 from query_module.search.schemas import SearchParams
 
 

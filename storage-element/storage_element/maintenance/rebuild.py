@@ -8,12 +8,10 @@ from typing import Any
 
 import anyio
 import structlog
-from sqlalchemy import delete
 
 from storage_element import repository as repo
 from storage_element.context import SEContext
 from storage_element.maintenance.scan import scan
-from storage_element.models import FileRow
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +39,7 @@ async def rebuild(ctx: SEContext, *, full: bool) -> dict[str, Any]:
         if full:
             stale = [fid for fid in indexed if fid not in seen and fid not in pending]
             if stale:
-                await session.execute(delete(FileRow).where(FileRow.file_id.in_(stale)))
+                await repo.delete_files(session, stale)
             removed = len(stale)
         await session.commit()
     result = {"mode": "full" if full else "incremental", "sidecars": len(found.sidecars),

@@ -204,6 +204,54 @@ def import_cycles(package_dir: Path) -> list[str]:
     )
 
 
+# What builds a statement; column types, errors and AsyncSession may be imported anywhere.
+STATEMENT_BUILDERS = {
+    "select", "insert", "update", "delete", "text", "func", "exists", "union", "union_all",
+    "and_", "or_", "not_", "true", "false", "null", "case", "cast", "literal", "literal_column",
+    "bindparam", "tuple_", "lateral", "aliased", "Select",
+}
+RUNS_A_STATEMENT = {"execute", "scalar", "scalars", "stream_scalars", "exec_driver_sql"}
+SESSION_ORM_QUERIES = {"get", "delete", "merge", "refresh"}
+
+
+def sql_allowed(relative: Path) -> bool:
+    """Where a service may build or run statements: repositories, ``db.py``, the models."""
+    return (relative.name == "repository.py" or relative.parts[0] in ("models", "migrations")
+            or relative in (Path("db.py"), Path("models.py")))
+
+
+def sql_outside_repositories(path: Path, source: str) -> list[str]:
+    """Each line of ``source`` that builds or runs a statement (issue 9: SQL only in
+    repositories)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"{path}:{node.lineno} import {a.name}" for a in node.names
+                      if a.name == "sqlalchemy"]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+            found += [f"{path}:{node.lineno} {a.name} from {node.module}" for a in node.names
+                      if a.name in STATEMENT_BUILDERS]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            method, receiver = node.func.attr, ast.unparse(node.func.value)
+            on_session = isinstance(node.func.value, ast.Name | ast.Attribute) \
+                and "session" in receiver.rsplit(".", 1)[-1].lower()
+            # A statement is always an argument: a Redis pipeline's execute() takes none.
+            if (method in RUNS_A_STATEMENT and node.args) or (
+                    method in SESSION_ORM_QUERIES and on_session):
+                found.append(f"{path}:{node.lineno} {receiver}.{method}(...)")
+    return found
+
+
+def package_sql_outside_repositories(package_dir: Path,
+                                     also_allowed: tuple[Path, ...] = ()) -> list[str]:
+    found = []
+    for path in sorted(package_dir.rglob("*.py")):
+        relative = path.relative_to(package_dir)
+        if not sql_allowed(relative) and relative not in also_allowed:
+            found += sql_outside_repositories(relative, path.read_text())
+    return found
+
+
 def free_port() -> int:
     import socket
 

@@ -1,4 +1,5 @@
-"""SQL for search: conditions, ranking, ordering, facets. Pure builders, no I/O."""
+"""SQL for search: conditions, ranking, ordering, facets (builders), and the few statements a
+search runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Row,
     Select,
     Text,
     and_,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REAL, REGCONFIG, TSQUERY, TSVECTOR, array
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from query_module.models import CatalogFile as F
 from query_module.models import CatalogText
@@ -295,3 +298,38 @@ def matches_query(conds: list[ColumnElement], cap: int, facets: bool) -> Select:
     page is then ranked in, by primary key (the match condition is not evaluated twice)."""
     columns = [F.file_id, *(FACET_COLUMNS.values() if facets else ())]
     return select(*columns).where(and_(*conds)).limit(cap)
+
+
+async def prepare(session: AsyncSession, settings: dict[str, str], q: str | None
+                  ) -> tuple[str, str] | None:
+    """One round trip: the transaction's settings and, for a full-text ``q``, its tsqueries
+    (plain and with every inflected form), folded once."""
+    columns = [func.set_config(name, value, True) for name, value in settings.items()]
+    if q is not None:
+        columns += [cast(syntax.to_tsquery(q), Text), cast(syntax.to_tsquery(q, forms=True), Text)]
+    row = (await session.execute(select(*columns))).one()
+    return (row[-2], row[-1]) if q is not None else None
+
+
+async def matches(session: AsyncSession, conds: list[ColumnElement], cap: int,
+                  facets: bool) -> list[Row]:
+    return list((await session.execute(matches_query(conds, cap, facets))).all())
+
+
+async def large_set_page(session: AsyncSession, params: SearchParams,
+                         conds: list[ColumnElement]) -> list[UUID]:
+    """The page of a match set too large to rank whole: metadata matches ranked first (newest
+    RANK_CANDIDATES of them), then body-only matches, newest first."""
+    want = params.offset + params.limit
+    ids = list((await session.execute(meta_ranked_query(params, conds, want))).scalars())
+    if len(ids) < want:
+        ids += (await session.execute(body_only_query(params, conds, want - len(ids)))
+                ).scalars()
+    return ids[params.offset:want]
+
+
+async def items(session: AsyncSession, params: SearchParams, conds: list[ColumnElement],
+                candidates: int | None = None, *, among: list[UUID] | None = None,
+                file_ids: list[UUID] | None = None) -> list[Row]:
+    return list(await session.execute(items_query(params, conds, candidates, among=among,
+                                                  file_ids=file_ids)))
