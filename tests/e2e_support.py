@@ -25,6 +25,46 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60.0,
     raise AssertionError(f"gave up waiting for {what}; last value: {last!r}")
 
 
+def catalog_diagnostics(env: dict[str, str], token: str, file_id: str) -> str:
+    """What every layer holds for a file, for a failure message: the query catalog's row and
+    copies, the metadata cache in Redis, each SE's sidecar, the query module's event counters."""
+    import asyncio
+
+    import asyncpg
+    import redis
+
+    lines = []
+
+    async def catalog() -> None:
+        conn = await asyncpg.connect(env["PG_DSN"].rsplit("/", 1)[0] + "/artstore_query")
+        try:
+            for table, columns in (("catalog_files", "storage_element_id, status, updated_at, "
+                                    "event_at, indexed_at, tags, description, text_state"),
+                                   ("catalog_copies", "*")):
+                rows = await conn.fetch(f"SELECT {columns} FROM {table} WHERE file_id = $1",
+                                        uuid.UUID(file_id))
+                lines.append(f"{table}: {[dict(r) for r in rows]}")
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(catalog())
+        with redis.Redis.from_url(env["REDIS_URL"]) as client:
+            for key in client.scan_iter(f"*{file_id}*"):
+                kind = client.type(key)
+                lines.append(f"redis {key!r} {kind!r} ttl={client.ttl(key)} "
+                             f"{client.get(key)[:300] if kind == b'string' else ''!r}")
+        for se in env["SE_URLS"].split(","):
+            r = httpx.get(f"{se}/api/v1/files/{file_id}", timeout=10,
+                          headers={"Authorization": f"Bearer {token}"})
+            lines.append(f"SE {se}: {r.status_code} {r.text[:500]}")
+        metrics = httpx.get(env["QUERY_URL"] + "/metrics", timeout=10).text
+        lines += [m for m in metrics.splitlines() if m.startswith("artstore_query_events_total")]
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must not hide the failure
+        lines.append(f"(diagnostics stopped: {exc!r})")
+    return "\n".join(lines)
+
+
 def client_token(admin_url: str, client_id: str, client_secret: str) -> str:
     response = httpx.post(admin_url + "/api/v1/auth/token", data={
         "grant_type": "client_credentials", "client_id": client_id,

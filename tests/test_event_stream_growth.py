@@ -48,7 +48,8 @@ def trim_suite(suite_module):
         yield env
     finally:
         handle.down()
-        shutil.rmtree(root, ignore_errors=True)
+        if not os.environ.get("ARTSTORE_KEEP_TEST_SUITE"):  # keep the logs to read
+            shutil.rmtree(root, ignore_errors=True)
 
 
 class Witness(threading.Thread):

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 pytest.importorskip("playwright", reason="playwright is a dev dependency (uv sync)")
-from e2e_support import client_token, wait_for  # noqa: E402
+from e2e_support import catalog_diagnostics, client_token, wait_for  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 from test_ui_admin import (  # noqa: E402,F401  (fixtures are found by name)
     DESKTOP,
@@ -345,8 +345,11 @@ class TestFileActions:
         expect(page.locator("simple-snack-bar")).to_contain_text("Saved on every copy")
         expect(page.locator("dl.kv").first).to_contain_text("Акт сверки, подписан")
         expect(page.locator("dl.kv").first).to_contain_text("акт, 2026")
-        wait_for(lambda: (_meta(env, api_token, file_id) or {}).get("tags") == ["акт", "2026"],
-                 "the catalogue to follow the change")
+        try:
+            wait_for(lambda: (_meta(env, api_token, file_id) or {}).get("tags") == ["акт", "2026"],
+                     "the catalogue to follow the change")
+        except AssertionError as exc:  # seen rarely under load: say what each layer holds
+            raise AssertionError(f"{exc}\n{catalog_diagnostics(env, api_token, file_id)}") from None
         assert _meta(env, api_token, file_id)["custom"] == {"договор": "№5"}
         expect(page.get_by_test_id("file-history")).to_contain_text("File metadata changed")
 

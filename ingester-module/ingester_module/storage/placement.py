@@ -38,18 +38,24 @@ def candidates(
     elements: list[DiscoveredStorageElement],
     breakers: BreakerRegistry,
     declared_size: int | None,
+    dropped: list[dict] | None = None,
 ) -> list[DiscoveredStorageElement]:
     """``elements`` come sorted by priority (online, non-draining, right mode); drop those
-    whose breaker is open and those known to lack room for a file of ``declared_size``."""
+    whose breaker is open and those known to lack room for a file of ``declared_size`` (each
+    noted in ``dropped`` with why, for the answer when nothing is left)."""
     chosen = []
     for se in elements:
+        reason = None
         if breakers.is_open(str(se.id)):
-            metrics.PLACEMENT_FAILURES.labels("breaker_open").inc()
+            reason = "breaker_open"
+        elif declared_size is not None and se.capacity_bytes - se.used_bytes < declared_size:
+            reason = "no_room"
+        if reason is None:
+            chosen.append(se)
             continue
-        if declared_size is not None and se.capacity_bytes - se.used_bytes < declared_size:
-            metrics.PLACEMENT_FAILURES.labels("no_room").inc()
-            continue
-        chosen.append(se)
+        metrics.PLACEMENT_FAILURES.labels(reason).inc()
+        if dropped is not None:
+            dropped.append({"storage_element_id": str(se.id), "reason": reason})
     return chosen
 
 
@@ -105,12 +111,12 @@ class Placer:
         self.client = client
         self.retry_after = retry_after
 
-    def _unavailable(self, mode: str, tried: list[dict]) -> NoStorageAvailable:
+    def _unavailable(self, mode: str, tried: list[dict], online: int) -> NoStorageAvailable:
         metrics.PLACEMENT_FAILURES.labels("none_left").inc()
         return NoStorageAvailable(
             self.retry_after,
             f"No {mode} storage element can take this file now",
-            details={"mode": mode, "tried": tried},
+            details={"mode": mode, "online": online, "tried": tried},
         )
 
     async def store(
@@ -127,15 +133,13 @@ class Placer:
     ) -> Placed:
         """``uploader`` (from the caller's verified token) lets a multi-copy upload be teed:
         both SEs then get the same ``created_at``/``uploaded_by``, vouched for by us."""
-        elements = candidates(
-            self.discovery.writable(mode),  # type: ignore[arg-type]
-            self.breakers,
-            declared_size if size_known else None,
-        )
+        tried: list[dict] = []  # why each SE of the mode was passed over, for a 503
+        online = self.discovery.writable(mode)  # type: ignore[arg-type]
+        elements = candidates(online, self.breakers, declared_size if size_known else None,
+                              tried)
         doc = self.discovery.current()
         policy = (doc.copy_policy(attrs.retention_policy) if doc is not None
                   else DEFAULT_COPY_POLICIES[attrs.retention_policy])
-        tried: list[dict] = []
         for se in elements:
             if not body.replayable:
                 break
@@ -158,7 +162,7 @@ class Placer:
             await self._verify(se, file_id, body, outcome)
             copies = await self._replicate([se], plan, elements, file_id, outcome, policy)
             return Placed(se, outcome, copies)
-        raise self._unavailable(mode, tried)
+        raise self._unavailable(mode, tried, online=len(online))
 
     async def _tee(
         self, plan: list[DiscoveredStorageElement], elements: list[DiscoveredStorageElement],

@@ -309,6 +309,9 @@ class TestPlacementFailures:
             response = client.post("/api/v1/files", files={"file": ("a.txt", b"a")})
             assert response.status_code == 503
             assert response.json()["error"]["code"] == "NO_STORAGE_AVAILABLE"
+            # The answer says why: no edit SE online at all (not one passed over).
+            assert response.json()["error"]["details"] == {"mode": "edit", "online": 0,
+                                                           "tried": []}
             assert int(response.headers["Retry-After"]) > 0
         finally:
             publish(discovery_url, [cluster["edit_a"], cluster["edit_b"], cluster["rw_a"]])
