@@ -12,11 +12,18 @@ the local time) before reading, and the value is stored in Redis only if the gen
 unchanged (one script, so atomic) and in the LRU only if this instance saw no invalidation of the
 id since. Generation keys exist only for ids read on a miss in the last minute, so uploads alone
 add nothing to Redis.
+
+An invalidation Redis did not take (timeout, connection lost) is not dropped: the id is kept as
+*unflushed* and, until a retry has deleted its entry, it is neither read from Redis nor stored
+there (PostgreSQL answers it), so an old value cannot outlive the change for the Redis TTL. Past
+``_UNFLUSHED_LIMIT`` ids (a long outage during heavy ingest) Redis is bypassed for every id until
+all metadata entries have been deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass
 from uuid import UUID
@@ -36,6 +43,7 @@ _REDIS_BACKOFF_SECONDS = 5.0
 # Longer than any catalog read takes: a read begun before an invalidation ends while the
 # bumped generation is still there to refuse it.
 _GENERATION_TTL_SECONDS = 60
+_UNFLUSHED_LIMIT = 100_000
 # KEYS: generation; ARGV: ttl. The generation a reader starts from (created at 0 if absent).
 _TAKE_TICKET = """
 redis.call('SET', KEYS[1], '0', 'NX', 'EX', ARGV[1])
@@ -83,6 +91,10 @@ class MetadataCache:
         self._invalidate = redis.register_script(_INVALIDATE)
         self._redis_down_until = 0.0
         self._stopping = asyncio.Event()
+        # id → the sequence number of its latest invalidation not yet taken by Redis
+        self._unflushed: dict[UUID, int] = {}
+        self._sequence = itertools.count()
+        self._unflushed_overflow = False  # too many to keep: every entry must go
 
     def _key(self, file_id: UUID) -> str:
         return f"{self.prefix}{file_id}"
@@ -93,6 +105,10 @@ class MetadataCache:
     def _redis_usable(self) -> bool:
         return time.monotonic() >= self._redis_down_until
 
+    def _redis_stale(self, file_id: UUID) -> bool:
+        """Redis may still hold a value older than an applied change of this id."""
+        return self._unflushed_overflow or file_id in self._unflushed
+
     def _redis_failed(self, exc: Exception) -> None:
         self._redis_down_until = time.monotonic() + _REDIS_BACKOFF_SECONDS
         log.warning("cache.redis_unavailable", error=str(exc)[:200])
@@ -101,8 +117,9 @@ class MetadataCache:
         if self.local is not None and (hit := self.local.get(file_id)) is not None:
             metrics.CACHE.labels("local", "hit").inc()
             return hit
-        if not self._redis_usable():
+        if not self._redis_usable() or self._redis_stale(file_id):
             return None
+        asked_at = time.monotonic()
         try:
             raw = await self.redis.get(self._key(file_id))
         except (RedisError, OSError) as exc:
@@ -113,7 +130,8 @@ class MetadataCache:
             return None
         metrics.CACHE.labels("redis", "hit").inc()
         value = FileRead.model_validate_json(raw)
-        if self.local is not None:
+        # An invalidation that arrived while Redis answered may be about this very value.
+        if self.local is not None and self.invalidated_at.get(file_id, -1.0) < asked_at:
             self.local[file_id] = value
         return value
 
@@ -136,7 +154,8 @@ class MetadataCache:
             return
         if self.local is not None:
             self.local[value.file_id] = value
-        if ticket.generation is None or not self._redis_usable():
+        if (ticket.generation is None or not self._redis_usable()
+                or self._redis_stale(value.file_id)):
             return
         try:
             await self._put_if_same_generation(
@@ -160,33 +179,70 @@ class MetadataCache:
                 self.local.pop(file_id, None)
 
     async def invalidate(self, file_ids: list[UUID]) -> None:
+        """After a change of these ids was committed: drop them here, in Redis and (by a
+        notice) in every other instance; what Redis does not take now is retried."""
         self.drop_local(file_ids)
         if not file_ids:
             return
+        for file_id in file_ids:
+            self._unflushed[file_id] = next(self._sequence)
+        if len(self._unflushed) > _UNFLUSHED_LIMIT:
+            self._unflushed_overflow = True
+            self._unflushed.clear()
+        if self._redis_usable():
+            await self._flush()
+
+    async def _flush(self) -> bool:
+        """Delete the unflushed ids' entries (or, after an overflow, every entry) and tell the
+        other instances; an id invalidated again meanwhile stays for the next round."""
+        pending = dict(self._unflushed)
+        overflow = self._unflushed_overflow
         try:
+            if overflow:
+                async for key in self.redis.scan_iter(match=f"{self.prefix}*", count=1000):
+                    await self.redis.unlink(key)
             async with self.redis.pipeline(transaction=False) as pipe:
-                for file_id in file_ids:
+                for file_id in pending:
                     await self._invalidate(keys=[self._key(file_id), self._generation_key(file_id)],
                                            client=pipe)
                 await pipe.execute()
-            await self.redis.publish(self.channel, ",".join(str(f) for f in file_ids))
+            if pending:
+                await self.redis.publish(self.channel, ",".join(str(f) for f in pending))
         except (RedisError, OSError) as exc:
             self._redis_failed(exc)
+            metrics.CACHE.labels("redis", "invalidation_failed").inc()
+            return False
+        for file_id, sequence in pending.items():
+            if self._unflushed.get(file_id) == sequence:
+                del self._unflushed[file_id]
+        if overflow:
+            self._unflushed_overflow = False
+        return True
+
+    async def retry_unflushed(self) -> None:
+        """Paced by the Redis back-off: after a failure, not again for a few seconds."""
+        if not (self._unflushed or self._unflushed_overflow) or not self._redis_usable():
+            return
+        if await self._flush():
+            log.info("cache.invalidations_flushed")
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def follow_invalidations(self) -> None:
-        """Drop ids other instances applied events for; reconnects until ``stop()``.
+        """Drop ids other instances applied events for, and retry this instance's
+        invalidations Redis did not take; reconnects until ``stop()``.
 
         Polls with a timeout instead of being cancelled: cancelling redis-py's blocking
         pub/sub read can leave the connection (and shutdown) hanging.
         """
         while not self._stopping.is_set():
+            await self.retry_unflushed()
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 while not self._stopping.is_set():
+                    await self.retry_unflushed()
                     message = await pubsub.get_message(timeout=0.5)
                     if message is None or message.get("type") != "message":
                         continue

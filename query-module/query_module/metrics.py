@@ -40,7 +40,9 @@ CATALOG_MISS = Counter(
     ["result"],  # found | not_found | unavailable | known_unknown (answered from memory)
 )
 CACHE = Counter(
-    "artstore_query_metadata_cache_total", "Metadata cache lookups", ["layer", "result"]
+    "artstore_query_metadata_cache_total",
+    "Metadata cache lookups (hit, miss) and invalidations Redis did not take (invalidation_failed)",
+    ["layer", "result"],
 )
 REINDEX_FILES = Counter(
     "artstore_query_reindex_files_total", "Files seen by re-index, by outcome", ["result"]

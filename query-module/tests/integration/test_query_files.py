@@ -77,6 +77,98 @@ class TestCache:
         cache.local.clear()  # and not from Redis either
         assert (await get_meta(harness, v1.file_id)).json()["description"] == "second"
 
+    async def test_an_invalidation_redis_did_not_take_is_retried_and_never_serves_old(
+        self, harness, builders, monkeypatch
+    ):
+        """Redis fails the DEL after an update was applied: its old entry must not be served
+        (for its 300 s TTL) while the invalidation waits to be retried."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        from query_module import cache as cache_module
+
+        monkeypatch.setattr(cache_module, "_REDIS_BACKOFF_SECONDS", 0.0)
+        se = uuid.uuid4()
+        v1 = builders.attrs(description="first")
+        await harness.ingest(builders.event(v1, se))
+        assert (await get_meta(harness, v1.file_id)).json()["description"] == "first"
+        cache = harness.app.state.metadata_cache
+        key = f"{harness.settings.CACHE_KEY_PREFIX}{v1.file_id}"
+        assert await harness.redis.exists(key)
+
+        def refused(*_args, **_kwargs):
+            raise RedisConnectionError("Redis went away")
+
+        with monkeypatch.context() as fault:
+            fault.setattr(cache.redis, "pipeline", refused)
+            await harness.ingest(builders.event(builders.later(v1, description="second"), se,
+                                                type="file.updated"))
+            assert await harness.redis.exists(key)  # Redis still holds "first"
+            for _ in range(2):  # from the catalog, and the answer is not cached anywhere
+                assert (await get_meta(harness, v1.file_id)).json()["description"] == "second"
+                cache.local.clear()
+            assert v1.file_id in cache._unflushed
+
+        await cache.retry_unflushed()
+        assert not await harness.redis.exists(key)
+        assert not cache._unflushed
+        assert (await get_meta(harness, v1.file_id)).json()["description"] == "second"
+        assert await harness.redis.exists(key)  # cached again, now the new value
+
+    async def test_too_many_unflushed_invalidations_empty_the_whole_redis_layer(
+        self, harness, builders, monkeypatch
+    ):
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        from query_module import cache as cache_module
+
+        monkeypatch.setattr(cache_module, "_REDIS_BACKOFF_SECONDS", 0.0)
+        monkeypatch.setattr(cache_module, "_UNFLUSHED_LIMIT", 1)
+        se = uuid.uuid4()
+        files = [builders.attrs(description="first") for _ in range(3)]
+        await harness.ingest(*(builders.event(a, se) for a in files))
+        for a in files:
+            await get_meta(harness, a.file_id)
+        cache = harness.app.state.metadata_cache
+        prefix = harness.settings.CACHE_KEY_PREFIX
+
+        def refused(*_args, **_kwargs):
+            raise RedisConnectionError("Redis went away")
+
+        with monkeypatch.context() as fault:
+            fault.setattr(cache.redis, "pipeline", refused)
+            await harness.ingest(*(builders.event(builders.later(a, description="second"), se,
+                                                  type="file.updated") for a in files[:2]))
+            assert cache._unflushed_overflow
+            cache.local.clear()
+            # Even the file not updated is read from the catalog: which ids are old is unknown.
+            assert await cache.get(files[2].file_id) is None
+
+        await cache.retry_unflushed()
+        assert not cache._unflushed_overflow
+        assert not [k async for k in harness.redis.scan_iter(match=f"{prefix}*")]
+        for a in files[:2]:
+            assert (await get_meta(harness, a.file_id)).json()["description"] == "second"
+
+    async def test_a_redis_answer_overtaken_by_an_invalidation_is_not_kept_locally(
+        self, harness, builders, monkeypatch
+    ):
+        se = uuid.uuid4()
+        v1 = builders.attrs(description="first")
+        await harness.ingest(builders.event(v1, se))
+        await get_meta(harness, v1.file_id)
+        cache = harness.app.state.metadata_cache
+        cache.local.clear()
+        real_get = cache.redis.get
+
+        async def get_then_invalidated(key):
+            value = await real_get(key)  # Redis answers "first" …
+            cache.drop_local([v1.file_id])  # … as the update's invalidation arrives
+            return value
+
+        monkeypatch.setattr(cache.redis, "get", get_then_invalidated)
+        assert (await cache.get(v1.file_id)).description == "first"
+        assert v1.file_id not in cache.local
+
     async def test_delete_event_makes_cached_file_404(self, harness, builders):
         se = uuid.uuid4()
         attrs = builders.attrs()
