@@ -199,8 +199,10 @@ class MetadataCache:
         overflow = self._unflushed_overflow
         try:
             if overflow:
-                async for key in self.redis.scan_iter(match=f"{self.prefix}*", count=1000):
-                    await self.redis.unlink(key)
+                keys = [key async for key in self.redis.scan_iter(match=f"{self.prefix}*",
+                                                                  count=1000)]
+                for start in range(0, len(keys), 1000):
+                    await self.redis.unlink(*keys[start:start + 1000])
             async with self.redis.pipeline(transaction=False) as pipe:
                 for file_id in pending:
                     await self._invalidate(keys=[self._key(file_id), self._generation_key(file_id)],
